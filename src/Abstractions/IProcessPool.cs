@@ -1,0 +1,39 @@
+namespace ProcessPools;
+
+/// <summary>
+/// A pool of worker processes that runs async jobs and returns their results.
+/// </summary>
+/// <remarks>
+/// The convenient entry points are the extension methods of <see cref="ProcessPoolExtensions"/>:
+/// <c>ApplyAsync</c>, <c>Map</c> and <c>StarMap</c>, which take a static method or a non-capturing lambda.
+/// The members of this interface are the primitives they are built on.
+/// </remarks>
+public interface IProcessPool : IAsyncDisposable
+{
+    /// <summary>Gets the pool's name (the empty string for the unnamed pool).</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Runs one job in a worker process and returns its result.
+    /// </summary>
+    /// <typeparam name="TResult">The job's result type; <see cref="object"/> for jobs that return no value (the result is then <see langword="null"/>).</typeparam>
+    /// <param name="target">The job to run.</param>
+    /// <param name="arguments">The arguments the job's sent parameters take, in order (see <see cref="JobTarget.ParameterTypes"/>).</param>
+    /// <param name="cancellationToken">Cancels the job: removed from the queue when not yet dispatched, cancelled in the child otherwise.</param>
+    /// <exception cref="ArgumentException">The arguments do not match the job's parameters or cannot be serialized. Nothing was sent.</exception>
+    /// <exception cref="RemoteJobException">The job threw in the child.</exception>
+    /// <exception cref="WorkerLostException">The worker running the job died before it answered.</exception>
+    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
+    Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs a job once for each set of arguments drawn lazily from <paramref name="argumentSets"/>.
+    /// Starts at once; the result is consumed by awaiting it (a list in input order), enumerating it
+    /// (input order) or through <see cref="PoolResult{T}.AsCompleted"/> (completion order).
+    /// </summary>
+    /// <remarks>
+    /// The input is pulled with a bounded window: at most <see cref="ProcessPoolOptions.MapWindow"/>
+    /// items are taken from it and not yet handed to the consumer.
+    /// </remarks>
+    PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+namespace ProcessPools;
+
+/// <summary>
+/// Identifies a job that a worker process can run: a static method (or a non-capturing lambda),
+/// or a job class implementing <see cref="IProcessJob{TArgument, TResult}"/>.
+/// </summary>
+/// <remarks>
+/// Only the identity crosses the process boundary (assembly, module version id and metadata token,
+/// or the job class's type name), never the delegate itself. That is why a delegate that captures
+/// state or is bound to an instance is refused: the child could not rebuild what it captured.
+/// Parameters of type <see cref="CancellationToken"/> and <see cref="IServiceProvider"/> are bound in
+/// the child and not sent.
+/// </remarks>
+public sealed class JobTarget
+{
+    private static readonly ConcurrentDictionary<MethodInfo, JobTarget> MethodTargets = new();
+    private static readonly ConcurrentDictionary<Type, JobTarget> ClassTargets = new();
+    private static int s_lastId;
+
+    private JobTarget(JobTargetKind kind, MethodInfo method, Type? jobType, Type[] parameterTypes, Type resultType, string name)
+    {
+        Kind = kind;
+        Method = method;
+        JobType = jobType;
+        ParameterTypes = parameterTypes;
+        ResultType = resultType;
+        Name = name;
+        Id = Interlocked.Increment(ref s_lastId);
+    }
+
+    /// <summary>Gets what kind of job this is.</summary>
+    public JobTargetKind Kind { get; }
+
+    /// <summary>Gets the method the child runs: the static method or lambda, or the job class's <c>ExecuteAsync</c>.</summary>
+    public MethodInfo Method { get; }
+
+    /// <summary>Gets the job class, for <see cref="JobTargetKind.JobClass"/>; otherwise <see langword="null"/>.</summary>
+    public Type? JobType { get; }
+
+    /// <summary>Gets the types of the parameters whose values are sent from the caller, in order.</summary>
+    public IReadOnlyList<Type> ParameterTypes { get; }
+
+    /// <summary>Gets the type of the job's result; <see cref="void"/> for a job that returns <see cref="Task"/> or <see cref="ValueTask"/>.</summary>
+    public Type ResultType { get; }
+
+    /// <summary>Gets a readable name (<c>Type.Method</c>) used in exceptions, logs and traces.</summary>
+    public string Name { get; }
+
+    /// <summary>A process-wide id, so the wire names a job by a number once the child has learnt it.</summary>
+    internal int Id { get; }
+
+    /// <summary>
+    /// Gets the target of a static method or a non-capturing lambda.
+    /// </summary>
+    /// <exception cref="ArgumentException">The delegate captures state, is bound to an instance, is generic, or does not return a task.</exception>
+    public static JobTarget FromDelegate(Delegate job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.HasSingleTarget is false)
+        {
+            throw new ArgumentException("A job must be a single method; this delegate combines several.", nameof(job));
+        }
+
+        var method = job.Method;
+        if (job.Target is { } target)
+        {
+            CheckNonCapturing(target, method);
+        }
+
+        return MethodTargets.TryGetValue(method, out var known) ? known : MethodTargets.GetOrAdd(method, Create(method));
+    }
+
+    /// <summary>
+    /// Gets the target of a job class implementing <see cref="IProcessJob{TArgument, TResult}"/>,
+    /// created in the child from a dependency-injection scope per job.
+    /// </summary>
+    /// <exception cref="ArgumentException">The type is abstract, generic, or implements the job interface not exactly once.</exception>
+    public static JobTarget FromJobType(Type jobType)
+    {
+        ArgumentNullException.ThrowIfNull(jobType);
+        return ClassTargets.TryGetValue(jobType, out var known) ? known : ClassTargets.GetOrAdd(jobType, CreateForClass(jobType));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private static void CheckNonCapturing(object target, MethodInfo method)
+    {
+        var type = target.GetType();
+        var name = $"{Describe(method.DeclaringType)}.{method.Name}";
+        if (type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
+        {
+            var captured = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+            if (captured.Length == 0)
+            {
+                return; // a non-capturing lambda: the compiler's singleton closure holds nothing.
+            }
+
+            throw BadJob(
+                $"The job lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{f.Name}'"))}; " +
+                "captured state cannot cross into a worker process. Pass the values as job arguments and mark the lambda 'static'.");
+        }
+
+        throw BadJob(
+            $"The job \'{name}\' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. " +
+            "Use a static method (or a static lambda), or a job class implementing IProcessJob<TArgument, TResult>.");
+    }
+
+    private static JobTarget Create(MethodInfo method)
+    {
+        var name = $"{Describe(method.DeclaringType)}.{method.Name}";
+        if (method.IsGenericMethod || method.DeclaringType is { ContainsGenericParameters: true } || method.DeclaringType?.IsGenericType == true)
+        {
+            throw BadJob($"The job '{name}' is generic or declared in a generic type; a worker process resolves jobs by metadata token, which names no type arguments. Use a non-generic method.");
+        }
+
+        if (method.Module.Assembly.IsDynamic)
+        {
+            throw BadJob($"The job '{name}' lives in a dynamic assembly, which a worker process cannot load.");
+        }
+
+        var resultType = ResultTypeOf(method.ReturnType)
+            ?? throw BadJob($"The job '{name}' returns {Describe(method.ReturnType)}; a job must return Task, Task<T>, ValueTask or ValueTask<T>.");
+        var sent = new List<Type>();
+        foreach (var parameter in method.GetParameters())
+        {
+            if (parameter.ParameterType.IsByRef || parameter.ParameterType.IsPointer)
+            {
+                throw BadJob($"The job '{name}' has the by-reference or pointer parameter '{parameter.Name}'; only values can be sent to a worker process.");
+            }
+
+            if (!IsBoundInChild(parameter.ParameterType))
+            {
+                sent.Add(parameter.ParameterType);
+            }
+        }
+
+        return new JobTarget(JobTargetKind.Method, method, null, [.. sent], resultType, name);
+    }
+
+    private static JobTarget CreateForClass(Type jobType)
+    {
+        if (jobType.IsAbstract || jobType.IsInterface || jobType.ContainsGenericParameters)
+        {
+            throw new ArgumentException($"The job class '{Describe(jobType)}' must be a concrete, non-generic class.", nameof(jobType));
+        }
+
+        var interfaces = jobType.GetInterfaces()
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IProcessJob<,>))
+            .ToArray();
+        if (interfaces.Length != 1)
+        {
+            throw new ArgumentException(
+                $"The job class '{Describe(jobType)}' must implement IProcessJob<TArgument, TResult> exactly once; it implements it {interfaces.Length} times.",
+                nameof(jobType));
+        }
+
+        var contract = interfaces[0];
+        var method = contract.GetMethod(nameof(IProcessJob<object, object>.ExecuteAsync))!;
+        var arguments = contract.GetGenericArguments();
+        return new JobTarget(JobTargetKind.JobClass, method, jobType, [arguments[0]], arguments[1], Describe(jobType));
+    }
+
+    // The delegate is the 'job' parameter of the public calls (ApplyAsync, Map); the helpers that inspect it take other names.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
+    private static ArgumentException BadJob(string message) => new(message, paramName: "job");
+
+    /// <summary>Whether the child supplies a parameter of this type instead of the caller.</summary>
+    internal static bool IsBoundInChild(Type parameterType) =>
+        parameterType == typeof(CancellationToken) || parameterType == typeof(IServiceProvider);
+
+    internal static Type? ResultTypeOf(Type returnType)
+    {
+        if (returnType == typeof(Task) || returnType == typeof(ValueTask))
+        {
+            return typeof(void);
+        }
+
+        if (returnType.IsGenericType)
+        {
+            var definition = returnType.GetGenericTypeDefinition();
+            if (definition == typeof(Task<>) || definition == typeof(ValueTask<>))
+            {
+                return returnType.GetGenericArguments()[0];
+            }
+        }
+
+        return null;
+    }
+
+    internal static string Describe(Type? type)
+    {
+        if (type is null)
+        {
+            return "<global>";
+        }
+
+        // Lambdas live in compiler-generated nested classes ('<>c'); name the user's type instead.
+        while (type.DeclaringType is not null && type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
+        {
+            type = type.DeclaringType;
+        }
+
+        return type.FullName ?? type.Name;
+    }
+}
+
+/// <summary>What kind of job a <see cref="JobTarget"/> names.</summary>
+public enum JobTargetKind
+{
+    /// <summary>A static method or a non-capturing lambda.</summary>
+    Method,
+
+    /// <summary>A class implementing <see cref="IProcessJob{TArgument, TResult}"/>, created from dependency injection in the child.</summary>
+    JobClass,
+}

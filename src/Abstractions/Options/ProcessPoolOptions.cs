@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ProcessPools;
+
+/// <summary>
+/// Settings of a process pool, bindable from configuration (the <c>"ProcessPool"</c> section by convention).
+/// The names follow aiomultiprocess's <c>Pool</c>: <c>processes</c>, <c>childconcurrency</c>,
+/// <c>queuecount</c>, <c>maxtasksperchild</c>, <c>scheduler</c>.
+/// </summary>
+public sealed class ProcessPoolOptions
+{
+    /// <summary>Gets or sets how many worker processes run.</summary>
+    /// <value>The number of processors of this machine.</value>
+    [Range(1, 1024)]
+    public int Processes { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Gets or sets how many jobs one worker process runs at once.</summary>
+    /// <value>16. The pool's total concurrency is <see cref="Processes"/> x <see cref="ChildConcurrency"/>.</value>
+    [Range(1, 100_000)]
+    public int ChildConcurrency { get; set; } = 16;
+
+    /// <summary>Gets or sets how many job queues there are; each worker pulls from one (worker <c>i</c> from queue <c>i % QueueCount</c>).</summary>
+    /// <value>1: every worker pulls from one shared queue. At most <see cref="Processes"/>.</value>
+    [Range(1, 1024)]
+    public int QueueCount { get; set; } = 1;
+
+    /// <summary>Gets or sets how many jobs a worker process runs before it is replaced by a fresh one.</summary>
+    /// <value>0: never recycle. Exact: no worker ever receives more jobs than this.</value>
+    [Range(0, int.MaxValue)]
+    public int MaxTasksPerChild { get; set; }
+
+    /// <summary>Gets or sets the built-in scheduler that places jobs on queues.</summary>
+    /// <value><see cref="SchedulerKind.RoundRobin"/>, as aiomultiprocess does. Irrelevant with one queue.</value>
+    [EnumDataType(typeof(SchedulerKind))]
+    public SchedulerKind Scheduler { get; set; } = SchedulerKind.RoundRobin;
+
+    /// <summary>Gets or sets a factory for a scheduler of your own; when set, it replaces <see cref="Scheduler"/>.</summary>
+    /// <value><see langword="null"/>.</value>
+    public Func<IScheduler>? SchedulerFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many items a <c>Map</c> may take from its input and not yet hand to its consumer;
+    /// it bounds the memory of a map over a large or endless input.
+    /// </summary>
+    /// <value>0: twice the pool's total concurrency, and at least 64.</value>
+    [Range(0, int.MaxValue)]
+    public int MapWindow { get; set; }
+
+    /// <summary>Gets or sets how long a worker may take from launch until it is ready for jobs.</summary>
+    /// <value>30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how long a graceful close waits for queued and running jobs before it kills the workers.</summary>
+    /// <value>30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the largest frame, in bytes, either side accepts on a worker's channel (serialized arguments or result).</summary>
+    /// <value>64 MiB.</value>
+    [Range(1024, int.MaxValue)]
+    public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Gets or sets the serializer for arguments and results.</summary>
+    /// <value>A <see cref="JsonJobSerializer"/>. The worker creates its own instance of the same type, which must have a public parameterless constructor.</value>
+    public IJobSerializer Serializer { get; set; } = new JsonJobSerializer();
+
+    /// <summary>Gets or sets the content root of the worker's host, where it reads appsettings.json.</summary>
+    /// <value><see langword="null"/>: the parent's content root (its current directory when there is no host).</value>
+    public string? ContentRootPath { get; set; }
+
+    /// <summary>Gets or sets the environment name of the worker's host.</summary>
+    /// <value><see langword="null"/>: the parent's environment name.</value>
+    public string? EnvironmentName { get; set; }
+
+    /// <summary>Gets the environment variables set for every worker process, on top of the parent's.</summary>
+    public IDictionary<string, string> EnvironmentVariables { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}

@@ -1,0 +1,67 @@
+using System.Runtime.CompilerServices;
+
+namespace ProcessPools;
+
+/// <summary>
+/// The aiomultiprocess-style calls on a pool: <c>ApplyAsync</c> (one job), <c>Map</c> (one job per
+/// item) and <c>StarMap</c> (one job per tuple of arguments), for static methods and non-capturing
+/// lambdas of zero to four arguments returning <see cref="Task"/>, <see cref="Task{TResult}"/>,
+/// <see cref="ValueTask"/> or <see cref="ValueTask{TResult}"/>.
+/// </summary>
+public static partial class ProcessPoolExtensions
+{
+    private static Task<TResult> Apply<TResult>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return pool.InvokeAsync<TResult>(JobTarget.FromDelegate(job), arguments, cancellationToken);
+    }
+
+    private static Task<object?> ApplyVoid(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
+        => Apply<object?>(pool, job, arguments, cancellationToken);
+
+    private static PoolResult<TResult> MapItems<TItem, TResult>(
+        IProcessPool pool, Delegate job, int arity, IEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return MapItems<TItem, TResult>(pool, job, arity, Adapt(items, spread), cancellationToken);
+    }
+
+    private static PoolResult<TResult> MapItems<TItem, TResult>(
+        IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return MapItems<TItem, TResult>(pool, job, arity, Adapt(items, spread, CancellationToken.None), cancellationToken);
+    }
+
+    private static PoolResult<TResult> MapItems<TItem, TResult>(
+        IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var target = JobTarget.FromDelegate(job);
+        if (target.ParameterTypes.Count != arity)
+        {
+            throw new ArgumentException($"The job '{target.Name}' takes {target.ParameterTypes.Count} sent arguments, but each item supplies {arity}.", nameof(job));
+        }
+
+        return pool.MapCore<TResult>(target, argumentSets, cancellationToken);
+    }
+
+#pragma warning disable CS1998 // a synchronous source behind the async shape: nothing to await.
+    private static async IAsyncEnumerable<object?[]> Adapt<TItem>(IEnumerable<TItem> items, Func<TItem, object?[]> spread)
+    {
+        foreach (var item in items)
+        {
+            yield return spread(item);
+        }
+    }
+#pragma warning restore CS1998
+
+    private static async IAsyncEnumerable<object?[]> Adapt<TItem>(
+        IAsyncEnumerable<TItem> items, Func<TItem, object?[]> spread, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return spread(item);
+        }
+    }
+}

@@ -1,0 +1,403 @@
+using Microsoft.Extensions.Logging;
+using ProcessPools.Channels;
+using ProcessPools.Protocol;
+using ProcessPools.Scheduling;
+using ProcessPools.Supervision;
+
+namespace ProcessPools.Dispatch;
+
+/// <summary>
+/// The pool itself: queues, scheduler, and the worker slots it keeps filled. Independent of
+/// Microsoft.Extensions.Hosting; the hosted service and <see cref="ProcessPool.StartAsync(Action{ProcessPoolOptions}?, CancellationToken)"/> wrap it.
+/// </summary>
+internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
+{
+    private const int Created = 0;
+    private const int Running = 1;
+    private const int Closing = 2;
+    private const int Closed = 3;
+
+    private readonly ProcessPoolOptions _options;
+    private readonly WorkerLauncher _launcher;
+    private readonly WorkerSetup _setup;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly JobQueue[] _queues;
+    private readonly IScheduler _scheduler;
+    private readonly WorkerConnection?[] _slots;
+    private readonly int[] _consecutiveStartFailures;
+    private readonly CancellationTokenSource _terminated = new();
+    private readonly Lock _gate = new();
+    private readonly List<WorkerConnection> _live = [];
+    private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _closing;
+    private long _lastJobId;
+    private int _lastWorkerId;
+    private int _state;
+
+    public PoolEngine(string name, ProcessPoolOptions options, WorkerSetup setup, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        Name = name;
+        _options = options;
+        _setup = setup;
+        _logger = loggerFactory.CreateLogger("ProcessPools.ProcessPool");
+        _timeProvider = timeProvider;
+        _launcher = WorkerLauncher.ForCurrentApplication();
+        _queues = [.. Enumerable.Range(0, options.QueueCount).Select(i => new JobQueue(i))];
+        _scheduler = options.SchedulerFactory?.Invoke() ?? options.Scheduler switch
+        {
+            SchedulerKind.LeastLoaded => new LeastLoadedScheduler(),
+            _ => new RoundRobinScheduler(options.Processes, options.QueueCount),
+        };
+        _slots = new WorkerConnection?[options.Processes];
+        _consecutiveStartFailures = new int[options.Processes];
+    }
+
+    public string Name { get; }
+
+    public ProcessPoolOptions Options => _options;
+
+    public int QueueCount => _queues.Length;
+
+    /// <summary>The size of a map's window when the options leave it to the pool.</summary>
+    public int MapWindow => _options.MapWindow > 0 ? _options.MapWindow : Math.Max(64, 2 * _options.Processes * _options.ChildConcurrency);
+
+    public int GetWorkerCount(int queue) => _queues[queue].Workers;
+
+    public int GetQueuedCount(int queue) => _queues[queue].Queued;
+
+    public int GetInFlightCount(int queue) => _queues[queue].InFlight;
+
+    /// <summary>The live worker processes' ids, for tests and diagnostics.</summary>
+    public IReadOnlyList<int> WorkerProcessIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _live.Select(w => w.ProcessId)];
+            }
+        }
+    }
+
+    /// <summary>Starts every worker in parallel and returns when all are ready; throws (and cleans up) when one cannot start.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Created) != Created)
+        {
+            throw new InvalidOperationException($"The process pool '{Name}' was already started.");
+        }
+
+        var starts = Enumerable.Range(0, _slots.Length).Select(slot => StartWorkerAsync(slot, cancellationToken)).ToArray();
+        try
+        {
+            await Task.WhenAll(starts).ConfigureAwait(false);
+        }
+        catch
+        {
+            await TerminateAsync().ConfigureAwait(false);
+            var failure = starts.First(t => t.IsFaulted || t.IsCanceled);
+            await failure.ConfigureAwait(false); // rethrows the first worker's own exception, not an AggregateException
+            throw;
+        }
+
+        Log.PoolStarted(_logger, Name, _slots.Length, _options.ChildConcurrency);
+    }
+
+    public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(arguments);
+        ThrowIfNotAccepting();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TResult>(cancellationToken);
+        }
+
+        var job = CreateJob(target, arguments, (id, buffer, length) => new SingleJob<TResult>(id, target, buffer, length));
+        job.Watch(OnJobCanceled, cancellationToken);
+        Enqueue(job);
+        return job.Task;
+    }
+
+    public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(argumentSets);
+        ThrowIfNotAccepting();
+        return new MapOperation<TResult>(this, target, argumentSets, MapWindow, cancellationToken);
+    }
+
+    /// <summary>Serializes the arguments (so a bad one fails here, at the call site) and creates the job.</summary>
+    internal TJob CreateJob<TJob>(JobTarget target, object?[] arguments, Func<long, byte[], int, TJob> create)
+        where TJob : PendingJob
+    {
+        var types = target.ParameterTypes;
+        if (arguments.Length != types.Count)
+        {
+            throw new ArgumentException($"Job '{target.Name}' takes {types.Count} arguments; {arguments.Length} were given.", nameof(arguments));
+        }
+
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                var argument = arguments[i];
+                var type = types[i];
+                if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : !type.IsInstanceOfType(argument))
+                {
+                    throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' must be {type}; it is {argument?.GetType().ToString() ?? "null"}.", nameof(arguments));
+                }
+
+                var lengthAt = buffer.WrittenCount;
+                buffer.GetSpan(sizeof(int));
+                buffer.Advance(sizeof(int)); // the length, filled in below
+                try
+                {
+                    _options.Serializer.Serialize(buffer, argument, type);
+                }
+                catch (Exception exception)
+                {
+                    throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
+                }
+
+                var length = buffer.WrittenCount - lengthAt - sizeof(int);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), length);
+            }
+
+            if (buffer.WrittenCount + sizeof(int) > _options.MaxMessageSize)
+            {
+                throw new ArgumentException(
+                    $"The arguments of job '{target.Name}' serialize to {buffer.WrittenCount} bytes, over the channel's limit of {_options.MaxMessageSize} bytes (MaxMessageSize).",
+                    nameof(arguments));
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        var (array, written) = buffer.Detach();
+        return create(Interlocked.Increment(ref _lastJobId), array, written);
+    }
+
+    /// <summary>Places an accepted job on the queue the scheduler picks.</summary>
+    internal void Enqueue(PendingJob job)
+    {
+        var index = _queues.Length == 1 ? 0 : _scheduler.SelectQueue(this);
+        if ((uint)index >= (uint)_queues.Length)
+        {
+            job.Fail(new InvalidOperationException($"The scheduler of pool '{Name}' chose queue {index}; there are {_queues.Length}."));
+            return;
+        }
+
+        if (!_queues[index].TryEnqueue(job))
+        {
+            job.Fail(new ObjectDisposedException(Name, $"The process pool '{Name}' is closed."));
+        }
+    }
+
+    /// <summary>Puts back a job a dying worker took from its queue but never sent.</summary>
+    internal void Requeue(PendingJob job, JobQueue queue)
+    {
+        if (!queue.TryEnqueue(job))
+        {
+            job.Fail(new ObjectDisposedException(Name, $"The process pool '{Name}' closed before the job could run."));
+        }
+    }
+
+    internal void OnJobCanceled(PendingJob job, CancellationToken token)
+    {
+        var worker = job.Worker;
+        job.Cancel(token);
+        worker?.CancelRunning(job);
+    }
+
+    internal void ThrowIfNotAccepting()
+    {
+        var state = Volatile.Read(ref _state);
+        if (state != Running)
+        {
+            throw state == Created
+                ? new InvalidOperationException($"The process pool '{Name}' has not been started.")
+                : new ObjectDisposedException(Name, $"The process pool '{Name}' is closed and takes no more jobs.");
+        }
+    }
+
+    private async Task StartWorkerAsync(int slot, CancellationToken cancellationToken)
+    {
+        var queue = _queues[slot % _queues.Length];
+        var worker = new WorkerConnection(this, Interlocked.Increment(ref _lastWorkerId), slot, queue, _options, _logger);
+        lock (_gate)
+        {
+            _live.Add(worker);
+        }
+
+        await worker.StartAsync(_launcher, _setup with { WorkerId = worker.Id }, cancellationToken).ConfigureAwait(false);
+        _slots[slot] = worker;
+        queue.AddWorkers(1);
+        worker.StartPump();
+    }
+
+    /// <summary>A worker reached MaxTasksPerChild: its replacement starts now, while it finishes its jobs.</summary>
+    internal void OnWorkerRetiring(WorkerConnection worker)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
+        {
+            _queues[worker.Slot % _queues.Length].AddWorkers(-1);
+            _ = ReplaceAsync(worker.Slot);
+        }
+    }
+
+    internal void OnWorkerExited(WorkerConnection worker)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
+        {
+            // It died in its slot (a retiring worker left its slot already).
+            _queues[worker.Slot % _queues.Length].AddWorkers(-1);
+            _ = ReplaceAsync(worker.Slot);
+        }
+
+        bool none;
+        lock (_gate)
+        {
+            _live.Remove(worker);
+            none = _live.Count == 0;
+        }
+
+        if (none && Volatile.Read(ref _state) >= Closing)
+        {
+            _allExited.TrySetResult();
+        }
+    }
+
+    private async Task ReplaceAsync(int slot)
+    {
+        var queue = _queues[slot % _queues.Length];
+        while (!_terminated.IsCancellationRequested)
+        {
+            // Closing: a replacement is only needed while its queue still holds jobs.
+            if (Volatile.Read(ref _state) >= Closing && queue.IsCompleted)
+            {
+                return;
+            }
+
+            try
+            {
+                await StartWorkerAsync(slot, _terminated.Token).ConfigureAwait(false);
+                _consecutiveStartFailures[slot] = 0;
+                return;
+            }
+            catch (Exception exception) when (!_terminated.IsCancellationRequested)
+            {
+                var failures = ++_consecutiveStartFailures[slot];
+                var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures - 1, 10))));
+                Log.ReplacementFailed(_logger, exception, Name, slot, failures, delay);
+                try
+                {
+                    await Task.Delay(delay, _timeProvider, _terminated.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+            catch
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Stops taking jobs, lets queued and running jobs finish, and waits for the workers to exit; kills them when <paramref name="cancellationToken"/> fires.</summary>
+    public Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_closing is null)
+            {
+                if (Interlocked.CompareExchange(ref _state, Closing, Running) != Running)
+                {
+                    _state = Closed;
+                    _closing = Task.CompletedTask;
+                    return _closing;
+                }
+
+                _closing = CloseCoreAsync(cancellationToken);
+            }
+
+            return _closing;
+        }
+    }
+
+    private async Task CloseCoreAsync(CancellationToken cancellationToken)
+    {
+        foreach (var queue in _queues)
+        {
+            queue.Complete();
+        }
+
+        lock (_gate)
+        {
+            if (_live.Count == 0)
+            {
+                _allExited.TrySetResult();
+            }
+        }
+
+        try
+        {
+            await _allExited.Task.WaitAsync(_options.ShutdownTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            Log.ShutdownTimedOut(_logger, Name, _options.ShutdownTimeout);
+        }
+
+        await TerminateAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Kills every worker at once; running jobs fail as lost, queued ones as cancelled.</summary>
+    public async Task TerminateAsync()
+    {
+        Volatile.Write(ref _state, Closed);
+        await _terminated.CancelAsync().ConfigureAwait(false);
+        foreach (var queue in _queues)
+        {
+            queue.Complete();
+            while (queue.TryDequeue(out var job))
+            {
+                job.Fail(new OperationCanceledException($"The process pool '{Name}' was terminated before the job started."));
+            }
+        }
+
+        WorkerConnection[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        foreach (var worker in live)
+        {
+            worker.Kill("was killed: the pool was terminated");
+        }
+
+        await Task.WhenAll(live.Select(w => w.Exited)).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Information, "Process pool '{Pool}' started {Processes} workers x {ChildConcurrency} concurrent jobs.")]
+        public static partial void PoolStarted(ILogger logger, string pool, int processes, int childConcurrency);
+
+        [LoggerMessage(11, LogLevel.Error, "Process pool '{Pool}' could not replace the worker in slot {Slot} ({Failures} failures in a row); next try in {Delay}.")]
+        public static partial void ReplacementFailed(ILogger logger, Exception exception, string pool, int slot, int failures, TimeSpan delay);
+
+        [LoggerMessage(12, LogLevel.Warning, "Process pool '{Pool}' did not drain within {Timeout}; killing its workers.")]
+        public static partial void ShutdownTimedOut(ILogger logger, string pool, TimeSpan timeout);
+    }
+}

@@ -1,0 +1,443 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using ProcessPools.Channels;
+using ProcessPools.Dispatch;
+using ProcessPools.Protocol;
+
+namespace ProcessPools.Supervision;
+
+/// <summary>
+/// The parent's side of one worker process: launch and handshake, the pump that feeds it jobs from its
+/// queue, the in-flight table, and its death. A worker is dead when its process exits or its channel
+/// ends or breaks, whichever is seen first; its in-flight jobs then fail at once.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The semaphore and token source never allocate wait handles or timers; the pump may still observe them after death.")]
+internal sealed partial class WorkerConnection : IFrameHandler
+{
+    private readonly PoolEngine _pool;
+    private readonly JobQueue _queue;
+    private readonly ProcessPoolOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, PendingJob> _inFlight = [];
+    private readonly HashSet<int> _definedTargets = [];
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StandardErrorTail _standardError = new();
+    private LaunchedWorker? _launched;
+    private WorkerSetup? _pendingSetup;
+    private FrameWriter? _writer;
+    private int _dispatched;
+    private bool _dead;
+    private bool _draining;
+    private bool _shutdownSent;
+
+    public WorkerConnection(PoolEngine pool, int id, int slot, JobQueue queue, ProcessPoolOptions options, ILogger logger)
+    {
+        _pool = pool;
+        Id = id;
+        Slot = slot;
+        _queue = queue;
+        _options = options;
+        _logger = logger;
+        _slots = new SemaphoreSlim(options.ChildConcurrency, options.ChildConcurrency);
+    }
+
+    public int Id { get; }
+
+    /// <summary>The process slot of the pool this worker fills (a replacement takes the same slot).</summary>
+    public int Slot { get; }
+
+    public int ProcessId { get; private set; }
+
+    /// <summary>Completes when the worker is gone, for whatever reason.</summary>
+    public Task Exited => _exited.Task;
+
+    /// <summary>Whether the worker left after being asked to (recycling or close), rather than dying.</summary>
+    public bool ExitedAsAsked { get; private set; }
+
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>Launches the process and waits until its host is built and it takes jobs.</summary>
+    public async Task StartAsync(WorkerLauncher launcher, WorkerSetup setup, CancellationToken cancellationToken)
+    {
+        _launched = launcher.Launch(
+            _token,
+            _options.EnvironmentVariables,
+            setup.ContentRootPath ?? Environment.CurrentDirectory,
+            OnStandardOutput,
+            OnStandardError,
+            OnProcessExited);
+        ProcessId = _launched.Process.Id;
+        _writer = new FrameWriter(_launched.ToChild);
+        _ = _writer.Completion.ContinueWith(
+            static (task, state) => ((WorkerConnection)state!).Die(task.Exception?.GetBaseException().Message is { } message ? $"stopped taking frames ({message})" : "closed its channel"),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        _pendingSetup = setup;
+        _ = ReadAsync();
+
+        try
+        {
+            await _ready.Task.WaitAsync(_options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Die($"did not become ready within {_options.StartTimeout.TotalSeconds:0.###} s (StartTimeout)");
+            await _exited.Task.ConfigureAwait(false);
+            throw new ProcessPoolException(
+                $"Worker process {ProcessId} of pool '{_pool.Name}' did not become ready within {_options.StartTimeout} (StartTimeout).{FormatTail()}");
+        }
+        catch (OperationCanceledException)
+        {
+            Die("was cancelled while starting");
+            throw;
+        }
+
+        Log.WorkerStarted(_logger, _pool.Name, Id, ProcessId);
+    }
+
+    /// <summary>Starts feeding the worker from its queue.</summary>
+    public void StartPump() => _ = Task.Run(PumpAsync);
+
+    /// <summary>Passes a caller's cancellation of a running job to the child.</summary>
+    public void CancelRunning(PendingJob job) => _writer?.TryWrite(new OutgoingFrame(FrameType.Cancel, job.Id, ReadOnlyMemory<byte>.Empty));
+
+    /// <summary>Kills the process; its jobs fail as lost.</summary>
+    public void Kill(string reason) => Die(reason);
+
+    public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload)
+    {
+        switch (type)
+        {
+            case FrameType.Result:
+                Take(jobId)?.Complete(payload, _options.Serializer);
+                break;
+            case FrameType.Fault:
+                var reader = new Utf8JsonReader(payload);
+                var error = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.RemoteError)
+                    ?? throw new InvalidDataException("An empty fault frame.");
+                if (Take(jobId) is { } failed)
+                {
+                    failed.Fail(error.ToException(failed.Target.Name));
+                }
+
+                break;
+            case FrameType.Canceled:
+                Take(jobId)?.Fail(new OperationCanceledException("The job was cancelled in its worker process."));
+                break;
+            case FrameType.Hello:
+                OnHello(payload);
+                break;
+            case FrameType.Ready:
+                _ready.TrySetResult();
+                break;
+            case FrameType.SetupFailed:
+                var setupReader = new Utf8JsonReader(payload);
+                var setupError = JsonSerializer.Deserialize(ref setupReader, WireJsonContext.Default.RemoteError);
+                _ready.TrySetException(new ProcessPoolException(
+                    $"Worker process {ProcessId} of pool '{_pool.Name}' failed to start: {(setupError?.TypeHierarchy is [var first, ..] ? first : "an exception")}: {setupError?.Message}",
+                    setupError?.ToException("worker start-up")));
+                break;
+            default:
+                throw new InvalidDataException($"The parent received a frame of unknown type {(byte)type}.");
+        }
+    }
+
+    private void OnHello(ReadOnlySequence<byte> payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        var hello = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerHello);
+        if (hello is null || !CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.ASCII.GetBytes(hello.Token), System.Text.Encoding.ASCII.GetBytes(_token)))
+        {
+            throw new InvalidDataException("The worker's hello did not carry this worker's token.");
+        }
+
+        if (hello.ProtocolVersion != WorkerEnvironment.ProtocolVersion)
+        {
+            throw new InvalidDataException($"The worker speaks protocol {hello.ProtocolVersion}, the parent {WorkerEnvironment.ProtocolVersion}: mismatched ProcessPool builds.");
+        }
+
+        var setup = JsonSerializer.SerializeToUtf8Bytes(_pendingSetup!, WireJsonContext.Default.WorkerSetup);
+        _writer!.TryWrite(new OutgoingFrame(FrameType.Setup, 0, setup));
+    }
+
+    private async Task ReadAsync()
+    {
+        string reason;
+        try
+        {
+            await FrameReader.ReadAsync(_launched!.FromChild, _options.MaxMessageSize, this, CancellationToken.None).ConfigureAwait(false);
+            reason = "closed its channel";
+        }
+        catch (Exception exception)
+        {
+            reason = $"broke its channel ({exception.Message})";
+        }
+
+        Die(reason);
+    }
+
+    private async Task PumpAsync()
+    {
+        var cancellation = _stop.Token;
+        try
+        {
+            while (true)
+            {
+                if (_options.MaxTasksPerChild > 0 && _dispatched >= _options.MaxTasksPerChild)
+                {
+                    // Recycling: a fresh worker takes this slot now, while this one finishes what it has.
+                    _pool.OnWorkerRetiring(this);
+                    BeginShutdown();
+                    return;
+                }
+
+                await _slots.WaitAsync(cancellation).ConfigureAwait(false);
+                PendingJob job;
+                do
+                {
+                    job = await _queue.DequeueAsync(cancellation).ConfigureAwait(false);
+                }
+                while (!job.TryDispatch());
+
+                if (!Track(job))
+                {
+                    job.ReturnToQueue();
+                    _pool.Requeue(job, _queue);
+                    return;
+                }
+
+                _dispatched++;
+                Send(job);
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // The worker died; its in-flight jobs were failed there.
+        }
+        catch (ChannelClosedException)
+        {
+            // The pool is closing and the queue is empty: leave once the running jobs are done.
+            BeginShutdown();
+        }
+    }
+
+    private bool Track(PendingJob job)
+    {
+        lock (_gate)
+        {
+            if (_dead)
+            {
+                return false;
+            }
+
+            _inFlight.Add(job.Id, job);
+            job.Worker = this;
+        }
+
+        _queue.AddInFlight(1);
+        return true;
+    }
+
+    private void Send(PendingJob job)
+    {
+        var target = job.Target;
+        if (_definedTargets.Add(target.Id))
+        {
+            var definition = JsonSerializer.SerializeToUtf8Bytes(JobDefinition.From(target), WireJsonContext.Default.JobDefinition);
+            _writer!.TryWrite(new OutgoingFrame(FrameType.Define, target.Id, definition));
+        }
+
+        _writer!.TryWrite(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
+    }
+
+    private PendingJob? Take(long jobId)
+    {
+        PendingJob? job;
+        bool shutdown;
+        lock (_gate)
+        {
+            if (!_inFlight.Remove(jobId, out job))
+            {
+                return null;
+            }
+
+            shutdown = _draining && _inFlight.Count == 0 && !_shutdownSent;
+            _shutdownSent |= shutdown;
+        }
+
+        _queue.AddInFlight(-1);
+        _slots.Release();
+        if (shutdown)
+        {
+            _writer!.TryWrite(new OutgoingFrame(FrameType.Shutdown, 0, ReadOnlyMemory<byte>.Empty));
+        }
+
+        return job;
+    }
+
+    /// <summary>Takes no more jobs; asks the child to exit once its running jobs are done.</summary>
+    private void BeginShutdown()
+    {
+        bool now;
+        lock (_gate)
+        {
+            _draining = true;
+            now = _inFlight.Count == 0 && !_shutdownSent && !_dead;
+            _shutdownSent |= now;
+        }
+
+        if (now)
+        {
+            _writer!.TryWrite(new OutgoingFrame(FrameType.Shutdown, 0, ReadOnlyMemory<byte>.Empty));
+        }
+    }
+
+    private void OnProcessExited(object? sender, EventArgs e) => Die("exited");
+
+    private void Die(string reason)
+    {
+        PendingJob[] lost;
+        bool asked;
+        lock (_gate)
+        {
+            if (_dead)
+            {
+                return;
+            }
+
+            _dead = true;
+            asked = _shutdownSent && _inFlight.Count == 0;
+            lost = [.. _inFlight.Values];
+            _inFlight.Clear();
+        }
+
+        ExitedAsAsked = asked;
+        _stop.Cancel();
+        _queue.AddInFlight(-lost.Length);
+        _ = FinishDeathAsync(reason, lost, asked);
+    }
+
+    private async Task FinishDeathAsync(string reason, PendingJob[] lost, bool asked)
+    {
+        var process = _launched?.Process;
+        int? exitCode = null;
+        if (process is not null)
+        {
+            try
+            {
+                if (asked)
+                {
+                    // It was asked to leave and is stopping its host: give it the time to do so.
+                    using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await process.WaitForExitAsync(stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                // The exit code, and the last stderr lines: both arrive shortly after the exit itself.
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                exitCode = process.ExitCode;
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+            {
+                // Never started, or the exit is not observable; report what we know.
+            }
+
+            await _standardError.Ended.WaitAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        var tail = _standardError.Snapshot();
+        if (lost.Length > 0 || !asked)
+        {
+            Log.WorkerLost(_logger, _pool.Name, Id, ProcessId, reason, exitCode, lost.Length);
+        }
+        else
+        {
+            Log.WorkerExited(_logger, _pool.Name, Id, ProcessId);
+        }
+
+        foreach (var job in lost)
+        {
+            job.Fail(new WorkerLostException(job.Target.Name, ProcessId, exitCode, reason, tail));
+        }
+
+        _ready.TrySetException(new ProcessPoolException(
+            $"Worker process {ProcessId} of pool '{_pool.Name}' {reason} before it was ready{(exitCode is { } code ? $" (exit code {code})" : string.Empty)}.{FormatTail(tail)}"));
+        _writer?.Complete();
+        if (_launched is not null)
+        {
+            await _launched.ToChild.DisposeAsync().ConfigureAwait(false);
+            await _launched.FromChild.DisposeAsync().ConfigureAwait(false);
+            _launched.Process.Dispose();
+        }
+
+        _exited.TrySetResult();
+        _pool.OnWorkerExited(this);
+    }
+
+    private string FormatTail(IReadOnlyList<string>? tail = null)
+    {
+        tail ??= _standardError.Snapshot();
+        return tail.Count == 0 ? string.Empty : $"{Environment.NewLine}Last lines of its standard error:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
+    }
+
+    private void OnStandardOutput(object sender, DataReceivedEventArgs e)
+    {
+        if (e.Data is { } line)
+        {
+            Log.WorkerOutput(_logger, _pool.Name, Id, line);
+        }
+    }
+
+    private void OnStandardError(object sender, DataReceivedEventArgs e)
+    {
+        _standardError.Add(e.Data);
+        if (e.Data is { } line)
+        {
+            Log.WorkerErrorOutput(_logger, _pool.Name, Id, line);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Pool '{Pool}': worker {WorkerId} (pid {ProcessId}) is ready.")]
+        public static partial void WorkerStarted(ILogger logger, string pool, int workerId, int processId);
+
+        [LoggerMessage(2, LogLevel.Debug, "Pool '{Pool}': worker {WorkerId} (pid {ProcessId}) exited as asked.")]
+        public static partial void WorkerExited(ILogger logger, string pool, int workerId, int processId);
+
+        [LoggerMessage(3, LogLevel.Warning, "Pool '{Pool}': worker {WorkerId} (pid {ProcessId}) {Reason} (exit code {ExitCode}); {LostJobs} running jobs were lost.")]
+        public static partial void WorkerLost(ILogger logger, string pool, int workerId, int processId, string reason, int? exitCode, int lostJobs);
+
+        [LoggerMessage(4, LogLevel.Information, "Pool '{Pool}' worker {WorkerId}: {Line}")]
+        public static partial void WorkerOutput(ILogger logger, string pool, int workerId, string line);
+
+        [LoggerMessage(5, LogLevel.Warning, "Pool '{Pool}' worker {WorkerId} (stderr): {Line}")]
+        public static partial void WorkerErrorOutput(ILogger logger, string pool, int workerId, string line);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using ProcessPools.Protocol;
+using ProcessPools.Worker;
+
+namespace ProcessPools.Supervision;
+
+/// <summary>A started worker process and the parent's ends of its two pipes.</summary>
+internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream FromChild);
+
+/// <summary>
+/// Starts worker processes: <c>dotnet exec</c> of ProcessPool.Worker.dll with the application's own
+/// deps.json and runtimeconfig.json, so the child loads the same assemblies (the way
+/// Microsoft.DotNet.RemoteExecutor does it), under <c>dotnet run</c>, <c>dotnet test</c> and a published app.
+/// </summary>
+internal sealed class WorkerLauncher
+{
+    // Pipes and process starts are serialized: a child started while another child's inheritable pipe
+    // ends are still open in this process would inherit them, and then hold a crashed sibling's pipe open.
+    private static readonly Lock LaunchGate = new();
+
+    private readonly string _host;
+    private readonly IReadOnlyList<string> _arguments;
+
+    private WorkerLauncher(string host, IReadOnlyList<string> arguments)
+    {
+        _host = host;
+        _arguments = arguments;
+    }
+
+    /// <summary>The command line, for logs and error messages.</summary>
+    public string CommandLine => $"{_host} {string.Join(' ', _arguments)}";
+
+    /// <summary>Works out how to launch a worker of this application.</summary>
+    /// <exception cref="ProcessPoolException">A file the launch needs is missing.</exception>
+    public static WorkerLauncher ForCurrentApplication()
+    {
+        var workerPath = typeof(WorkerEntryPoint).Assembly.Location;
+        if (string.IsNullOrEmpty(workerPath) || !File.Exists(workerPath))
+        {
+            throw new ProcessPoolException(
+                "ProcessPool.Worker.dll was not found beside the application (single-file or trimmed publish?). Publish the application as a framework-dependent folder.");
+        }
+
+        var depsFile = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        var arguments = new List<string> { "exec" };
+        if (depsFile is not null && File.Exists(depsFile))
+        {
+            arguments.AddRange(["--depsfile", depsFile]);
+            var runtimeConfig = depsFile.EndsWith(".deps.json", StringComparison.OrdinalIgnoreCase)
+                ? string.Concat(depsFile.AsSpan(0, depsFile.Length - ".deps.json".Length), ".runtimeconfig.json")
+                : null;
+            if (runtimeConfig is not null && File.Exists(runtimeConfig))
+            {
+                arguments.AddRange(["--runtimeconfig", runtimeConfig]);
+            }
+        }
+
+        arguments.Add(workerPath);
+        return new WorkerLauncher(FindDotnetHost(), arguments);
+    }
+
+    public LaunchedWorker Launch(
+        string token,
+        IEnumerable<KeyValuePair<string, string>> environment,
+        string workingDirectory,
+        DataReceivedEventHandler onOutput,
+        DataReceivedEventHandler onError,
+        EventHandler onExited)
+    {
+        var start = new ProcessStartInfo(_host)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            CreateNoWindow = true,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var argument in _arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment[WorkerEnvironment.Token] = token;
+        start.Environment[WorkerEnvironment.ParentProcessId] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += onOutput;
+        process.ErrorDataReceived += onError;
+        process.Exited += onExited;
+
+        lock (LaunchGate)
+        {
+            var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
+            var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
+            try
+            {
+                start.Environment[WorkerEnvironment.InputHandle] = toChild.GetClientHandleAsString();
+                start.Environment[WorkerEnvironment.OutputHandle] = fromChild.GetClientHandleAsString();
+                process.Start();
+            }
+            catch
+            {
+                toChild.Dispose();
+                fromChild.Dispose();
+                process.Dispose();
+                throw;
+            }
+            finally
+            {
+                // Only the child may hold its ends: then a dead child's pipe reports end-of-file here.
+                toChild.DisposeLocalCopyOfClientHandle();
+                fromChild.DisposeLocalCopyOfClientHandle();
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+
+            // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
+            process.StandardInput.Close();
+            return new LaunchedWorker(process, toChild, fromChild);
+        }
+    }
+
+    private static string FindDotnetHost()
+    {
+        var current = Environment.ProcessPath;
+        var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        if (current is not null && string.Equals(Path.GetFileName(current), executable, StringComparison.OrdinalIgnoreCase))
+        {
+            return current;
+        }
+
+        // An app started by its apphost: the runtime in use sits at <root>/shared/Microsoft.NETCore.App/<version>/.
+        var runtimeDirectory = RuntimeEnvironment.GetRuntimeDirectory();
+        var root = Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", ".."));
+        var candidate = Path.Combine(root, executable);
+        if (File.Exists(candidate))
+        {
+            return candidate;
+        }
+
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath)
+            ? hostPath
+            : throw new ProcessPoolException($"The dotnet host was not found (looked beside the runtime at '{root}' and in DOTNET_HOST_PATH); worker processes need it.");
+    }
+}

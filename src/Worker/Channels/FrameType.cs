@@ -1,0 +1,42 @@
+namespace ProcessPools.Channels;
+
+/// <summary>What a frame on a worker's channel carries.</summary>
+internal enum FrameType : byte
+{
+    // Parent to child.
+
+    /// <summary>The worker's settings (<see cref="Protocol.WorkerSetup"/>), sent once after the child's hello.</summary>
+    Setup = 1,
+
+    /// <summary>Teaches the child a job target's identity (<see cref="Protocol.JobDefinition"/>) under a number.</summary>
+    Define = 2,
+
+    /// <summary>Runs a job: the target's number, then each argument as a length-prefixed blob.</summary>
+    Invoke = 3,
+
+    /// <summary>Cancels a running job.</summary>
+    Cancel = 4,
+
+    /// <summary>Finish the running jobs, then exit.</summary>
+    Shutdown = 5,
+
+    // Child to parent.
+
+    /// <summary>The child's first frame: the handshake token and its pid (<see cref="Protocol.WorkerHello"/>).</summary>
+    Hello = 16,
+
+    /// <summary>The child's host is built and its initializers ran: it takes jobs.</summary>
+    Ready = 17,
+
+    /// <summary>The child could not set up; the payload is a <see cref="Protocol.RemoteError"/>.</summary>
+    SetupFailed = 18,
+
+    /// <summary>A job's serialized result.</summary>
+    Result = 19,
+
+    /// <summary>A job threw; the payload is a <see cref="Protocol.RemoteError"/>.</summary>
+    Fault = 20,
+
+    /// <summary>A job ended by cancellation.</summary>
+    Canceled = 21,
+}

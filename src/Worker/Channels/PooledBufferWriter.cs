@@ -1,0 +1,69 @@
+using System.Buffers;
+
+namespace ProcessPools.Channels;
+
+/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from the shared pool; whoever detaches the array returns it.</summary>
+internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+{
+    private byte[] _buffer;
+    private int _written;
+
+    public PooledBufferWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+
+    public int WrittenCount => _written;
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    public void Advance(int count) => _written += count;
+
+    /// <summary>A part of what was written, to patch (a length written before its data).</summary>
+    public Span<byte> WrittenSpan(int offset, int length) => _buffer.AsSpan(0, _written).Slice(offset, length);
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    /// <summary>Hands over the array (the caller returns it to the pool); the writer is then empty.</summary>
+    public (byte[] Array, int Length) Detach()
+    {
+        var result = (_buffer, _written);
+        _buffer = [];
+        _written = 0;
+        return result;
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        sizeHint = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written >= sizeHint)
+        {
+            return;
+        }
+
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
+        _buffer.AsSpan(0, _written).CopyTo(grown);
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
+        _buffer = grown;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using ProcessPools.Protocol;
+
+namespace ProcessPools.Worker.Execution;
+
+/// <summary>
+/// Runs one job target in the child: resolved once from its <see cref="JobDefinition"/>, then invoked
+/// for every job that names it.
+/// </summary>
+internal sealed class JobInvoker
+{
+    private static readonly MethodInfo AwaitTaskOfMethod = typeof(JobInvoker).GetMethod(nameof(AwaitTaskOf), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo AwaitValueTaskOfMethod = typeof(JobInvoker).GetMethod(nameof(AwaitValueTaskOf), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private readonly MethodInfo _method;
+    private readonly object? _instance;
+    private readonly Type? _jobType;
+    private readonly ParameterSource[] _parameters;
+    private readonly Func<object, ValueTask<object?>> _await;
+    private readonly bool _needsScope;
+
+    private JobInvoker(string name, MethodInfo method, object? instance, Type? jobType, Type resultType)
+    {
+        Name = name;
+        _method = method;
+        _instance = instance;
+        _jobType = jobType;
+        ResultType = resultType;
+        _parameters = [.. method.GetParameters().Select(p => p.ParameterType switch
+        {
+            var t when t == typeof(CancellationToken) => ParameterSource.CancellationToken,
+            var t when t == typeof(IServiceProvider) => ParameterSource.Services,
+            _ => ParameterSource.Sent,
+        })];
+        SentTypes = [.. method.GetParameters().Where(p => !JobTarget.IsBoundInChild(p.ParameterType)).Select(p => p.ParameterType)];
+        _needsScope = jobType is not null || _parameters.Contains(ParameterSource.Services);
+        _await = CreateAwaiter(method.ReturnType);
+    }
+
+    private enum ParameterSource
+    {
+        Sent,
+        CancellationToken,
+        Services,
+    }
+
+    public string Name { get; }
+
+    public Type[] SentTypes { get; }
+
+    /// <summary>The result's type; <see cref="void"/> when the job returns none.</summary>
+    public Type ResultType { get; }
+
+    public static JobInvoker Create(JobDefinition definition)
+    {
+        if (definition.Kind == JobTargetKind.JobClass)
+        {
+            ApplicationAssemblies.Load(definition.AssemblyName, definition.AssemblyPath);
+            var jobType = Type.GetType(definition.JobTypeName!, throwOnError: false)
+                ?? throw new InvalidOperationException($"The worker cannot load the job class '{definition.JobTypeName}': is its assembly part of the application?");
+            var target = JobTarget.FromJobType(jobType);
+            return new JobInvoker(definition.Name, target.Method, null, jobType, target.ResultType);
+        }
+
+        var assembly = ApplicationAssemblies.Load(definition.AssemblyName, definition.AssemblyPath);
+        var module = assembly.Modules.FirstOrDefault(m => m.ModuleVersionId == definition.ModuleVersionId)
+            ?? throw new InvalidOperationException(
+                $"The worker loaded a different build of '{assembly.GetName().Name}' than the parent (module version ids differ), so it cannot resolve job '{definition.Name}'. Rebuild and restart the application.");
+        var method = module.ResolveMethod(definition.MetadataToken) as MethodInfo
+            ?? throw new InvalidOperationException($"The worker resolved job '{definition.Name}' to something that is not a method.");
+        var resultType = JobTarget.ResultTypeOf(method.ReturnType)!;
+
+        // A non-capturing lambda is an instance method of the compiler's field-less closure class.
+        var instance = method.IsStatic ? null : System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(method.DeclaringType!);
+        return new JobInvoker(definition.Name, method, instance, null, resultType);
+    }
+
+    public async ValueTask<object?> InvokeAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (!_needsScope)
+        {
+            return await _await(Call(_instance, sent, services, cancellationToken)).ConfigureAwait(false);
+        }
+
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var instance = _jobType is null ? _instance : ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, _jobType);
+            return await _await(Call(instance, sent, scope.ServiceProvider, cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private object Call(object? instance, object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var values = new object?[_parameters.Length];
+        var next = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = _parameters[i] switch
+            {
+                ParameterSource.CancellationToken => cancellationToken,
+                ParameterSource.Services => services,
+                _ => sent[next++],
+            };
+        }
+
+        return _method.Invoke(instance, BindingFlags.DoNotWrapExceptions, binder: null, values, culture: null)
+            ?? throw new InvalidOperationException($"Job '{Name}' returned a null task.");
+    }
+
+    private static Func<object, ValueTask<object?>> CreateAwaiter(Type returnType)
+    {
+        if (returnType == typeof(Task))
+        {
+            return AwaitTask;
+        }
+
+        if (returnType == typeof(ValueTask))
+        {
+            return AwaitValueTask;
+        }
+
+        var definition = returnType.GetGenericTypeDefinition();
+        var open = definition == typeof(Task<>) ? AwaitTaskOfMethod : AwaitValueTaskOfMethod;
+        return open.MakeGenericMethod(returnType.GetGenericArguments()[0]).CreateDelegate<Func<object, ValueTask<object?>>>();
+    }
+
+    private static async ValueTask<object?> AwaitTask(object task)
+    {
+        await ((Task)task).ConfigureAwait(false);
+        return null;
+    }
+
+    private static async ValueTask<object?> AwaitValueTask(object task)
+    {
+        await ((ValueTask)task).ConfigureAwait(false);
+        return null;
+    }
+
+    private static ValueTask<object?> AwaitTaskOf<T>(object task)
+    {
+        var typed = (Task<T>)task;
+        return typed.IsCompletedSuccessfully ? new ValueTask<object?>(typed.Result) : Slow(typed);
+
+        static async ValueTask<object?> Slow(Task<T> pending) => await pending.ConfigureAwait(false);
+    }
+
+    private static ValueTask<object?> AwaitValueTaskOf<T>(object task)
+    {
+        var typed = (ValueTask<T>)task;
+        return typed.IsCompletedSuccessfully ? new ValueTask<object?>(typed.Result) : Slow(typed);
+
+        static async ValueTask<object?> Slow(ValueTask<T> pending) => await pending.ConfigureAwait(false);
+    }
+}

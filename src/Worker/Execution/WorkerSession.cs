@@ -1,0 +1,289 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ProcessPools.Channels;
+using ProcessPools.Protocol;
+
+namespace ProcessPools.Worker.Execution;
+
+/// <summary>
+/// The child's side of one channel: handshake, host, and the jobs the parent sends. The parent enforces
+/// the concurrency limit and the recycling count; the child runs what it is given.
+/// </summary>
+internal sealed class WorkerSession : IFrameHandler
+{
+    private readonly Stream _input;
+    private readonly FrameWriter _writer;
+    private readonly string _token;
+    private readonly TaskCompletionSource<WorkerSetup> _setup = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<int, JobInvoker> _invokers = [];
+    private readonly Dictionary<int, Exception> _brokenTargets = [];
+    private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
+    private IJobSerializer _serializer = new JsonJobSerializer();
+    private IServiceProvider _services = EmptyServices.Instance;
+    private int _maxMessageSize = 64 * 1024 * 1024;
+    private volatile bool _draining;
+
+    public WorkerSession(Stream input, Stream output, string token)
+    {
+        _input = input;
+        _writer = new FrameWriter(output);
+        _token = token;
+    }
+
+    /// <summary>Runs the session; returns the process exit code.</summary>
+    public async Task<int> RunAsync(Func<WorkerSetup, Task<IHost>> buildHost)
+    {
+        var hello = JsonSerializer.SerializeToUtf8Bytes(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion), WireJsonContext.Default.WorkerHello);
+        _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, hello));
+
+        var reading = FrameReader.ReadAsync(_input, _maxMessageSize, this, CancellationToken.None);
+        if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
+        {
+            return await EndedAsync(reading).ConfigureAwait(false);
+        }
+
+        var setup = await _setup.Task.ConfigureAwait(false);
+        IHost host;
+        try
+        {
+            _serializer = CreateSerializer(setup.SerializerType);
+            _maxMessageSize = setup.MaxMessageSize;
+            host = await buildHost(setup).ConfigureAwait(false);
+            _services = host.Services;
+        }
+        catch (Exception exception)
+        {
+            var error = JsonSerializer.SerializeToUtf8Bytes(RemoteError.From(exception), WireJsonContext.Default.RemoteError);
+            _writer.TryWrite(new OutgoingFrame(FrameType.SetupFailed, 0, error));
+            _writer.Complete();
+            await _writer.Completion.ConfigureAwait(false);
+            return 3;
+        }
+
+        _writer.TryWrite(new OutgoingFrame(FrameType.Ready, 0, ReadOnlyMemory<byte>.Empty));
+        var ended = await Task.WhenAny(reading, _drained.Task).ConfigureAwait(false);
+        if (ended == reading)
+        {
+            // The parent is gone (or sent garbage): nobody will read results, so stop everything now.
+            foreach (var running in _running.Values)
+            {
+                await running.CancelAsync().ConfigureAwait(false);
+            }
+
+            return await EndedAsync(reading).ConfigureAwait(false);
+        }
+
+        _writer.Complete();
+        await _writer.Completion.ConfigureAwait(false);
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await host.StopAsync(stopping.Token).ConfigureAwait(false);
+        if (host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload)
+    {
+        switch (type)
+        {
+            case FrameType.Setup:
+                var reader = new Utf8JsonReader(payload);
+                _setup.TrySetResult(JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerSetup)
+                    ?? throw new InvalidDataException("An empty setup frame."));
+                break;
+            case FrameType.Define:
+                Define((int)jobId, payload);
+                break;
+            case FrameType.Invoke:
+                Invoke(jobId, payload);
+                break;
+            case FrameType.Cancel:
+                if (_running.TryGetValue(jobId, out var source))
+                {
+                    try
+                    {
+                        source.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The job finished while the cancel frame was in flight.
+                    }
+                }
+
+                break;
+            case FrameType.Shutdown:
+                _draining = true;
+                if (_running.IsEmpty)
+                {
+                    _drained.TrySetResult();
+                }
+
+                break;
+            default:
+                throw new InvalidDataException($"The worker received a frame of unknown type {(byte)type}.");
+        }
+    }
+
+    private static async Task<int> EndedAsync(Task reading)
+    {
+        try
+        {
+            await reading.ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception exception)
+        {
+            await Console.Error.WriteLineAsync($"ProcessPool worker {Environment.ProcessId}: channel failed: {exception.Message}").ConfigureAwait(false);
+            return 4;
+        }
+    }
+
+    private static IJobSerializer CreateSerializer(string typeName)
+    {
+        var type = Type.GetType(typeName, throwOnError: true)!;
+        return (IJobSerializer)(Activator.CreateInstance(type)
+            ?? throw new InvalidOperationException($"Could not create the serializer '{typeName}'."));
+    }
+
+    private void Define(int targetId, ReadOnlySequence<byte> payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        var definition = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.JobDefinition)
+            ?? throw new InvalidDataException("An empty define frame.");
+        try
+        {
+            _invokers[targetId] = JobInvoker.Create(definition);
+        }
+        catch (Exception exception)
+        {
+            // Each job naming this target fails with the reason, instead of the whole worker.
+            _brokenTargets[targetId] = exception;
+        }
+    }
+
+    private void Invoke(long jobId, ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryReadLittleEndian(out int targetId))
+        {
+            throw new InvalidDataException("An invoke frame without a target.");
+        }
+
+        var source = new CancellationTokenSource();
+        _running[jobId] = source;
+        if (!_invokers.TryGetValue(targetId, out var invoker))
+        {
+            var reason = _brokenTargets.GetValueOrDefault(targetId) ?? new InvalidDataException($"Job target {targetId} was never defined on this channel.");
+            Finish(jobId, source, error: reason);
+            return;
+        }
+
+        object?[] arguments;
+        try
+        {
+            arguments = new object?[invoker.SentTypes.Length];
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                if (!reader.TryReadLittleEndian(out int length) || reader.Remaining < length)
+                {
+                    throw new InvalidDataException($"The arguments of job '{invoker.Name}' are truncated.");
+                }
+
+                arguments[i] = _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
+                reader.Advance(length);
+            }
+        }
+        catch (Exception exception) when (exception is not InvalidDataException)
+        {
+            Finish(jobId, source, error: new ArgumentException($"The worker could not deserialize the arguments of job '{invoker.Name}': {exception.Message}", exception));
+            return;
+        }
+
+        // Off the reader loop: a job that computes synchronously must not stall the channel.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source),
+            (Session: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source), preferLocal: false);
+    }
+
+    private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source)
+    {
+        object? result;
+        try
+        {
+            result = await invoker.InvokeAsync(arguments, _services, source.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (source.IsCancellationRequested)
+        {
+            Finish(jobId, source, canceled: true);
+            return;
+        }
+        catch (Exception exception)
+        {
+            Finish(jobId, source, error: exception);
+            return;
+        }
+
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            if (invoker.ResultType != typeof(void))
+            {
+                _serializer.Serialize(buffer, result, invoker.ResultType);
+            }
+        }
+        catch (Exception exception)
+        {
+            buffer.Dispose();
+            Finish(jobId, source, error: new InvalidOperationException(
+                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception));
+            return;
+        }
+
+        if (buffer.WrittenCount > _maxMessageSize)
+        {
+            var size = buffer.WrittenCount;
+            buffer.Dispose();
+            Finish(jobId, source, error: new InvalidOperationException(
+                $"The result of job '{invoker.Name}' is {size} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize)."));
+            return;
+        }
+
+        var (array, length) = buffer.Detach();
+        _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
+        Finish(jobId, source);
+    }
+
+    private void Finish(long jobId, CancellationTokenSource source, Exception? error = null, bool canceled = false)
+    {
+        if (canceled)
+        {
+            _writer.TryWrite(new OutgoingFrame(FrameType.Canceled, jobId, ReadOnlyMemory<byte>.Empty));
+        }
+        else if (error is not null)
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(RemoteError.From(error), WireJsonContext.Default.RemoteError);
+            _writer.TryWrite(new OutgoingFrame(FrameType.Fault, jobId, payload));
+        }
+
+        _running.TryRemove(jobId, out _);
+        source.Dispose();
+        if (_draining && _running.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
+    }
+}

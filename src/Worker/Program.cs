@@ -1,0 +1,1 @@
+return await ProcessPools.Worker.WorkerEntryPoint.RunAsync().ConfigureAwait(false);

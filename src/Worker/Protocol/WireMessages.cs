@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+
+namespace ProcessPools.Protocol;
+
+/// <summary>The child's first frame: proves it was launched by this parent (the token came through its environment).</summary>
+internal sealed record WorkerHello(string Token, int ProcessId, int ProtocolVersion);
+
+/// <summary>What the child needs to build its host and take jobs.</summary>
+internal sealed record WorkerSetup
+{
+    public int WorkerId { get; init; }
+    public string PoolName { get; init; } = string.Empty;
+    public string? ContentRootPath { get; init; }
+    public string? EnvironmentName { get; init; }
+    public string? ApplicationName { get; init; }
+    public required string SerializerType { get; init; }
+    public int ChildConcurrency { get; init; }
+    public int MaxMessageSize { get; init; }
+}
+
+/// <summary>The identity of a job target, sent once per child under a number (see <see cref="JobTarget"/>).</summary>
+internal sealed record JobDefinition
+{
+    public JobTargetKind Kind { get; init; }
+    public required string Name { get; init; }
+    public required string AssemblyName { get; init; }
+    public Guid ModuleVersionId { get; init; }
+    public int MetadataToken { get; init; }
+    public string? JobTypeName { get; init; }
+
+    /// <summary>Where the parent loaded the assembly from, for a child whose dependency graph does not list it.</summary>
+    public string? AssemblyPath { get; init; }
+
+    public static JobDefinition From(JobTarget target) => new()
+    {
+        Kind = target.Kind,
+        Name = target.Name,
+        AssemblyName = (target.JobType?.Assembly ?? target.Method.Module.Assembly).FullName!,
+        ModuleVersionId = target.Method.Module.ModuleVersionId,
+        MetadataToken = target.Method.MetadataToken,
+        JobTypeName = target.JobType?.AssemblyQualifiedName,
+        AssemblyPath = (target.JobType?.Assembly ?? target.Method.Module.Assembly).Location is { Length: > 0 } location ? location : null,
+    };
+}
+
+/// <summary>An exception as it crosses the process boundary.</summary>
+internal sealed record RemoteError
+{
+    public required IReadOnlyList<string> TypeHierarchy { get; init; }
+    public required string Message { get; init; }
+    public string? StackTrace { get; init; }
+    public IReadOnlyList<RemoteError>? Inner { get; init; }
+
+    public static RemoteError From(Exception exception, int depth = 0)
+    {
+        var hierarchy = new List<string>();
+        for (var type = exception.GetType(); type is not null && type != typeof(object); type = type.BaseType)
+        {
+            hierarchy.Add(type.FullName ?? type.Name);
+        }
+
+        IReadOnlyList<RemoteError>? inner = null;
+        if (depth < 8)
+        {
+            inner = exception switch
+            {
+                AggregateException aggregate => [.. aggregate.InnerExceptions.Select(e => From(e, depth + 1))],
+                { InnerException: { } one } => [From(one, depth + 1)],
+                _ => null,
+            };
+        }
+
+        return new RemoteError { TypeHierarchy = hierarchy, Message = exception.Message, StackTrace = exception.StackTrace, Inner = inner };
+    }
+
+    public RemoteJobException ToException(string jobName) =>
+        new(jobName, TypeHierarchy, Message, StackTrace, Inner?.Select(e => e.ToException(jobName)).ToArray());
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WorkerHello))]
+[JsonSerializable(typeof(WorkerSetup))]
+[JsonSerializable(typeof(JobDefinition))]
+[JsonSerializable(typeof(RemoteError))]
+internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -1,0 +1,75 @@
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ProcessPools.Protocol;
+using ProcessPools.Worker.Execution;
+
+namespace ProcessPools.Worker;
+
+/// <summary>
+/// The worker process's entry point. <c>ProcessPool.Worker.dll</c> calls it from its own <c>Main</c>.
+/// </summary>
+public static class WorkerEntryPoint
+{
+    /// <summary>Gets whether this process was launched by a process pool as one of its workers.</summary>
+    public static bool IsWorkerProcess => Environment.GetEnvironmentVariable(WorkerEnvironment.Token) is { Length: > 0 };
+
+    /// <summary>Runs the worker until its parent shuts it down or goes away; returns the exit code.</summary>
+    public static async Task<int> RunAsync()
+    {
+        var input = Environment.GetEnvironmentVariable(WorkerEnvironment.InputHandle);
+        var output = Environment.GetEnvironmentVariable(WorkerEnvironment.OutputHandle);
+        var token = Environment.GetEnvironmentVariable(WorkerEnvironment.Token);
+        if (input is null || output is null || token is null)
+        {
+            await Console.Error.WriteLineAsync(
+                "ProcessPool.Worker is started by a process pool, not by hand: its channel and token come through the environment.").ConfigureAwait(false);
+            return 2;
+        }
+
+        // The bootstrap variables must not leak into processes a job starts.
+        foreach (var name in WorkerEnvironment.All)
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+
+        ApplicationAssemblies.EnableFallback();
+
+        // Ctrl+C in a terminal reaches the whole process group; the parent decides when workers stop.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, static context => context.Cancel = true);
+
+        var fromParent = new AnonymousPipeClientStream(PipeDirection.In, input);
+        await using var fromParentScope = fromParent.ConfigureAwait(false);
+        var toParent = new AnonymousPipeClientStream(PipeDirection.Out, output);
+        await using var toParentScope = toParent.ConfigureAwait(false);
+        var session = new WorkerSession(fromParent, toParent, token);
+        var exitCode = await session.RunAsync(BuildHostAsync).ConfigureAwait(false);
+        return exitCode;
+    }
+
+    private static async Task<IHost> BuildHostAsync(WorkerSetup setup)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = setup.ContentRootPath,
+            EnvironmentName = setup.EnvironmentName,
+            ApplicationName = setup.ApplicationName,
+        });
+
+        // The parent owns the worker's lifetime: no console lifetime, no "press Ctrl+C" banner.
+        builder.Services.AddSingleton<IHostLifetime, WorkerHostLifetime>();
+        builder.Services.AddSingleton(new WorkerContext(setup.PoolName, setup.WorkerId));
+        var host = builder.Build();
+        await host.StartAsync().ConfigureAwait(false);
+        return host;
+    }
+
+    private sealed class WorkerHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

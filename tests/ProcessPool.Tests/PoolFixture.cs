@@ -1,0 +1,11 @@
+namespace ProcessPools.Tests;
+
+/// <summary>One shared pool of 2 workers for the tests that only need a working pool.</summary>
+public sealed class PoolFixture : IAsyncLifetime
+{
+    public IProcessPool Pool { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+
+    public async Task DisposeAsync() => await Pool.DisposeAsync();
+}
