@@ -77,3 +77,31 @@ for n in range(1, 5):
 lines[-1:] = ["}"]
 OUT.write_text("\n".join(lines) + "\n")
 print(f"wrote {OUT} ({len(lines)} lines)")
+
+# WorkerProcess.StartAsync: one job in a dedicated process, with or without a result.
+OUT2 = pathlib.Path("src/Hosting/WorkerProcess.Overloads.cs")
+lines = lines[:3] + ["", "public partial class WorkerProcess", "{"]
+for n in range(0, 5):
+    inputs = [f"T{i}" for i in range(1, n + 1)]
+    for with_ct in (False, True):
+        for ret, result in RETURNS:
+            r = result or "object?"
+            lines.append("    /// <summary>Starts a fresh worker process that runs <paramref name=\"job\"/> once and then exits; returns once the job was handed to it." +
+                         (" Await the returned worker for the job's result.</summary>" if result else " Await <see cref=\"Completion\"/> for the job's end.</summary>"))
+            lines.append("    /// <param name=\"job\">A static method or a non-capturing lambda." +
+                         (" Its <see cref=\"CancellationToken\"/> parameter is bound in the child." if with_ct else "") + "</param>")
+            for i in range(1, n + 1):
+                lines.append(f"    /// <param name=\"arg{i}\">Argument {i}, serialized and sent to the worker.</param>")
+            lines.append("    /// <param name=\"configure\">Sets other options of the worker (its environment, serializer, content root).</param>")
+            lines.append("    /// <param name=\"cancellationToken\">Abandons the start, or cancels the job once started.</param>")
+            params = ", ".join([f"{func(inputs, with_ct, ret)} job"] + [f"T{i} arg{i}" for i in range(1, n + 1)] +
+                               ["Action<ProcessPoolOptions>? configure = null", "CancellationToken cancellationToken = default"])
+            arr = "[" + ", ".join(f"arg{i}" for i in range(1, n + 1)) + "]"
+            tp = [f"T{i}" for i in range(1, n + 1)] + (["TResult"] if result else [])
+            tps = f"<{', '.join(tp)}>" if tp else ""
+            lines.append(f"    public static Task<WorkerProcess<{r}>> StartAsync{tps}({params})")
+            lines.append(f"        => StartCoreAsync<{r}>(job, {arr}, configure, cancellationToken);")
+            lines.append("")
+lines[-1:] = ["}"]
+OUT2.write_text("\n".join(lines) + "\n")
+print(f"wrote {OUT2} ({len(lines)} lines)")

@@ -36,4 +36,17 @@ public interface IProcessPool : IAsyncDisposable
     /// items are taken from it and not yet handed to the consumer.
     /// </remarks>
     PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closes the pool gracefully: new calls fail with <see cref="ObjectDisposedException"/>, queued and running
+    /// jobs finish, then the workers exit. After <see cref="ProcessPoolOptions.ShutdownTimeout"/>, or when
+    /// <paramref name="cancellationToken"/> fires, what is left is terminated. <see cref="IAsyncDisposable.DisposeAsync"/> does the same.
+    /// </summary>
+    Task CloseAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Kills every worker at once: running jobs fail with <see cref="WorkerLostException"/>, queued jobs
+    /// with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    Task TerminateAsync();
 }

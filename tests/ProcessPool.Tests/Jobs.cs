@@ -46,6 +46,8 @@ public static class Jobs
         return x;
     }
 
+    public static Task<int> CountNodesAsync(Node node) => Task.FromResult(node.Next is null ? 1 : 2);
+
     public static Task<Func<int>> ReturnUnserializableAsync() => Task.FromResult<Func<int>>(() => 1);
 
     /// <summary>Blocks until <paramref name="parties"/> jobs of this worker arrived at once, via a barrier shared through a named semaphore file.</summary>
@@ -73,4 +75,18 @@ public static class Jobs
         await arrived.Task.WaitAsync(cancellationToken);
         return Environment.ProcessId;
     }
+}
+
+public sealed class Node
+{
+    public Node? Next { get; set; }
+}
+
+/// <summary>A DI job class: created in the worker from its own container.</summary>
+public sealed class GreetingJob(Microsoft.Extensions.Hosting.IHostEnvironment environment) : IProcessJob<string, string>
+{
+    public static string Describe() => "worker";
+
+    public Task<string> ExecuteAsync(string argument, CancellationToken cancellationToken) =>
+        Task.FromResult($"hello {argument} from {(environment.ContentRootPath.Length > 0 ? "worker" : "?")} pid {Environment.ProcessId}");
 }

@@ -101,7 +101,7 @@ public sealed class JobTarget
             }
 
             throw BadJob(
-                $"The job lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{f.Name}'"))}; " +
+                $"The job lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{CapturedName(f.Name)}'"))}; " +
                 "captured state cannot cross into a worker process. Pass the values as job arguments and mark the lambda 'static'.");
         }
 
@@ -109,6 +109,12 @@ public sealed class JobTarget
             $"The job \'{name}\' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. " +
             "Use a static method (or a static lambda), or a job class implementing IProcessJob<TArgument, TResult>.");
     }
+
+    // The compiler names a captured 'this' '<>4__this' and a hoisted local 'x' '<x>5__2'.
+    private static string CapturedName(string field) =>
+        field.StartsWith("<>4__this", StringComparison.Ordinal) ? "this"
+        : field.StartsWith('<') && field.IndexOf('>', StringComparison.Ordinal) is > 1 and var end ? field[1..end]
+        : field;
 
     private static JobTarget Create(MethodInfo method)
     {

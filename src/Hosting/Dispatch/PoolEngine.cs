@@ -55,6 +55,12 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
     public string Name { get; }
 
+    /// <summary>Whether dead or recycled workers are replaced; off for a one-off <see cref="WorkerProcess"/>.</summary>
+    internal bool ReplacesWorkers { get; init; } = true;
+
+    /// <summary>The worker of slot 0 as started, for a one-off <see cref="WorkerProcess"/>.</summary>
+    internal WorkerConnection? FirstWorker { get; private set; }
+
     public ProcessPoolOptions Options => _options;
 
     public int QueueCount => _queues.Length;
@@ -237,6 +243,11 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
         await worker.StartAsync(_launcher, _setup with { WorkerId = worker.Id }, cancellationToken).ConfigureAwait(false);
         _slots[slot] = worker;
+        if (slot == 0)
+        {
+            FirstWorker ??= worker;
+        }
+
         queue.AddWorkers(1);
         worker.StartPump();
     }
@@ -276,7 +287,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     private async Task ReplaceAsync(int slot)
     {
         var queue = _queues[slot % _queues.Length];
-        while (!_terminated.IsCancellationRequested)
+        while (ReplacesWorkers && !_terminated.IsCancellationRequested)
         {
             // Closing: a replacement is only needed while its queue still holds jobs.
             if (Volatile.Read(ref _state) >= Closing && queue.IsCompleted)

@@ -57,6 +57,9 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
     public int ProcessId { get; private set; }
 
+    /// <summary>The exit code once the process is gone (on Unix, 128 + N when killed by signal N).</summary>
+    public int? ExitCode { get; private set; }
+
     /// <summary>Completes when the worker is gone, for whatever reason.</summary>
     public Task Exited => _exited.Task;
 
@@ -371,6 +374,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
             await _standardError.Ended.WaitAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        ExitCode = exitCode;
         var tail = _standardError.Snapshot();
         if (lost.Length > 0 || !asked)
         {

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ProcessPools.Dispatch;
+using ProcessPools.Options;
+using ProcessPools.Supervision;
+
+namespace ProcessPools;
+
+/// <summary>
+/// One job in a dedicated, fresh worker process: the counterpart of aiomultiprocess's <c>Process</c>
+/// (completion only) and, as <see cref="WorkerProcess{TResult}"/>, of its <c>Worker</c> (with the result).
+/// Start it now, await it later; the process exits when the job is done.
+/// </summary>
+public partial class WorkerProcess : IAsyncDisposable
+{
+    private readonly PoolEngine _engine;
+    private readonly WorkerConnection _worker;
+
+    private protected WorkerProcess(PoolEngine engine, Task completion)
+    {
+        _engine = engine;
+        _worker = engine.FirstWorker!;
+        Completion = completion;
+    }
+
+    /// <summary>Gets the worker's process id.</summary>
+    public int ProcessId => _worker.ProcessId;
+
+    /// <summary>Gets the job's completion: faults with the job's exception, or a <see cref="WorkerLostException"/> when the process died or was killed.</summary>
+    public Task Completion { get; }
+
+    /// <summary>Gets the exit code, once the process has exited; otherwise <see langword="null"/>.</summary>
+    public int? ExitCode => _worker.ExitCode;
+
+    /// <summary>Gets whether the process has exited.</summary>
+    public bool HasExited => _worker.Exited.IsCompleted;
+
+    /// <summary>Waits for the process to exit (after its job, or a kill) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        await _worker.Exited.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return _worker.ExitCode ?? -1;
+    }
+
+    /// <summary>Kills the process; a job still running fails with a <see cref="WorkerLostException"/>.</summary>
+    public Task KillAsync() => _engine.TerminateAsync();
+
+    /// <summary>Waits for the job and the process to end (killing it after <see cref="ProcessPoolOptions.ShutdownTimeout"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _engine.CloseAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    private static async Task<WorkerProcess<TResult>> StartCoreAsync<TResult>(
+        Delegate job, object?[] arguments, Action<ProcessPoolOptions>? configure, CancellationToken cancellationToken)
+    {
+        var target = JobTarget.FromDelegate(job);
+        var options = new ProcessPoolOptions();
+        configure?.Invoke(options);
+        options.Processes = 1;
+        options.QueueCount = 1;
+        options.ChildConcurrency = 1;
+        options.MaxTasksPerChild = 1;
+        ProcessPoolOptionsValidation.ThrowIfInvalid(string.Empty, options);
+        var engine = new PoolEngine("worker-process", options, ProcessPool.CreateSetup("worker-process", options, null, null, null), NullLoggerFactory.Instance, TimeProvider.System)
+        {
+            ReplacesWorkers = false,
+        };
+        await engine.StartAsync(cancellationToken).ConfigureAwait(false);
+        Task<TResult> result;
+        try
+        {
+            result = engine.InvokeAsync<TResult>(target, arguments, cancellationToken);
+        }
+        catch
+        {
+            await engine.TerminateAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        // Nothing more will come: the worker exits once its one job is done.
+        _ = engine.CloseAsync(CancellationToken.None);
+        return new WorkerProcess<TResult>(engine, result);
+    }
+}
+
+/// <summary>A <see cref="WorkerProcess"/> whose job returns a result: await it, or its <see cref="Result"/>.</summary>
+/// <typeparam name="TResult">The job's result type.</typeparam>
+public sealed class WorkerProcess<TResult> : WorkerProcess
+{
+    internal WorkerProcess(PoolEngine engine, Task<TResult> result)
+        : base(engine, result) => Result = result;
+
+    /// <summary>Gets the job's result.</summary>
+    public Task<TResult> Result { get; }
+
+    /// <summary>Gets an awaiter for the job's result.</summary>
+    public System.Runtime.CompilerServices.TaskAwaiter<TResult> GetAwaiter() => Result.GetAwaiter();
+}

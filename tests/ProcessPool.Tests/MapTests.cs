@@ -1,0 +1,119 @@
+namespace ProcessPools.Tests;
+
+public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
+{
+    private IProcessPool Pool => fixture.Pool;
+
+    [Fact]
+    public async Task Awaiting_a_map_gives_every_result_in_input_order()
+    {
+        IReadOnlyList<int> squares = await Pool.Map(Jobs.SlowSquareAsync, Enumerable.Range(0, 200));
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(x => x * x), squares);
+    }
+
+    [Fact]
+    public async Task Streaming_a_map_yields_in_input_order()
+    {
+        var seen = new List<int>();
+        await foreach (var square in Pool.Map(Jobs.SlowSquareAsync, Enumerable.Range(0, 300)))
+        {
+            seen.Add(square);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 300).Select(x => x * x), seen);
+    }
+
+    [Fact]
+    public async Task A_map_over_ten_thousand_items_returns_every_result_in_input_order()
+    {
+        var results = await Pool.Map(Jobs.SquareAsync, Enumerable.Range(0, 10_000));
+
+        Assert.Equal(10_000, results.Count);
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(x => x * x), results);
+    }
+
+    [Fact]
+    public async Task AsCompleted_yields_each_index_exactly_once_with_its_result()
+    {
+        var seen = new int[10_000];
+        await foreach (var (index, result) in Pool.Map(Jobs.SlowSquareAsync, Enumerable.Range(0, 10_000)).AsCompleted())
+        {
+            Assert.Equal(index * index, result);
+            seen[index]++;
+        }
+
+        Assert.All(seen, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public async Task StarMap_spreads_tuples_over_the_arguments()
+    {
+        var pairs = await Pool.StarMap(Jobs.AddAsync, [(1, 2), (3, 4), (5, 6)]);
+        var triples = await Pool.StarMap(Jobs.ConcatAsync, [("x", 1, true), ("y", 2, false)]);
+        var quads = await Pool.StarMap(Jobs.SumFourAsync, Enumerable.Range(0, 50).Select(i => (i, i, i, i)));
+
+        Assert.Equal([3, 7, 11], pairs);
+        Assert.Equal(["x-1-True", "y-2-False"], triples);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => 4 * i), quads);
+    }
+
+    [Fact]
+    public async Task A_map_pulls_an_async_source()
+    {
+        var results = await Pool.Map(Jobs.SquareAsync, CountAsync(100));
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(x => x * x), results);
+    }
+
+    [Fact]
+    public async Task An_empty_map_completes_with_no_results()
+    {
+        Assert.Empty(await Pool.Map(Jobs.SquareAsync, Array.Empty<int>()));
+        await foreach (var unused in Pool.Map(Jobs.SquareAsync, Array.Empty<int>()).AsCompleted())
+        {
+            Assert.Fail("nothing to yield");
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_item_ends_the_map_with_its_exception()
+    {
+        var exception = await Assert.ThrowsAsync<RemoteJobException>(async () =>
+            await Pool.Map(Jobs.ThrowInvalidOperationAsync, ["a", "b", "c"]));
+
+        Assert.True(exception.Is<InvalidOperationException>());
+        Assert.Contains(exception.RemoteMessage, new[] { "a", "b", "c" });
+    }
+
+    [Fact]
+    public async Task A_map_result_is_consumed_once()
+    {
+        var result = Pool.Map(Jobs.SquareAsync, [1, 2, 3]);
+        Assert.Equal([1, 4, 9], await result);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await result);
+    }
+
+    [Fact]
+    public async Task A_map_input_that_throws_ends_the_map_with_that_exception()
+    {
+        static IEnumerable<int> Broken()
+        {
+            yield return 1;
+            throw new FormatException("bad input");
+        }
+
+        var exception = await Assert.ThrowsAsync<FormatException>(async () => await Pool.Map(Jobs.SquareAsync, Broken()));
+        Assert.Equal("bad input", exception.Message);
+    }
+
+    private static async IAsyncEnumerable<int> CountAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
+    }
+}
