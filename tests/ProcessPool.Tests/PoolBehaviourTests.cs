@@ -51,6 +51,20 @@ public sealed class PoolBehaviourTests
     }
 
     [Fact]
+    public async Task A_custom_scheduler_decides_the_queue_of_every_job()
+    {
+        await using var pool = await ProcessPool.StartAsync(o =>
+        {
+            (o.Processes, o.QueueCount) = (2, 2);
+            o.SchedulerFactory = () => new AlwaysQueue(1);
+        });
+
+        var pids = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => pool.ApplyAsync(Jobs.GetProcessIdOfItemAsync, i)));
+
+        Assert.Single(pids.Distinct());
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_job_reaches_the_child_and_frees_its_slot()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
@@ -145,6 +159,11 @@ public sealed class PoolBehaviourTests
         }, 8);
 
         Assert.Equal(8, value);
+    }
+
+    private sealed class AlwaysQueue(int queue) : IScheduler
+    {
+        public int SelectQueue(ISchedulerContext context) => queue;
     }
 
     private static void AssertExited(int pid)
