@@ -86,7 +86,7 @@ for n in range(0, 5):
     for with_ct in (False, True):
         for ret, result in RETURNS:
             r = result or "object?"
-            lines.append("    /// <summary>Starts a fresh worker process that runs <paramref name=\"job\"/> once and then exits; returns once the job was handed to it." +
+            lines.append("    /// <summary>Starts a fresh worker process that runs <paramref name=\"job\"/> once and then exits; returns once the job has been sent to it." +
                          (" Await the returned worker for the job's result.</summary>" if result else " Await <see cref=\"Completion\"/> for the job's end.</summary>"))
             lines.append("    /// <param name=\"job\">A static method or a non-capturing lambda." +
                          (" Its <see cref=\"CancellationToken\"/> parameter is bound in the child." if with_ct else "") + "</param>")

@@ -4,63 +4,63 @@ namespace ProcessPools;
 
 public partial class WorkerProcess
 {
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync(Func<Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync(Func<ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -68,7 +68,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -76,7 +76,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -84,7 +84,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -92,7 +92,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -100,7 +100,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -108,7 +108,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -116,7 +116,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -124,7 +124,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -133,7 +133,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -142,7 +142,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -151,7 +151,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -160,7 +160,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -169,7 +169,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -178,7 +178,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -187,7 +187,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -196,7 +196,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -206,7 +206,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -216,7 +216,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -226,7 +226,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -236,7 +236,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -246,7 +246,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -256,7 +256,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -266,7 +266,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -276,7 +276,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -287,7 +287,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -298,7 +298,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -309,7 +309,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -320,7 +320,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -331,7 +331,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await the returned worker for the job's result.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -342,7 +342,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
@@ -353,7 +353,7 @@ public partial class WorkerProcess
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 
-    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job was handed to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>

@@ -68,15 +68,19 @@ public partial class WorkerProcess : IAsyncDisposable
         };
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
         Task<TResult> result;
+        var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            result = engine.InvokeAsync<TResult>(target, arguments, cancellationToken);
+            result = engine.InvokeAsync<TResult>(target, arguments, dispatched, cancellationToken);
         }
         catch
         {
             await engine.TerminateAsync().ConfigureAwait(false);
             throw;
         }
+
+        // Return once the job is in the worker's hands (or already over), so a kill from here on hits the running job.
+        await Task.WhenAny(dispatched.Task, result).ConfigureAwait(false);
 
         // Nothing more will come: the worker exits once its one job is done.
         _ = engine.CloseAsync(CancellationToken.None);

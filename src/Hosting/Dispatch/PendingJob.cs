@@ -37,6 +37,9 @@ internal abstract class PendingJob
 
     public bool IsFinished => Volatile.Read(ref _state) == Finished;
 
+    /// <summary>Completed once the job's invoke frame is handed to a worker's writer (one-off worker processes wait for it).</summary>
+    public TaskCompletionSource? DispatchNotice { get; init; }
+
     /// <summary>Takes the job out of the queue for a worker; false when it was cancelled meanwhile.</summary>
     public bool TryDispatch() => Interlocked.CompareExchange(ref _state, Dispatched, Queued) == Queued;
 

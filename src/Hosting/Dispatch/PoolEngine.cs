@@ -110,7 +110,10 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         Log.PoolStarted(_logger, Name, _slots.Length, _options.ChildConcurrency);
     }
 
-    public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default)
+    public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default) =>
+        InvokeAsync<TResult>(target, arguments, dispatchNotice: null, cancellationToken);
+
+    internal Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, TaskCompletionSource? dispatchNotice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
@@ -120,7 +123,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
-        var job = CreateJob(target, arguments, (id, buffer, length) => new SingleJob<TResult>(id, target, buffer, length));
+        var job = CreateJob(target, arguments, (id, buffer, length) => new SingleJob<TResult>(id, target, buffer, length) { DispatchNotice = dispatchNotice });
         job.Watch(OnJobCanceled, cancellationToken);
         Enqueue(job);
         return job.Task;

@@ -272,6 +272,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         _writer!.TryWrite(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
+        job.DispatchNotice?.TrySetResult();
     }
 
     private PendingJob? Take(long jobId)

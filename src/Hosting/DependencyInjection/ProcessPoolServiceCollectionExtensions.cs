@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ProcessPools;
+using ProcessPools.DependencyInjection;
+using ProcessPools.Dispatch;
+using ProcessPools.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers process pools: a hosted service owns the workers, callers inject <see cref="IProcessPool"/>.</summary>
+public static class ProcessPoolServiceCollectionExtensions
+{
+    /// <summary>Adds the default pool, configured in code; inject it as <see cref="IProcessPool"/>.</summary>
+    public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, Action<ProcessPoolOptions>? configure = null) =>
+        services.AddProcessPool(Microsoft.Extensions.Options.Options.DefaultName, configure);
+
+    /// <summary>Adds the default pool, bound to a configuration section (by convention <c>"ProcessPool"</c>).</summary>
+    public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, IConfiguration section) =>
+        services.AddProcessPool(Microsoft.Extensions.Options.Options.DefaultName, section);
+
+    /// <summary>Adds a named pool, configured in code; inject it with <c>[FromKeyedServices(name)] IProcessPool</c>.</summary>
+    public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, string name, Action<ProcessPoolOptions>? configure)
+    {
+        var builder = AddCore(services, name);
+        if (configure is not null)
+        {
+            services.Configure(name, configure);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Adds a named pool bound to a configuration section; inject it with <c>[FromKeyedServices(name)] IProcessPool</c>.</summary>
+    public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, string name, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var builder = AddCore(services, name);
+        services.AddOptions<ProcessPoolOptions>(name).Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        return builder;
+    }
+
+    private static ProcessPoolBuilder AddCore(IServiceCollection services, string name)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        var builder = new ProcessPoolBuilder(name, services);
+        if (services.Any(d => d.ImplementationInstance is ProcessPoolRegistration registered && registered.Name == name))
+        {
+            return builder;
+        }
+
+        services.AddSingleton(new ProcessPoolRegistration(name));
+        services.AddOptions<ProcessPoolOptions>(name).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsCrossValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddKeyedSingleton(name, static (provider, key) =>
+        {
+            var poolName = (string)key!;
+            var options = provider.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(poolName);
+            var environment = provider.GetService<IHostEnvironment>();
+            var setup = ProcessPool.CreateSetup(poolName, options, environment?.ContentRootPath, environment?.EnvironmentName, environment?.ApplicationName);
+            return new PoolEngine(poolName, options, setup, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>());
+        });
+        services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
+        if (name.Length == 0)
+        {
+            services.TryAddSingleton<IProcessPool>(static provider => provider.GetRequiredKeyedService<PoolEngine>(string.Empty));
+        }
+
+        services.AddSingleton<IHostedService>(provider => new ProcessPoolHostedService(provider.GetRequiredKeyedService<PoolEngine>(name)));
+        return builder;
+    }
+}
