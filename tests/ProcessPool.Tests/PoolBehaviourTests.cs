@@ -70,9 +70,8 @@ public sealed class PoolBehaviourTests
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         using var cancel = new CancellationTokenSource();
 
-        var running = pool.ApplyAsync(Jobs.WaitForCancellationAsync, 1, cancel.Token);
+        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], cancel.Token);
         var next = pool.ApplyAsync(Jobs.SquareAsync, 6);
-        await Task.Delay(200); // let the first job reach the only slot; correctness does not depend on it
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
@@ -117,9 +116,8 @@ public sealed class PoolBehaviourTests
     {
         var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         var pids = ((Dispatch.PoolEngine)pool).WorkerProcessIds;
-        var running = pool.ApplyAsync(Jobs.WaitForCancellationAsync, 1, CancellationToken.None);
+        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
         var queued = pool.ApplyAsync(Jobs.SquareAsync, 2);
-        await Task.Delay(200);
 
         await pool.TerminateAsync();
 
@@ -135,8 +133,7 @@ public sealed class PoolBehaviourTests
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         var victim = ((Dispatch.PoolEngine)pool).WorkerProcessIds.Single();
-        var running = pool.ApplyAsync(Jobs.WaitForCancellationAsync, 1, CancellationToken.None);
-        await Task.Delay(200);
+        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
 
         Process.GetProcessById(victim).Kill();
 
@@ -159,6 +156,15 @@ public sealed class PoolBehaviourTests
         }, 8);
 
         Assert.Equal(8, value);
+    }
+
+    /// <summary>Starts a job and returns once its invoke frame went to a worker, so the test acts on a running job, not a queued one.</summary>
+    private static async Task<Task<T>> SentToWorkerAsync<T>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
+    {
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = ((Dispatch.PoolEngine)pool).InvokeAsync<T>(JobTarget.FromDelegate(job), arguments, sent, cancellationToken);
+        await sent.Task.WaitAsync(HangGuard, CancellationToken.None);
+        return result;
     }
 
     private sealed class AlwaysQueue(int queue) : IScheduler
