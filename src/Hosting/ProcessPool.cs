@@ -36,8 +36,10 @@ public static class ProcessPool
         return engine;
     }
 
-    internal static WorkerSetup CreateSetup(string name, ProcessPoolOptions options, string? contentRoot, string? environmentName, string? applicationName) => new()
+    internal static WorkerSetup CreateSetup(
+        string name, ProcessPoolOptions options, string? contentRoot, string? environmentName, string? applicationName, WorkerRegistrations? registrations = null) => new()
     {
+        Initializers = [.. (registrations?.Initializers ?? []).Select(t => t.AssemblyQualifiedName!)],
         PoolName = name,
         ContentRootPath = options.ContentRootPath ?? contentRoot ?? Environment.CurrentDirectory,
         EnvironmentName = options.EnvironmentName ?? environmentName,

@@ -61,8 +61,22 @@ public static class WorkerEntryPoint
         // The parent owns the worker's lifetime: no console lifetime, no "press Ctrl+C" banner.
         builder.Services.AddSingleton<IHostLifetime, WorkerHostLifetime>();
         builder.Services.AddSingleton(new WorkerContext(setup.PoolName, setup.WorkerId));
+        var initializers = setup.Initializers
+            .Select(name => Type.GetType(name, throwOnError: false)
+                ?? throw new InvalidOperationException($"The worker cannot load the initializer type '{name}'."))
+            .ToArray();
+        foreach (var type in initializers)
+        {
+            builder.Services.AddSingleton(type);
+        }
+
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
+        foreach (var type in initializers)
+        {
+            await ((IWorkerInitializer)host.Services.GetRequiredService(type)).InitializeAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         return host;
     }
 

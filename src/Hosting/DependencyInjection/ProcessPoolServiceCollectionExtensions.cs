@@ -63,7 +63,8 @@ public static class ProcessPoolServiceCollectionExtensions
             var poolName = (string)key!;
             var options = provider.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(poolName);
             var environment = provider.GetService<IHostEnvironment>();
-            var setup = ProcessPool.CreateSetup(poolName, options, environment?.ContentRootPath, environment?.EnvironmentName, environment?.ApplicationName);
+            var registrations = provider.GetRequiredService<IOptionsMonitor<WorkerRegistrations>>().Get(poolName);
+            var setup = ProcessPool.CreateSetup(poolName, options, environment?.ContentRootPath, environment?.EnvironmentName, environment?.ApplicationName, registrations);
             return new PoolEngine(poolName, options, setup, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>());
         });
         services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));

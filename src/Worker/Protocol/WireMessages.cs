@@ -16,6 +16,9 @@ internal sealed record WorkerSetup
     public required string SerializerType { get; init; }
     public int ChildConcurrency { get; init; }
     public int MaxMessageSize { get; init; }
+
+    /// <summary>Assembly-qualified names of the <see cref="IWorkerInitializer"/> types, run in order before the first job.</summary>
+    public IReadOnlyList<string> Initializers { get; init; } = [];
 }
 
 /// <summary>The identity of a job target, sent once per child under a number (see <see cref="JobTarget"/>).</summary>
