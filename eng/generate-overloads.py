@@ -29,12 +29,18 @@ lines = [
     "{",
 ]
 
-def doc(summary, n, with_ct, result_doc):
-    out = [f"    /// <summary>{summary}</summary>"]
-    out.append("    /// <param name=\"pool\">The pool.</param>")
-    out.append("    /// <param name=\"job\">A static method or a non-capturing lambda." +
-               (" Its <see cref=\"CancellationToken\"/> parameter is bound in the child." if with_ct else "") + "</param>")
-    return out
+def job_doc(with_ct):
+    return ("    /// <param name=\"job\">A static method or a non-capturing lambda." +
+            (" Its <see cref=\"CancellationToken\"/> parameter is bound in the child." if with_ct else "") + "</param>")
+
+def doc(summary, with_ct):
+    return [f"    /// <summary>{summary}</summary>", "    /// <param name=\"pool\">The pool.</param>", job_doc(with_ct)]
+
+def arg_docs(n):
+    return [f"    /// <param name=\"arg{i}\">Argument {i}, serialized and sent to the worker.</param>" for i in range(1, n + 1)]
+
+def args_array(n):
+    return "[" + ", ".join(f"arg{i}" for i in range(1, n + 1)) + "]"
 
 for n in range(0, 5):
     inputs = [f"T{i}" for i in range(1, n + 1)]
@@ -43,16 +49,14 @@ for n in range(0, 5):
             out_type = f"Task<{result}>" if result else "Task"
             call = f"Apply<{result}>" if result else "ApplyVoid"
             lines += doc("Runs <paramref name=\"job\"/> once in a worker process and returns " +
-                         ("its result." if result else "when it has completed."), n, with_ct, result)
-            for i in range(1, n + 1):
-                lines.append(f"    /// <param name=\"arg{i}\">Argument {i}, serialized and sent to the worker.</param>")
+                         ("its result." if result else "when it has completed."), with_ct)
+            lines += arg_docs(n)
             lines.append("    /// <param name=\"cancellationToken\">Cancels the job, in the queue or in the child.</param>")
             params = ", ".join([f"this IProcessPool pool", f"{func(inputs, with_ct, ret)} job"] +
                                [f"T{i} arg{i}" for i in range(1, n + 1)] +
                                ["CancellationToken cancellationToken = default"])
-            arr = "[" + ", ".join(f"arg{i}" for i in range(1, n + 1)) + "]"
             lines.append(f"    public static {out_type} ApplyAsync{tparams(n, result)}({params})")
-            lines.append(f"        => {call}(pool, job, {arr}, cancellationToken);")
+            lines.append(f"        => {call}(pool, job, {args_array(n)}, cancellationToken);")
             lines.append("")
 
 # Map: one argument per item; StarMap: a tuple of 2 to 4 arguments per item.
@@ -65,7 +69,7 @@ for n in range(1, 5):
         for with_ct in (False, True):
             for ret, result in RETURNS[:2]:
                 what = "each item" if n == 1 else "each tuple of arguments"
-                lines += doc(f"Runs <paramref name=\"job\"/> in the pool for {what} of <paramref name=\"items\"/>, pulled lazily; the results come in input order, or in completion order through <see cref=\"PoolResult{{T}}.AsCompleted\"/>.", n, with_ct, result)
+                lines += doc(f"Runs <paramref name=\"job\"/> in the pool for {what} of <paramref name=\"items\"/>, pulled lazily; the results come in input order, or in completion order through <see cref=\"PoolResult{{T}}.AsCompleted\"/>.", with_ct)
                 lines.append("    /// <param name=\"items\">The inputs; enumerated once, at most <see cref=\"ProcessPoolOptions.MapWindow\"/> ahead of the consumer.</param>")
                 lines.append("    /// <param name=\"cancellationToken\">Cancels the items not yet done.</param>")
                 params = ", ".join(["this IProcessPool pool", f"{func(inputs, with_ct, ret)} job",
@@ -88,19 +92,14 @@ for n in range(0, 5):
             r = result or "object?"
             lines.append("    /// <summary>Starts a fresh worker process that runs <paramref name=\"job\"/> once and then exits; returns once the job has been sent to it." +
                          (" Await the returned worker for the job's result.</summary>" if result else " Await <see cref=\"Completion\"/> for the job's end.</summary>"))
-            lines.append("    /// <param name=\"job\">A static method or a non-capturing lambda." +
-                         (" Its <see cref=\"CancellationToken\"/> parameter is bound in the child." if with_ct else "") + "</param>")
-            for i in range(1, n + 1):
-                lines.append(f"    /// <param name=\"arg{i}\">Argument {i}, serialized and sent to the worker.</param>")
+            lines.append(job_doc(with_ct))
+            lines += arg_docs(n)
             lines.append("    /// <param name=\"configure\">Sets other options of the worker (its environment, serializer, content root).</param>")
             lines.append("    /// <param name=\"cancellationToken\">Abandons the start, or cancels the job once started.</param>")
             params = ", ".join([f"{func(inputs, with_ct, ret)} job"] + [f"T{i} arg{i}" for i in range(1, n + 1)] +
                                ["Action<ProcessPoolOptions>? configure = null", "CancellationToken cancellationToken = default"])
-            arr = "[" + ", ".join(f"arg{i}" for i in range(1, n + 1)) + "]"
-            tp = [f"T{i}" for i in range(1, n + 1)] + (["TResult"] if result else [])
-            tps = f"<{', '.join(tp)}>" if tp else ""
-            lines.append(f"    public static Task<WorkerProcess<{r}>> StartAsync{tps}({params})")
-            lines.append(f"        => StartCoreAsync<{r}>(job, {arr}, configure, cancellationToken);")
+            lines.append(f"    public static Task<WorkerProcess<{r}>> StartAsync{tparams(n, result)}({params})")
+            lines.append(f"        => StartCoreAsync<{r}>(job, {args_array(n)}, configure, cancellationToken);")
             lines.append("")
 lines[-1:] = ["}"]
 OUT2.write_text("\n".join(lines) + "\n")
