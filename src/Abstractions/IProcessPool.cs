@@ -38,6 +38,13 @@ public interface IProcessPool : IAsyncDisposable
     PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Gets the job class registered with this pool (<c>AddJob&lt;TJob&gt;()</c>) whose argument is of type
+    /// <paramref name="argumentType"/>; <c>SendAsync</c> uses it to find the job for a request.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No job class of this pool takes that argument type.</exception>
+    JobTarget GetJob(Type argumentType);
+
+    /// <summary>
     /// Closes the pool gracefully: new calls fail with <see cref="ObjectDisposedException"/>, queued and running
     /// jobs finish, then the workers exit. After <see cref="ProcessPoolOptions.ShutdownTimeout"/>, or when
     /// <paramref name="cancellationToken"/> fires, what is left is terminated. <see cref="IAsyncDisposable.DisposeAsync"/> does the same.

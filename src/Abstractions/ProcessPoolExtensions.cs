@@ -10,6 +10,22 @@ namespace ProcessPools;
 /// </summary>
 public static partial class ProcessPoolExtensions
 {
+    /// <summary>
+    /// Runs the job class registered for the request's type (<c>AddJob&lt;TJob&gt;()</c>) in a worker
+    /// process: <c>ResizeResult r = await pool.SendAsync(new ResizeRequest(...))</c>.
+    /// </summary>
+    /// <typeparam name="TResult">Inferred from the request's <see cref="IJobRequest{TResult}"/>.</typeparam>
+    /// <param name="pool">The pool.</param>
+    /// <param name="request">The job's argument; its runtime type selects the job class.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    /// <exception cref="InvalidOperationException">No job class of this pool handles the request's type: nothing was sent.</exception>
+    public static Task<TResult> SendAsync<TResult>(this IProcessPool pool, IJobRequest<TResult> request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(request);
+        return pool.InvokeAsync<TResult>(pool.GetJob(request.GetType()), [request], cancellationToken);
+    }
+
     private static Task<TResult> Apply<TResult>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pool);

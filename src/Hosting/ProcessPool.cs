@@ -1,8 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ProcessPools.Dispatch;
 using ProcessPools.Options;
-using ProcessPools.Protocol;
 
 namespace ProcessPools;
 
@@ -25,27 +26,50 @@ public static class ProcessPool
         return StartAsync(options, NullLoggerFactory.Instance, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts a pool whose workers add job classes, initializers, exception handlers or host customisations
+    /// to their own hosts, and waits until every worker process is ready.
+    /// </summary>
+    /// <param name="configure">Sets the options; the defaults otherwise.</param>
+    /// <param name="configureWorkers">Registers what the workers add to their hosts: <c>workers => workers.AddJob&lt;ResizeJob&gt;()</c>.</param>
+    /// <param name="cancellationToken">Abandons the start (the workers started so far are killed).</param>
+    public static Task<IProcessPool> StartAsync(
+        Action<ProcessPoolOptions>? configure, Action<IProcessPoolBuilder> configureWorkers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configureWorkers);
+        var options = new ProcessPoolOptions();
+        configure?.Invoke(options);
+        return StartAsync(options, NullLoggerFactory.Instance, configureWorkers, cancellationToken);
+    }
+
     /// <summary>Starts a pool with the given options and logging, and waits until every worker process is ready.</summary>
-    public static async Task<IProcessPool> StartAsync(ProcessPoolOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public static Task<IProcessPool> StartAsync(ProcessPoolOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
+        StartAsync(options, loggerFactory, configureWorkers: null, cancellationToken);
+
+    private static async Task<IProcessPool> StartAsync(
+        ProcessPoolOptions options, ILoggerFactory loggerFactory, Action<IProcessPoolBuilder>? configureWorkers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        ProcessPoolOptionsValidation.ThrowIfInvalid(string.Empty, options);
-        var engine = new PoolEngine(string.Empty, options, CreateSetup(string.Empty, options, null, null, null), loggerFactory, TimeProvider.System);
+        var engine = Create(string.Empty, options, configureWorkers, loggerFactory);
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
         return engine;
     }
 
-    internal static WorkerSetup CreateSetup(
-        string name, ProcessPoolOptions options, string? contentRoot, string? environmentName, string? applicationName, WorkerRegistrations? registrations = null) => new()
+    /// <summary>A pool outside a host (this class, <see cref="WorkerProcess"/>): validates the options, collects the worker registrations, creates the engine.</summary>
+    internal static PoolEngine Create(string name, ProcessPoolOptions options, Action<IProcessPoolBuilder>? configureWorkers, ILoggerFactory loggerFactory)
     {
-        Initializers = [.. (registrations?.Initializers ?? []).Select(t => t.AssemblyQualifiedName!)],
-        PoolName = name,
-        ContentRootPath = options.ContentRootPath ?? contentRoot ?? Environment.CurrentDirectory,
-        EnvironmentName = options.EnvironmentName ?? environmentName,
-        ApplicationName = applicationName ?? System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name,
-        SerializerType = options.Serializer.GetType().AssemblyQualifiedName!,
-        ChildConcurrency = options.ChildConcurrency,
-        MaxMessageSize = options.MaxMessageSize,
-    };
+        ProcessPoolOptionsValidation.ThrowIfInvalid(name, options);
+        WorkerRegistrations? registrations = null;
+        if (configureWorkers is not null)
+        {
+            // The same builder calls as in a host, collected from a private container.
+            var services = new ServiceCollection();
+            configureWorkers(new ProcessPoolBuilder(name, services));
+            using var provider = services.BuildServiceProvider();
+            registrations = provider.GetService<IOptionsMonitor<WorkerRegistrations>>()?.Get(name);
+        }
+
+        return new PoolEngine(name, options, registrations, environment: null, loggerFactory, TimeProvider.System);
+    }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ProcessPools.Dispatch;
-using ProcessPools.Options;
 using ProcessPools.Supervision;
 
 namespace ProcessPools;
@@ -61,11 +60,8 @@ public partial class WorkerProcess : IAsyncDisposable
         options.QueueCount = 1;
         options.ChildConcurrency = 1;
         options.MaxTasksPerChild = 1;
-        ProcessPoolOptionsValidation.ThrowIfInvalid(string.Empty, options);
-        var engine = new PoolEngine("worker-process", options, ProcessPool.CreateSetup("worker-process", options, null, null, null), NullLoggerFactory.Instance, TimeProvider.System)
-        {
-            ReplacesWorkers = false,
-        };
+        var engine = ProcessPool.Create("worker-process", options, configureWorkers: null, NullLoggerFactory.Instance);
+        engine.ReplacesWorkers = false;
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
         Task<TResult> result;
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

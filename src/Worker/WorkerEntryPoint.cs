@@ -1,6 +1,7 @@
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using ProcessPools.Protocol;
 using ProcessPools.Worker.Execution;
@@ -61,13 +62,29 @@ public static class WorkerEntryPoint
         // The parent owns the worker's lifetime: no console lifetime, no "press Ctrl+C" banner.
         builder.Services.AddSingleton<IHostLifetime, WorkerHostLifetime>();
         builder.Services.AddSingleton(new WorkerContext(setup.PoolName, setup.WorkerId));
-        var initializers = setup.Initializers
-            .Select(name => Type.GetType(name, throwOnError: false)
-                ?? throw new InvalidOperationException($"The worker cannot load the initializer type '{name}'."))
-            .ToArray();
+
+        // The application's own code first (its loop_initializer counterpart): it may register what the
+        // job classes, initializers and handlers below depend on.
+        foreach (var configurator in setup.HostConfigurators)
+        {
+            var method = ApplicationAssemblies.ResolveMethod(configurator);
+            method.Invoke(ApplicationAssemblies.InstanceFor(method), System.Reflection.BindingFlags.DoNotWrapExceptions, binder: null, [builder], culture: null);
+        }
+
+        foreach (var job in setup.Jobs)
+        {
+            builder.Services.TryAddTransient(ApplicationAssemblies.LoadType(job, "job class"));
+        }
+
+        foreach (var handler in setup.ExceptionHandlers)
+        {
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IJobExceptionHandler), ApplicationAssemblies.LoadType(handler, "job exception handler")));
+        }
+
+        var initializers = setup.Initializers.Select(reference => ApplicationAssemblies.LoadType(reference, "worker initializer")).ToArray();
         foreach (var type in initializers)
         {
-            builder.Services.AddSingleton(type);
+            builder.Services.TryAddSingleton(type);
         }
 
         var host = builder.Build();

@@ -5,7 +5,7 @@ public sealed class PoolFixture : IAsyncLifetime
 {
     public IProcessPool Pool { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+    public async Task InitializeAsync() => Pool = await ProcessPool.StartAsync(o => o.Processes = 2, workers => workers.AddJob<GreetingJob>());
 
     public async Task DisposeAsync() => await Pool.DisposeAsync();
 }

@@ -59,19 +59,29 @@ public sealed class JobTarget
     /// <exception cref="ArgumentException">The delegate captures state, is bound to an instance, is generic, or does not return a task.</exception>
     public static JobTarget FromDelegate(Delegate job)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        if (job.HasSingleTarget is false)
-        {
-            throw new ArgumentException("A job must be a single method; this delegate combines several.", nameof(job));
-        }
-
-        var method = job.Method;
-        if (job.Target is { } target)
-        {
-            CheckNonCapturing(target, method);
-        }
-
+        var method = MethodOf(job, nameof(job));
         return MethodTargets.TryGetValue(method, out var known) ? known : MethodTargets.GetOrAdd(method, Create(method));
+    }
+
+    /// <summary>
+    /// The method of a delegate that a worker process can rebuild from its identity alone: a static
+    /// method or a lambda that captures nothing. Also used for code that configures a worker's host.
+    /// </summary>
+    internal static MethodInfo MethodOf(Delegate callback, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(callback, paramName);
+        if (callback.HasSingleTarget is false)
+        {
+            throw new ArgumentException("The delegate must be a single method; this one combines several.", paramName);
+        }
+
+        var method = callback.Method;
+        if (callback.Target is { } target)
+        {
+            CheckNonCapturing(target, method, paramName);
+        }
+
+        return method;
     }
 
     /// <summary>
@@ -88,7 +98,7 @@ public sealed class JobTarget
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private static void CheckNonCapturing(object target, MethodInfo method)
+    private static void CheckNonCapturing(object target, MethodInfo method, string paramName)
     {
         var type = target.GetType();
         var name = $"{Describe(method.DeclaringType)}.{method.Name}";
@@ -100,14 +110,14 @@ public sealed class JobTarget
                 return; // a non-capturing lambda: the compiler's singleton closure holds nothing.
             }
 
-            throw BadJob(
-                $"The job lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{CapturedName(f.Name)}'"))}; " +
-                "captured state cannot cross into a worker process. Pass the values as job arguments and mark the lambda 'static'.");
+            throw new ArgumentException(
+                $"The lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{CapturedName(f.Name)}'"))}; " +
+                "captured state cannot cross into a worker process. Pass the values as job arguments and mark the lambda 'static'.", paramName);
         }
 
-        throw BadJob(
-            $"The job \'{name}\' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. " +
-            "Use a static method (or a static lambda), or a job class implementing IProcessJob<TArgument, TResult>.");
+        throw new ArgumentException(
+            $"The method \'{name}\' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. " +
+            "Use a static method (or a static lambda), or a job class implementing IProcessJob<TArgument, TResult>.", paramName);
     }
 
     // The compiler names a captured 'this' '<>4__this' and a hoisted local 'x' '<x>5__2'.

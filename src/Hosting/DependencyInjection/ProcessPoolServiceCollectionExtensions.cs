@@ -64,8 +64,7 @@ public static class ProcessPoolServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(poolName);
             var environment = provider.GetService<IHostEnvironment>();
             var registrations = provider.GetRequiredService<IOptionsMonitor<WorkerRegistrations>>().Get(poolName);
-            var setup = ProcessPool.CreateSetup(poolName, options, environment?.ContentRootPath, environment?.EnvironmentName, environment?.ApplicationName, registrations);
-            return new PoolEngine(poolName, options, setup, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>());
+            return new PoolEngine(poolName, options, registrations, environment, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>());
         });
         services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
         if (name.Length == 0)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Channels;
 using ProcessPools.Protocol;
@@ -30,16 +31,39 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     private readonly Lock _gate = new();
     private readonly List<WorkerConnection> _live = [];
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
     private Task? _closing;
     private long _lastJobId;
     private int _lastWorkerId;
     private int _state;
 
-    public PoolEngine(string name, ProcessPoolOptions options, WorkerSetup setup, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    /// <summary>Creates a pool (not started yet) from validated options and its workers' registrations.</summary>
+    /// <param name="name">The pool's name.</param>
+    /// <param name="options">Validated options.</param>
+    /// <param name="registrations">What the workers add to their hosts; none when <see langword="null"/>.</param>
+    /// <param name="environment">The parent's host environment, whose content root and environment the workers share.</param>
+    /// <param name="loggerFactory">The parent's logging.</param>
+    /// <param name="timeProvider">The clock for back-off and timeouts.</param>
+    public PoolEngine(
+        string name, ProcessPoolOptions options, WorkerRegistrations? registrations, IHostEnvironment? environment, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
         Name = name;
         _options = options;
-        _setup = setup;
+        registrations ??= new WorkerRegistrations();
+        _setup = CreateSetup(name, options, registrations, environment);
+        foreach (var jobType in registrations.Jobs)
+        {
+            var target = JobTarget.FromJobType(jobType);
+            var argumentType = target.ParameterTypes[0];
+            if (_jobsByArgument.TryGetValue(argumentType, out var other))
+            {
+                throw new InvalidOperationException(
+                    $"The job classes '{other.Name}' and '{target.Name}' of process pool '{Name}' both take {argumentType}; SendAsync could not choose. Give each its own argument type.");
+            }
+
+            _jobsByArgument.Add(argumentType, target);
+        }
+
         _logger = loggerFactory.CreateLogger("ProcessPools.ProcessPool");
         _timeProvider = timeProvider;
         _launcher = WorkerLauncher.ForCurrentApplication();
@@ -56,7 +80,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     public string Name { get; }
 
     /// <summary>Whether dead or recycled workers are replaced; off for a one-off <see cref="WorkerProcess"/>.</summary>
-    internal bool ReplacesWorkers { get; init; } = true;
+    internal bool ReplacesWorkers { get; set; } = true;
 
     /// <summary>The worker of slot 0 as started, for a one-off <see cref="WorkerProcess"/>.</summary>
     internal WorkerConnection? FirstWorker { get; private set; }
@@ -110,6 +134,31 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         Log.PoolStarted(_logger, Name, _slots.Length, _options.ChildConcurrency);
     }
 
+    public JobTarget GetJob(Type argumentType)
+    {
+        ArgumentNullException.ThrowIfNull(argumentType);
+        for (var type = argumentType; type is not null; type = type.BaseType)
+        {
+            if (_jobsByArgument.TryGetValue(type, out var target))
+            {
+                return target;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"No job class of process pool '{Name}' takes a {argumentType}. Register one that implements IProcessJob<{argumentType.Name}, TResult> with AddProcessPool(...).AddJob<TJob>().");
+    }
+
+    /// <summary>A job class must be registered, so the worker has it in its container and a missing one fails here rather than in the child.</summary>
+    private void ThrowIfUnregistered(JobTarget target)
+    {
+        if (target.Kind == JobTargetKind.JobClass && !(_jobsByArgument.TryGetValue(target.ParameterTypes[0], out var registered) && registered == target))
+        {
+            throw new InvalidOperationException(
+                $"The job class '{target.Name}' is not registered with process pool '{Name}'. Add it with AddProcessPool(...).AddJob<{target.JobType!.Name}>().");
+        }
+    }
+
     public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default) =>
         InvokeAsync<TResult>(target, arguments, dispatchNotice: null, cancellationToken);
 
@@ -118,6 +167,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
         ThrowIfNotAccepting();
+        ThrowIfUnregistered(target);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
@@ -134,6 +184,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(argumentSets);
         ThrowIfNotAccepting();
+        ThrowIfUnregistered(target);
         return new MapOperation<TResult>(this, target, argumentSets, MapWindow, cancellationToken);
     }
 
@@ -402,6 +453,21 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     }
 
     public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    private static WorkerSetup CreateSetup(string name, ProcessPoolOptions options, WorkerRegistrations registrations, IHostEnvironment? environment) => new()
+    {
+        PoolName = name,
+        ContentRootPath = options.ContentRootPath ?? environment?.ContentRootPath ?? Environment.CurrentDirectory,
+        EnvironmentName = options.EnvironmentName ?? environment?.EnvironmentName,
+        ApplicationName = environment?.ApplicationName ?? System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name,
+        SerializerType = options.Serializer.GetType().AssemblyQualifiedName!,
+        ChildConcurrency = options.ChildConcurrency,
+        MaxMessageSize = options.MaxMessageSize,
+        Jobs = [.. registrations.Jobs.Select(TypeReference.From)],
+        Initializers = [.. registrations.Initializers.Select(TypeReference.From)],
+        ExceptionHandlers = [.. registrations.ExceptionHandlers.Select(TypeReference.From)],
+        HostConfigurators = [.. registrations.HostConfigurators.Select(JobDefinition.From)],
+    };
 
     private static partial class Log
     {

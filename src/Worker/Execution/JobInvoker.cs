@@ -56,23 +56,14 @@ internal sealed class JobInvoker
     {
         if (definition.Kind == JobTargetKind.JobClass)
         {
-            ApplicationAssemblies.Load(definition.AssemblyName, definition.AssemblyPath);
-            var jobType = Type.GetType(definition.JobTypeName!, throwOnError: false)
-                ?? throw new InvalidOperationException($"The worker cannot load the job class '{definition.JobTypeName}': is its assembly part of the application?");
+            var jobType = ApplicationAssemblies.LoadType(new TypeReference(definition.JobTypeName!, definition.AssemblyPath), "job class");
             var target = JobTarget.FromJobType(jobType);
             return new JobInvoker(definition.Name, target.Method, null, jobType, target.ResultType);
         }
 
-        var assembly = ApplicationAssemblies.Load(definition.AssemblyName, definition.AssemblyPath);
-        var module = assembly.Modules.FirstOrDefault(m => m.ModuleVersionId == definition.ModuleVersionId)
-            ?? throw new InvalidOperationException(
-                $"The worker loaded a different build of '{assembly.GetName().Name}' than the parent (module version ids differ), so it cannot resolve job '{definition.Name}'. Rebuild and restart the application.");
-        var method = module.ResolveMethod(definition.MetadataToken) as MethodInfo
-            ?? throw new InvalidOperationException($"The worker resolved job '{definition.Name}' to something that is not a method.");
+        var method = ApplicationAssemblies.ResolveMethod(definition);
         var resultType = JobTarget.ResultTypeOf(method.ReturnType)!;
-
-        // A non-capturing lambda is an instance method of the compiler's field-less closure class.
-        var instance = method.IsStatic ? null : System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(method.DeclaringType!);
+        var instance = ApplicationAssemblies.InstanceFor(method);
         return new JobInvoker(definition.Name, method, instance, null, resultType);
     }
 

@@ -13,6 +13,7 @@ namespace ProcessPools.Worker.Execution;
 /// The child's side of one channel: handshake, host, and the jobs the parent sends. The parent enforces
 /// the concurrency limit and the recycling count; the child runs what it is given.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One session per process; its token source has no timer, and handlers may still observe it as the process ends.")]
 internal sealed class WorkerSession : IFrameHandler
 {
     private readonly Stream _input;
@@ -24,7 +25,9 @@ internal sealed class WorkerSession : IFrameHandler
     private readonly Dictionary<int, Exception> _brokenTargets = [];
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private IJobSerializer _serializer = new JsonJobSerializer();
+    private readonly CancellationTokenSource _parentGone = new();
     private IServiceProvider _services = EmptyServices.Instance;
+    private IJobExceptionHandler[] _exceptionHandlers = [];
     private int _maxMessageSize = 64 * 1024 * 1024;
     private volatile bool _draining;
 
@@ -55,6 +58,7 @@ internal sealed class WorkerSession : IFrameHandler
             _maxMessageSize = setup.MaxMessageSize;
             host = await buildHost(setup).ConfigureAwait(false);
             _services = host.Services;
+            _exceptionHandlers = [.. host.Services.GetServices<IJobExceptionHandler>()];
         }
         catch (Exception exception)
         {
@@ -70,6 +74,7 @@ internal sealed class WorkerSession : IFrameHandler
         if (ended == reading)
         {
             // The parent is gone (or sent garbage): nobody will read results, so stop everything now.
+            await _parentGone.CancelAsync().ConfigureAwait(false);
             foreach (var running in _running.Values)
             {
                 await running.CancelAsync().ConfigureAwait(false);
@@ -226,6 +231,7 @@ internal sealed class WorkerSession : IFrameHandler
         }
         catch (Exception exception)
         {
+            await NotifyExceptionHandlersAsync(invoker, arguments, exception).ConfigureAwait(false);
             Finish(jobId, source, error: exception);
             return;
         }
@@ -258,6 +264,29 @@ internal sealed class WorkerSession : IFrameHandler
         var (array, length) = buffer.Detach();
         _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
         Finish(jobId, source);
+    }
+
+    private async Task NotifyExceptionHandlersAsync(JobInvoker invoker, object?[] arguments, Exception exception)
+    {
+        if (_exceptionHandlers.Length == 0)
+        {
+            return;
+        }
+
+        var context = new JobExceptionContext(invoker.Name, exception, arguments);
+        foreach (var handler in _exceptionHandlers)
+        {
+            try
+            {
+                await handler.OnJobFailedAsync(context, _parentGone.Token).ConfigureAwait(false);
+            }
+            catch (Exception handlerFailure)
+            {
+                // The caller gets the job's own exception either way; the handler's is only worth a line on stderr.
+                await Console.Error.WriteLineAsync(
+                    $"ProcessPool worker {Environment.ProcessId}: exception handler {handlerFailure.GetType()} failed for job '{invoker.Name}': {handlerFailure.Message}").ConfigureAwait(false);
+            }
+        }
     }
 
     private void Finish(long jobId, CancellationTokenSource source, Exception? error = null, bool canceled = false)

@@ -17,8 +17,24 @@ internal sealed record WorkerSetup
     public int ChildConcurrency { get; init; }
     public int MaxMessageSize { get; init; }
 
-    /// <summary>Assembly-qualified names of the <see cref="IWorkerInitializer"/> types, run in order before the first job.</summary>
-    public IReadOnlyList<string> Initializers { get; init; } = [];
+    /// <summary>The <see cref="IWorkerInitializer"/> types, run in order before the first job.</summary>
+    public IReadOnlyList<TypeReference> Initializers { get; init; } = [];
+
+    /// <summary>The job classes registered with <c>AddJob</c>, added to the worker's container.</summary>
+    public IReadOnlyList<TypeReference> Jobs { get; init; } = [];
+
+    /// <summary>The <see cref="IJobExceptionHandler"/> types.</summary>
+    public IReadOnlyList<TypeReference> ExceptionHandlers { get; init; } = [];
+
+    /// <summary>Static methods that take the worker's <c>IHostApplicationBuilder</c>, run in order before it is built.</summary>
+    public IReadOnlyList<JobDefinition> HostConfigurators { get; init; } = [];
+}
+
+/// <summary>A type the child loads by name, with the path the parent loaded its assembly from as a fallback.</summary>
+internal sealed record TypeReference(string TypeName, string? AssemblyPath)
+{
+    public static TypeReference From(Type type) =>
+        new(type.AssemblyQualifiedName!, type.Assembly.Location is { Length: > 0 } location ? location : null);
 }
 
 /// <summary>The identity of a job target, sent once per child under a number (see <see cref="JobTarget"/>).</summary>
@@ -33,6 +49,17 @@ internal sealed record JobDefinition
 
     /// <summary>Where the parent loaded the assembly from, for a child whose dependency graph does not list it.</summary>
     public string? AssemblyPath { get; init; }
+
+    /// <summary>The identity of a static method (or non-capturing lambda) that is not a job, such as a host configurator.</summary>
+    public static JobDefinition From(System.Reflection.MethodInfo method) => new()
+    {
+        Kind = JobTargetKind.Method,
+        Name = $"{JobTarget.Describe(method.DeclaringType)}.{method.Name}",
+        AssemblyName = method.Module.Assembly.FullName!,
+        ModuleVersionId = method.Module.ModuleVersionId,
+        MetadataToken = method.MetadataToken,
+        AssemblyPath = method.Module.Assembly.Location is { Length: > 0 } location ? location : null,
+    };
 
     public static JobDefinition From(JobTarget target) => new()
     {
@@ -83,6 +110,7 @@ internal sealed record RemoteError
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WorkerHello))]
 [JsonSerializable(typeof(WorkerSetup))]
+[JsonSerializable(typeof(TypeReference))]
 [JsonSerializable(typeof(JobDefinition))]
 [JsonSerializable(typeof(RemoteError))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;
