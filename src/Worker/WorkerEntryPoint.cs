@@ -37,8 +37,11 @@ public static class WorkerEntryPoint
 
         ApplicationAssemblies.EnableFallback();
 
-        // Ctrl+C in a terminal reaches the whole process group; the parent decides when workers stop.
+        // Ctrl+C in a terminal (SIGINT) and a service manager's stop (systemd sends SIGTERM to the whole
+        // control group) reach the workers too; the parent drains them gracefully, or they exit when its
+        // channel closes. Seen here: without this, SIGTERM to the group lost the jobs in flight.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, static context => context.Cancel = true);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static context => context.Cancel = true);
 
         var fromParent = new AnonymousPipeClientStream(PipeDirection.In, input);
         await using var fromParentScope = fromParent.ConfigureAwait(false);

@@ -43,7 +43,9 @@ internal sealed class WorkerLauncher
                 "ProcessPool.Worker.dll was not found beside the application (single-file or trimmed publish?). Publish the application as a framework-dependent folder.");
         }
 
-        var depsFile = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        // The host joins the app's and the frameworks' deps files with ';' on every OS (not Path.PathSeparator):
+        // measured on Linux, "app.deps.json;.../Microsoft.AspNetCore.App.deps.json;...".
+        var depsFile = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
         var arguments = new List<string> { "exec" };
         if (depsFile is not null && File.Exists(depsFile))
         {
@@ -83,6 +85,9 @@ internal sealed class WorkerLauncher
             start.ArgumentList.Add(argument);
         }
 
+        // A worker gets the app's runtimeconfig.json, and with it an ASP.NET Core app's Server GC: a heap per
+        // core in every worker. Workstation GC suits a worker; the application can still ask otherwise.
+        start.Environment["DOTNET_gcServer"] = "0";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ProcessPools.Tests;
+
+/// <summary>The samples, run as real applications: real Kestrel on loopback, real worker processes, real signals.</summary>
+public sealed class SampleTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task WebApiSample_serves_pool_work_over_http_and_stops_cleanly()
+    {
+        await using var app = SampleProcess.Start("WebApiSample", "--urls", "http://127.0.0.1:0");
+        var listening = await app.WaitForLineAsync(@"Now listening on: (http://127\.0\.0\.1:\d+)", Patience);
+        using var http = new HttpClient { BaseAddress = new Uri(listening.Groups[1].Value), Timeout = Patience };
+        var workers = app.WorkerProcessIds();
+        Assert.Equal(3, workers.Count); // 2 in the default pool, 1 in "images" (appsettings.json)
+
+        var hash = await http.GetFromJsonAsync<JsonElement>("compute/hash?text=abc&rounds=1");
+        var primes = await http.GetFromJsonAsync<JsonElement>("compute/primes?limit=1000000");
+        var batch = await http.PostAsJsonAsync("compute/primes/batch", new[] { 10, 100, 1000, 10000 });
+        var fanOut = await http.GetFromJsonAsync<JsonElement>("compute/fanout?count=32&delayMs=50");
+        var blur = await http.PostAsJsonAsync("images/blur", new { width = 64, height = 48, radius = 0, seed = 5 });
+        var blurred = await http.PostAsJsonAsync("images/blur", new { width = 64, height = 48, radius = 2, seed = 5 });
+        var invalid = await http.PostAsJsonAsync("images/blur", new { width = 0, height = 48, radius = 0, seed = 5 });
+
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hash.GetProperty("sha256").GetString());
+        Assert.Equal(78498, primes.GetProperty("primes").GetInt32());
+        batch.EnsureSuccessStatusCode();
+        var counts = (await batch.Content.ReadFromJsonAsync<JsonElement[]>())!;
+        Assert.Equal([4, 25, 168, 1229], counts.Select(c => c.GetProperty("primes").GetInt32()));
+        Assert.Equal(32, fanOut.GetProperty("count").GetInt32());
+        var defaultPoolPids = new[] { hash, primes }.Concat(counts).Select(r => r.GetProperty("workerProcessId").GetInt32())
+            .Concat(fanOut.GetProperty("workerProcessIds").EnumerateArray().Select(p => p.GetInt32())).ToHashSet();
+        Assert.Subset(workers.ToHashSet(), defaultPoolPids);
+
+        blur.EnsureSuccessStatusCode();
+        var image = await blur.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(image.GetProperty("sourceChecksum").GetInt64(), image.GetProperty("checksum").GetInt64()); // radius 0: unchanged
+        var imageWorker = image.GetProperty("workerProcessId").GetInt32();
+        Assert.Contains(imageWorker, workers);
+        Assert.DoesNotContain(imageWorker, defaultPoolPids); // the named pool has its own worker
+        blurred.EnsureSuccessStatusCode();
+        var smoothed = await blurred.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(image.GetProperty("sourceChecksum").GetInt64(), smoothed.GetProperty("sourceChecksum").GetInt64());
+        Assert.NotEqual(smoothed.GetProperty("sourceChecksum").GetInt64(), smoothed.GetProperty("checksum").GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("Width", await invalid.Content.ReadAsStringAsync());
+
+        await app.TerminateAsync();
+        Assert.Equal(0, await app.WaitForExitAsync(Patience));
+        Assert.All(workers, pid => Assert.True(SampleProcess.HasExited(pid), $"worker {pid} outlived the app"));
+        Assert.DoesNotContain("running jobs were lost", app.Output); // SIGTERM drained the workers, none died
+    }
+
+    [Fact]
+    public async Task WorkerServiceSample_processes_its_stream_in_order_and_stops_by_itself()
+    {
+        await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=300");
+
+        var exitCode = await app.WaitForExitAsync(Patience);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Processed 300 readings in order: 4 anomalies, 2 worker processes", app.Output); // readings 0, 97, 194, 291
+    }
+
+    [Fact]
+    public async Task WorkerServiceSample_with_an_endless_stream_stops_cleanly_on_SIGTERM()
+    {
+        await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");
+        await app.WaitForLineAsync("Processed 500 readings so far", Patience);
+        var workers = app.WorkerProcessIds();
+
+        await app.TerminateAsync();
+
+        Assert.Equal(0, await app.WaitForExitAsync(Patience));
+        Assert.Equal(2, workers.Count);
+        Assert.All(workers, pid => Assert.True(SampleProcess.HasExited(pid), $"worker {pid} outlived the app"));
+        Assert.Matches(@"Stopping after \d+ readings", app.Output);
+    }
+}
