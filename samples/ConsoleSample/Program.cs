@@ -1,11 +1,23 @@
 using System.Diagnostics;
 using ConsoleSample;
 using ProcessPools;
+using ProcessPools.Worker;
+
+// Needed only for LaunchMode.ApplicationEntryPoint (single-file and self-contained apps): this program is
+// then relaunched as its own workers, and hands over to the worker loop first thing.
+if (WorkerEntryPoint.IsWorkerProcess)
+{
+    return await WorkerEntryPoint.RunAsync();
+}
 
 // A console tool with no host: start a pool, use it, dispose it (which drains it).
-var count = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 40;
-await using var pool = await ProcessPool.StartAsync(o => o.Processes = Math.Max(2, Environment.ProcessorCount));
-Console.WriteLine($"Pool started; this process is {Environment.ProcessId}.");
+// Arguments: [count] [--launch-mode=WorkerAssembly|ApplicationEntryPoint]
+var count = args.FirstOrDefault(a => int.TryParse(a, out _)) is { } number ? int.Parse(number, System.Globalization.CultureInfo.InvariantCulture) : 40;
+var launchMode = args.FirstOrDefault(a => a.StartsWith("--launch-mode=", StringComparison.Ordinal)) is { } mode
+    ? Enum.Parse<WorkerLaunchMode>(mode["--launch-mode=".Length..])
+    : WorkerLaunchMode.WorkerAssembly;
+await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.LaunchMode) = (Math.Max(2, Environment.ProcessorCount), launchMode));
+Console.WriteLine($"Pool started; this process is {Environment.ProcessId}; launch mode {launchMode}: workers run {await pool.ApplyAsync(Work.DescribeProcessAsync)}.");
 
 // apply: one job, awaited.
 var (primes, pid) = await pool.ApplyAsync(Work.CountPrimesAsync, 2_000_000);
@@ -40,6 +52,7 @@ catch (RemoteJobException e) when (e.Is<FileNotFoundException>())
 await using var worker = await WorkerProcess.StartAsync(Work.CountPrimesAsync, 500_000);
 var single = await worker;
 Console.WriteLine($"worker process {worker.ProcessId}: {single.Primes} primes, exit code {await worker.WaitForExitAsync()}");
+return 0;
 
 namespace ConsoleSample
 {
@@ -68,6 +81,9 @@ namespace ConsoleSample
         }
 
         public static Task<int> AddAsync(int a, int b) => Task.FromResult(a + b);
+
+        /// <summary>What the worker process runs: ProcessPool.Worker.dll, or this program relaunched.</summary>
+        public static Task<string> DescribeProcessAsync() => Task.FromResult(Path.GetFileName(Environment.GetCommandLineArgs()[0]));
 
         public static Task<int> FailAsync(string path) => throw new FileNotFoundException(path);
     }

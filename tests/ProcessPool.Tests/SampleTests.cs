@@ -55,6 +55,34 @@ public sealed class SampleTests
         Assert.DoesNotContain("running jobs were lost", app.Output); // SIGTERM drained the workers, none died
     }
 
+    [Theory]
+    [InlineData("WorkerAssembly", "ProcessPool.Worker.dll")]
+    [InlineData("ApplicationEntryPoint", "ConsoleSample.dll")]
+    public async Task ConsoleSample_runs_in_each_launch_mode(string mode, string workerProgram)
+    {
+        await using var app = SampleProcess.Start("ConsoleSample", "8", $"--launch-mode={mode}");
+
+        var exitCode = await app.WaitForExitAsync(Patience);
+
+        Assert.True(exitCode == 0, app.Output);
+        Assert.Contains($"launch mode {mode}: workers run {workerProgram}.", app.Output);
+        Assert.Contains("starmap: 3, 7, 11", app.Output);
+        Assert.Contains("exception: System.IO.FileNotFoundException: no such file", app.Output);
+    }
+
+    [Fact]
+    public async Task An_application_relaunched_as_its_worker_without_the_hook_fails_start_with_the_fix_instead_of_spawning_pools()
+    {
+        // WorkerServiceSample's Main has no WorkerEntryPoint hook: each worker would run the app and start a pool of its own.
+        await using var app = SampleProcess.Start("WorkerServiceSample", "--ProcessPool:LaunchMode=ApplicationEntryPoint", "--ProcessPool:Processes=1");
+
+        var exitCode = await app.WaitForExitAsync(Patience);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("did not hand over", app.Output);
+        Assert.Contains("WorkerEntryPoint.IsWorkerProcess", app.Output);
+    }
+
     [Fact]
     public async Task WorkerServiceSample_processes_its_stream_in_order_and_stops_by_itself()
     {

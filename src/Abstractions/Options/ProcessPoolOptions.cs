@@ -46,6 +46,11 @@ public sealed class ProcessPoolOptions
     [Range(0, int.MaxValue)]
     public int MapWindow { get; set; }
 
+    /// <summary>Gets or sets how worker processes are started.</summary>
+    /// <value><see cref="WorkerLaunchMode.WorkerAssembly"/>: no change to the application needed.</value>
+    [EnumDataType(typeof(WorkerLaunchMode))]
+    public WorkerLaunchMode LaunchMode { get; set; } = WorkerLaunchMode.WorkerAssembly;
+
     /// <summary>Gets or sets how long a worker may take from launch until it is ready for jobs.</summary>
     /// <value>30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]

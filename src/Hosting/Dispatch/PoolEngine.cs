@@ -66,7 +66,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
         _logger = loggerFactory.CreateLogger("ProcessPools.ProcessPool");
         _timeProvider = timeProvider;
-        _launcher = WorkerLauncher.ForCurrentApplication();
+        _launcher = WorkerLauncher.ForCurrentApplication(options.LaunchMode);
         _queues = [.. Enumerable.Range(0, options.QueueCount).Select(i => new JobQueue(i))];
         _scheduler = options.SchedulerFactory?.Invoke() ?? options.Scheduler switch
         {

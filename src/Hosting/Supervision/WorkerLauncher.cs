@@ -33,8 +33,42 @@ internal sealed class WorkerLauncher
     public string CommandLine => $"{_host} {string.Join(' ', _arguments)}";
 
     /// <summary>Works out how to launch a worker of this application.</summary>
-    /// <exception cref="ProcessPoolException">A file the launch needs is missing.</exception>
-    public static WorkerLauncher ForCurrentApplication()
+    /// <exception cref="ProcessPoolException">A file the launch needs is missing, or this process is itself a worker that did not hand over to <see cref="WorkerEntryPoint"/>.</exception>
+    public static WorkerLauncher ForCurrentApplication(WorkerLaunchMode mode)
+    {
+        if (WorkerEntryPoint.IsWorkerProcess)
+        {
+            // Without this, an application relaunched as its own worker that forgot the hook would start a
+            // pool of its own, whose workers would do the same.
+            throw new ProcessPoolException(
+                "This process was launched as a pool's worker (LaunchMode ApplicationEntryPoint) but its Main did not hand over: " +
+                "make 'if (WorkerEntryPoint.IsWorkerProcess) return await WorkerEntryPoint.RunAsync();' the first statement of Main.");
+        }
+
+        return mode == WorkerLaunchMode.ApplicationEntryPoint ? ForEntryPoint() : ForWorkerAssembly();
+    }
+
+    private static WorkerLauncher ForEntryPoint()
+    {
+        var processPath = Environment.ProcessPath
+            ?? throw new ProcessPoolException("The path of this process's executable is unknown, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
+        var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        if (!string.Equals(Path.GetFileName(processPath), executable, StringComparison.OrdinalIgnoreCase))
+        {
+            return new WorkerLauncher(processPath, []); // an apphost or a single-file application
+        }
+
+        // 'dotnet app.dll': run the same entry assembly again.
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        if (string.IsNullOrEmpty(entry) || !File.Exists(entry))
+        {
+            throw new ProcessPoolException("The entry assembly of this process was not found, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
+        }
+
+        return new WorkerLauncher(processPath, [entry]);
+    }
+
+    private static WorkerLauncher ForWorkerAssembly()
     {
         var workerPath = typeof(WorkerEntryPoint).Assembly.Location;
         if (string.IsNullOrEmpty(workerPath) || !File.Exists(workerPath))
