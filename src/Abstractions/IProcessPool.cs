@@ -26,6 +26,14 @@ public interface IProcessPool : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
     Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs one job in a worker process with per-call settings (a timeout, retries); see <see cref="InvokeAsync{TResult}(JobTarget, object?[], CancellationToken)"/>.</summary>
+    /// <param name="target">The job to run.</param>
+    /// <param name="arguments">The arguments the job's sent parameters take, in order.</param>
+    /// <param name="options">Overrides the pool's timeout and retries for this job; <see langword="null"/> keeps them.</param>
+    /// <param name="cancellationToken">Cancels the job.</param>
+    /// <exception cref="TimeoutException">The job did not answer within its timeout.</exception>
+    Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, JobOptions? options, CancellationToken cancellationToken);
+
     /// <summary>
     /// Runs a job once for each set of arguments drawn lazily from <paramref name="argumentSets"/>.
     /// Starts at once; the result is consumed by awaiting it (a list in input order), enumerating it
@@ -36,6 +44,13 @@ public interface IProcessPool : IAsyncDisposable
     /// items are taken from it and not yet handed to the consumer.
     /// </remarks>
     PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a job once per set of arguments with per-item settings (a timeout and retries for each item); see <see cref="MapCore{TResult}(JobTarget, IAsyncEnumerable{object?[]}, CancellationToken)"/>.</summary>
+    /// <param name="target">The job to run.</param>
+    /// <param name="argumentSets">The arguments of each job, pulled lazily.</param>
+    /// <param name="options">Overrides the pool's timeout and retries for each item; <see langword="null"/> keeps them.</param>
+    /// <param name="cancellationToken">Cancels the map.</param>
+    PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken);
 
     /// <summary>
     /// Gets the job class registered with this pool (<c>AddJob&lt;TJob&gt;()</c>) whose argument is of type

@@ -67,7 +67,7 @@ public partial class WorkerProcess : IAsyncDisposable
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            result = engine.InvokeAsync<TResult>(target, arguments, dispatched, cancellationToken);
+            result = engine.InvokeAsync<TResult>(target, arguments, options: null, dispatched, cancellationToken);
         }
         catch
         {

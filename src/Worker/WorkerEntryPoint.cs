@@ -22,6 +22,7 @@ public static class WorkerEntryPoint
         var input = Environment.GetEnvironmentVariable(WorkerEnvironment.InputHandle);
         var output = Environment.GetEnvironmentVariable(WorkerEnvironment.OutputHandle);
         var token = Environment.GetEnvironmentVariable(WorkerEnvironment.Token);
+        var parentId = Environment.GetEnvironmentVariable(WorkerEnvironment.ParentProcessId);
         if (input is null || output is null || token is null)
         {
             await Console.Error.WriteLineAsync(
@@ -47,8 +48,15 @@ public static class WorkerEntryPoint
         await using var fromParentScope = fromParent.ConfigureAwait(false);
         var toParent = new AnonymousPipeClientStream(PipeDirection.Out, output);
         await using var toParentScope = toParent.ConfigureAwait(false);
-        var session = new WorkerSession(fromParent, toParent, token);
+        _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
+        var session = new WorkerSession(fromParent, toParent, token, parentProcessId);
         var exitCode = await session.RunAsync(BuildHostAsync).ConfigureAwait(false);
+        if (session.ParentGone)
+        {
+            // Nobody will read what running jobs produce; a job's foreground thread must not keep the process alive.
+            Environment.Exit(exitCode);
+        }
+
         return exitCode;
     }
 

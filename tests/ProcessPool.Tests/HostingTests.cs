@@ -54,6 +54,7 @@ public sealed class HostingTests
     [InlineData("QueueCount", "3", "QueueCount (3) must not exceed Processes (2)")]
     [InlineData("ChildConcurrency", "0", "ChildConcurrency")]
     [InlineData("Scheduler", "Fastest", "ProcessPool:Scheduler")]
+    [InlineData("LaunchMode", "Fork", "ProcessPool:LaunchMode")]
     [InlineData("Processes", "many", "ProcessPool:Processes")]
     [InlineData("Procceses", "2", "Procceses")]
     public async Task A_bad_configuration_value_fails_host_start_naming_the_key(string key, string value, string expected)

@@ -6,7 +6,6 @@ namespace ProcessPools.Tests;
 public sealed class PoolBehaviourTests
 {
     // A guard against a hang, not a timing assertion: a correct pool finishes these in well under a second.
-    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Processes_times_child_concurrency_jobs_run_at_the_same_time()
@@ -14,7 +13,7 @@ public sealed class PoolBehaviourTests
         const int processes = 2, childConcurrency = 3, parties = processes * childConcurrency;
         var directory = Directory.CreateTempSubdirectory("processpool-barrier-").FullName;
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (processes, childConcurrency));
-        using var guard = new CancellationTokenSource(HangGuard);
+        using var guard = new CancellationTokenSource(TestPools.HangGuard);
 
         // Each job returns only once all 'parties' jobs have arrived: this completes only if they all run at once.
         var pids = await Task.WhenAll(Enumerable.Range(0, parties).Select(_ => pool.ApplyAsync(Jobs.RendezvousAsync, directory, parties, guard.Token)));
@@ -70,14 +69,14 @@ public sealed class PoolBehaviourTests
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         using var cancel = new CancellationTokenSource();
 
-        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], cancel.Token);
+        var running = await TestPools.SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], cancel.Token);
         var next = pool.ApplyAsync(Jobs.SquareAsync, 6);
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
 
         // The only slot frees only when the child reports the job ended: the token reached it.
-        Assert.Equal(36, await next.WaitAsync(HangGuard));
+        Assert.Equal(36, await next.WaitAsync(TestPools.HangGuard));
     }
 
     [Fact]
@@ -94,7 +93,7 @@ public sealed class PoolBehaviourTests
         await blockFirst.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocker);
 
-        Assert.Equal(16, await pool.ApplyAsync(Jobs.SquareAsync, 4).WaitAsync(HangGuard));
+        Assert.Equal(16, await pool.ApplyAsync(Jobs.SquareAsync, 4).WaitAsync(TestPools.HangGuard));
     }
 
     [Fact]
@@ -108,7 +107,7 @@ public sealed class PoolBehaviourTests
 
         Assert.Equal(Enumerable.Range(0, 50).Select(i => i * i), await Task.WhenAll(results));
         Assert.Throws<ObjectDisposedException>(() => { _ = pool.ApplyAsync(Jobs.SquareAsync, 1); });
-        Assert.All(pids, AssertExited);
+        Assert.All(pids, TestPools.AssertExited);
     }
 
     [Fact]
@@ -116,7 +115,7 @@ public sealed class PoolBehaviourTests
     {
         var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         var pids = ((Dispatch.PoolEngine)pool).WorkerProcessIds;
-        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
+        var running = await TestPools.SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
         var queued = pool.ApplyAsync(Jobs.SquareAsync, 2);
 
         await pool.TerminateAsync();
@@ -125,7 +124,7 @@ public sealed class PoolBehaviourTests
         Assert.Equal(pids[0], lost.ProcessId);
         Assert.Contains("terminated", lost.Message);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
-        Assert.All(pids, AssertExited);
+        Assert.All(pids, TestPools.AssertExited);
     }
 
     [Fact]
@@ -133,14 +132,14 @@ public sealed class PoolBehaviourTests
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));
         var victim = ((Dispatch.PoolEngine)pool).WorkerProcessIds.Single();
-        var running = await SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
+        var running = await TestPools.SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
 
         Process.GetProcessById(victim).Kill();
 
-        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(HangGuard));
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(TestPools.HangGuard));
         Assert.Equal(victim, lost.ProcessId);
         Assert.Equal(9, lost.Signal);
-        var pid = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(HangGuard);
+        var pid = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard);
         Assert.NotEqual(victim, pid);
     }
 
@@ -158,30 +157,8 @@ public sealed class PoolBehaviourTests
         Assert.Equal(8, value);
     }
 
-    /// <summary>Starts a job and returns once its invoke frame went to a worker, so the test acts on a running job, not a queued one.</summary>
-    private static async Task<Task<T>> SentToWorkerAsync<T>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
-    {
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var result = ((Dispatch.PoolEngine)pool).InvokeAsync<T>(JobTarget.FromDelegate(job), arguments, sent, cancellationToken);
-        await sent.Task.WaitAsync(HangGuard, CancellationToken.None);
-        return result;
-    }
-
     private sealed class AlwaysQueue(int queue) : IScheduler
     {
         public int SelectQueue(ISchedulerContext context) => queue;
-    }
-
-    private static void AssertExited(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            Assert.True(process.HasExited, $"worker {pid} is still running");
-        }
-        catch (ArgumentException)
-        {
-            // Gone and reaped.
-        }
     }
 }

@@ -46,6 +46,55 @@ public sealed class ProcessPoolOptions
     [Range(0, int.MaxValue)]
     public int MapWindow { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long a job may take, from the call until its answer, before the caller gets a
+    /// <see cref="TimeoutException"/>. The job is then removed from its queue, or cancelled in its worker
+    /// (and the worker killed when the job ignores the cancellation for <see cref="CancellationGracePeriod"/>).
+    /// A call can set its own with <c>pool.WithJobOptions(...)</c>.
+    /// </summary>
+    /// <value><see langword="null"/>: no timeout.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "10675199.00:00:00")]
+    public TimeSpan? JobTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a running job may keep running after it was cancelled (by its caller or a
+    /// timeout) before its worker process is killed and replaced; the worker's other jobs then follow the
+    /// rule for a lost worker (<see cref="MaxRetries"/>).
+    /// </summary>
+    /// <value>5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan CancellationGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how many times a job whose worker died is queued again before it fails with a
+    /// <see cref="WorkerLostException"/>. Only for jobs that are safe to run twice. A call can set its own
+    /// with <c>pool.WithJobOptions(...)</c>.
+    /// </summary>
+    /// <value>0: a lost job fails at once.</value>
+    [Range(0, 100)]
+    public int MaxRetries { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many jobs may wait in the queues; when they are full, a call waits (asynchronously)
+    /// for room before its job is queued, and a <c>Map</c> stops pulling its input.
+    /// </summary>
+    /// <value>0: no limit.</value>
+    [Range(0, int.MaxValue)]
+    public int MaxQueuedJobs { get; set; }
+
+    /// <summary>Gets or sets how often the parent checks that each worker answers.</summary>
+    /// <value>2 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets how long a worker may stay silent (no heartbeat answer, no frame) before it is declared
+    /// dead, killed and replaced; a worker also exits when its parent has been silent this long.
+    /// </summary>
+    /// <value>20 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.020", "1.00:00:00")]
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Gets or sets how worker processes are started.</summary>
     /// <value><see cref="WorkerLaunchMode.WorkerAssembly"/>: no change to the application needed.</value>
     [EnumDataType(typeof(WorkerLaunchMode))]

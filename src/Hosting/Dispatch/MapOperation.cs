@@ -19,12 +19,17 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private readonly CancellationTokenSource _cancellation;
     private readonly Channel<Answer> _answers = Channel.CreateUnbounded<Answer>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, PendingJob> _active = new();
+    private readonly TimeSpan? _timeout;
+    private readonly int _maxRetries;
     private int _consumed;
 
-    public MapOperation(PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, CancellationToken cancellationToken)
+    public MapOperation(
+        PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
     {
         _pool = pool;
         _target = target;
+        _timeout = timeout;
+        _maxRetries = maxRetries;
         _window = new SemaphoreSlim(window, window);
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _cancellation.Token.UnsafeRegister(static state => ((MapOperation<TResult>)state!).CancelActive(), this);
@@ -130,7 +135,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             {
                 await _window.WaitAsync(token).ConfigureAwait(false);
                 var itemIndex = index++;
-                var job = _pool.CreateJob(_target, arguments, (id, buffer, length) => new ItemJob(this, itemIndex, id, _target, buffer, length));
+                var job = _pool.CreateJob(_target, arguments, (id, buffer, length) => new ItemJob(this, itemIndex, id, _target, buffer, length)
+                {
+                    Timeout = _timeout,
+                    MaxRetries = _maxRetries,
+                });
                 _active[job.Id] = job;
                 if (token.IsCancellationRequested)
                 {
@@ -138,7 +147,8 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     break;
                 }
 
-                _pool.Enqueue(job);
+                job.StartTimeout(_pool.TimeProvider, _pool.OnJobTimedOut);
+                await _pool.EnqueueAsync(job, token).ConfigureAwait(false);
             }
 
             token.ThrowIfCancellationRequested();

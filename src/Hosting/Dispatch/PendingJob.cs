@@ -15,6 +15,9 @@ internal abstract class PendingJob
 
     private byte[]? _arguments;
     private int _state;
+    private int _holdsQueueRoom;
+    private ITimer? _timeout;
+    private Action<PendingJob>? _onRoomReleased;
 
     protected PendingJob(long id, JobTarget target, byte[] arguments, int argumentsLength)
     {
@@ -40,16 +43,66 @@ internal abstract class PendingJob
     /// <summary>Completed once the job's invoke frame is handed to a worker's writer (one-off worker processes wait for it).</summary>
     public TaskCompletionSource? DispatchNotice { get; init; }
 
+    /// <summary>The job's timeout, from the call to the answer; <see langword="null"/> for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>How many times the job is queued again when its worker dies.</summary>
+    public int MaxRetries { get; init; }
+
+    /// <summary>How many times the job was sent to a worker.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Starts the timeout clock (the call's start); <paramref name="onTimeout"/> runs once if it lapses before the answer.</summary>
+    public void StartTimeout(TimeProvider timeProvider, Action<PendingJob> onTimeout)
+    {
+        if (Timeout is { } timeout)
+        {
+            _timeout = timeProvider.CreateTimer(
+                static state =>
+                {
+                    var (callback, job) = ((Action<PendingJob>, PendingJob))state!;
+                    callback(job);
+                },
+                (onTimeout, this),
+                timeout,
+                System.Threading.Timeout.InfiniteTimeSpan);
+            if (IsFinished)
+            {
+                _timeout.Dispose(); // answered before the timer existed
+            }
+        }
+    }
+
+    /// <summary>Records that the job occupies room in the bounded queues, to give back when it leaves them.</summary>
+    public void HoldQueueRoom(Action<PendingJob> onReleased)
+    {
+        _onRoomReleased = onReleased;
+        Volatile.Write(ref _holdsQueueRoom, 1);
+        if (IsFinished)
+        {
+            ReleaseQueueRoom();
+        }
+    }
+
     /// <summary>Takes the job out of the queue for a worker; false when it was cancelled meanwhile.</summary>
-    public bool TryDispatch() => Interlocked.CompareExchange(ref _state, Dispatched, Queued) == Queued;
+    public bool TryDispatch()
+    {
+        if (Interlocked.CompareExchange(ref _state, Dispatched, Queued) != Queued)
+        {
+            return false;
+        }
+
+        ReleaseQueueRoom();
+        return true;
+    }
 
     /// <summary>Puts a dispatched job back in the queued state (its worker died before sending it).</summary>
-    public void ReturnToQueue() => Interlocked.CompareExchange(ref _state, Queued, Dispatched);
+    public bool ReturnToQueue() => Interlocked.CompareExchange(ref _state, Queued, Dispatched) == Dispatched;
 
     /// <summary>Ends the job with a result read from the child.</summary>
     public void Complete(ReadOnlySequence<byte> result, IJobSerializer serializer)
     {
-        if (MarkFinished())
+        if (MarkFinished(answeredByWorker: true))
         {
             try
             {
@@ -62,10 +115,12 @@ internal abstract class PendingJob
         }
     }
 
-    /// <summary>Ends the job with an exception (a remote exception, a lost worker, a closed pool).</summary>
-    public void Fail(Exception exception)
+    /// <summary>Ends the job with an exception (a remote exception, a lost worker, a timeout, a closed pool).</summary>
+    /// <param name="exception">What the caller gets.</param>
+    /// <param name="answeredByWorker">Whether the worker sent this answer (so it has read the job's invoke frame).</param>
+    public void Fail(Exception exception, bool answeredByWorker = false)
     {
-        if (MarkFinished())
+        if (MarkFinished(answeredByWorker))
         {
             OnFailed(exception);
         }
@@ -74,7 +129,7 @@ internal abstract class PendingJob
     /// <summary>Ends the job as cancelled by its caller.</summary>
     public void Cancel(CancellationToken cancellationToken)
     {
-        if (MarkFinished())
+        if (MarkFinished(answeredByWorker: false))
         {
             OnCanceled(cancellationToken);
         }
@@ -86,23 +141,39 @@ internal abstract class PendingJob
 
     protected abstract void OnCanceled(CancellationToken cancellationToken);
 
-    /// <summary>Frees what the job holds once its answer is given; retries would need the arguments, so only here.</summary>
-    protected virtual void Release()
+    /// <summary>Frees what the job holds once its answer is given; retries need the arguments, so only here.</summary>
+    /// <param name="argumentsMayBeInUse">
+    /// The job was handed to a worker and answered by someone else (its caller, a timeout, its worker's
+    /// death): its invoke frame may still sit in the worker's writer, so its buffer is left to the GC
+    /// instead of going back to the pool, where a reuse would corrupt the frame.
+    /// </param>
+    protected virtual void Release(bool argumentsMayBeInUse)
     {
-        if (Interlocked.Exchange(ref _arguments, null) is { } rented)
+        _timeout?.Dispose();
+        ReleaseQueueRoom();
+        if (Interlocked.Exchange(ref _arguments, null) is { } rented && !argumentsMayBeInUse)
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
-    private bool MarkFinished()
+    private void ReleaseQueueRoom()
     {
-        if (Interlocked.Exchange(ref _state, Finished) == Finished)
+        if (Interlocked.Exchange(ref _holdsQueueRoom, 0) == 1)
+        {
+            _onRoomReleased?.Invoke(this);
+        }
+    }
+
+    private bool MarkFinished(bool answeredByWorker)
+    {
+        var previous = Interlocked.Exchange(ref _state, Finished);
+        if (previous == Finished)
         {
             return false;
         }
 
-        Release();
+        Release(argumentsMayBeInUse: previous == Dispatched && !answeredByWorker);
         return true;
     }
 }
@@ -145,9 +216,9 @@ internal sealed class SingleJob<TResult> : PendingJob
 
     protected override void OnCanceled(CancellationToken cancellationToken) => _completion.TrySetCanceled(cancellationToken);
 
-    protected override void Release()
+    protected override void Release(bool argumentsMayBeInUse)
     {
-        base.Release();
+        base.Release(argumentsMayBeInUse);
         _registration.Dispose();
     }
 }

@@ -32,6 +32,9 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     private readonly List<WorkerConnection> _live = [];
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
+    private readonly SemaphoreSlim? _queueRoom;
+    private readonly Action<PendingJob> _releaseQueueRoom;
+    private Exception? _crashLoop;
     private Task? _closing;
     private long _lastJobId;
     private int _lastWorkerId;
@@ -73,6 +76,8 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             SchedulerKind.LeastLoaded => new LeastLoadedScheduler(),
             _ => new RoundRobinScheduler(options.Processes, options.QueueCount),
         };
+        _queueRoom = options.MaxQueuedJobs > 0 ? new SemaphoreSlim(options.MaxQueuedJobs, options.MaxQueuedJobs) : null;
+        _releaseQueueRoom = _ => _queueRoom!.Release();
         _slots = new WorkerConnection?[options.Processes];
         _consecutiveStartFailures = new int[options.Processes];
     }
@@ -160,12 +165,17 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     }
 
     public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default) =>
-        InvokeAsync<TResult>(target, arguments, dispatchNotice: null, cancellationToken);
+        InvokeAsync<TResult>(target, arguments, options: null, dispatchNotice: null, cancellationToken);
 
-    internal Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, TaskCompletionSource? dispatchNotice, CancellationToken cancellationToken)
+    public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, JobOptions? options, CancellationToken cancellationToken) =>
+        InvokeAsync<TResult>(target, arguments, options, dispatchNotice: null, cancellationToken);
+
+    internal Task<TResult> InvokeAsync<TResult>(
+        JobTarget target, object?[] arguments, JobOptions? options, TaskCompletionSource? dispatchNotice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
+        options?.Validate(nameof(options));
         ThrowIfNotAccepting();
         ThrowIfUnregistered(target);
         if (cancellationToken.IsCancellationRequested)
@@ -173,20 +183,37 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             return Task.FromCanceled<TResult>(cancellationToken);
         }
 
-        var job = CreateJob(target, arguments, (id, buffer, length) => new SingleJob<TResult>(id, target, buffer, length) { DispatchNotice = dispatchNotice });
+        var (timeout, retries) = Effective(options);
+        var job = CreateJob(target, arguments, (id, buffer, length) => new SingleJob<TResult>(id, target, buffer, length)
+        {
+            DispatchNotice = dispatchNotice,
+            Timeout = timeout,
+            MaxRetries = retries,
+        });
+        job.StartTimeout(_timeProvider, OnJobTimedOut);
         job.Watch(OnJobCanceled, cancellationToken);
-        Enqueue(job);
+        _ = EnqueueAsync(job, cancellationToken);
         return job.Task;
     }
 
-    public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default)
+    public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default) =>
+        MapCore<TResult>(target, argumentSets, options: null, cancellationToken);
+
+    public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(argumentSets);
+        options?.Validate(nameof(options));
         ThrowIfNotAccepting();
         ThrowIfUnregistered(target);
-        return new MapOperation<TResult>(this, target, argumentSets, MapWindow, cancellationToken);
+        var (timeout, retries) = Effective(options);
+        return new MapOperation<TResult>(this, target, argumentSets, MapWindow, timeout, retries, cancellationToken);
     }
+
+    private (TimeSpan? Timeout, int MaxRetries) Effective(JobOptions? options) =>
+        (options?.Timeout ?? _options.JobTimeout, options?.MaxRetries ?? _options.MaxRetries);
+
+    internal TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Serializes the arguments (so a bad one fails here, at the call site) and creates the job.</summary>
     internal TJob CreateJob<TJob>(JobTarget target, object?[] arguments, Func<long, byte[], int, TJob> create)
@@ -243,9 +270,60 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         return create(Interlocked.Increment(ref _lastJobId), array, written);
     }
 
-    /// <summary>Places an accepted job on the queue the scheduler picks.</summary>
-    internal void Enqueue(PendingJob job)
+    /// <summary>
+    /// Queues an accepted job, waiting for room when <see cref="ProcessPoolOptions.MaxQueuedJobs"/> is reached.
+    /// Never throws: a job that cannot be queued is answered with the reason.
+    /// </summary>
+    internal Task EnqueueAsync(PendingJob job, CancellationToken cancellationToken)
     {
+        if (_queueRoom is null)
+        {
+            Place(job);
+            return Task.CompletedTask;
+        }
+
+        if (_queueRoom.Wait(0, CancellationToken.None))
+        {
+            job.HoldQueueRoom(_releaseQueueRoom);
+            Place(job);
+            return Task.CompletedTask;
+        }
+
+        return WaitForRoomAsync(job, cancellationToken);
+    }
+
+    private async Task WaitForRoomAsync(PendingJob job, CancellationToken cancellationToken)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _terminated.Token);
+        try
+        {
+            await _queueRoom!.WaitAsync(waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller cancelled (the job is already answered through its token) or the pool was terminated.
+            job.Fail(new OperationCanceledException($"The process pool '{Name}' was terminated before the job was queued."));
+            return;
+        }
+
+        job.HoldQueueRoom(_releaseQueueRoom); // gives the room back at once if the job was answered meanwhile
+        Place(job);
+    }
+
+    /// <summary>Places an accepted job on the queue the scheduler picks.</summary>
+    private void Place(PendingJob job)
+    {
+        if (job.IsFinished)
+        {
+            return; // cancelled or timed out while it waited for room
+        }
+
+        if (Volatile.Read(ref _crashLoop) is { } crashLoop)
+        {
+            job.Fail(crashLoop);
+            return;
+        }
+
         var index = _queues.Length == 1 ? 0 : _scheduler.SelectQueue(this);
         if ((uint)index >= (uint)_queues.Length)
         {
@@ -268,11 +346,32 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
     }
 
+    /// <summary>Queues again a job whose worker died, when it has retries left; false when it must fail.</summary>
+    internal bool TryRetry(PendingJob job)
+    {
+        if (job.Attempts > job.MaxRetries || Volatile.Read(ref _state) == Closed || !job.ReturnToQueue())
+        {
+            return false;
+        }
+
+        job.Worker = null;
+        Log.JobRetried(_logger, Name, job.Target.Name, job.Attempts, job.MaxRetries);
+        Place(job); // it holds no room in the bounded queues any more, and must not wait for it: it was accepted
+        return true;
+    }
+
     internal void OnJobCanceled(PendingJob job, CancellationToken token)
     {
-        var worker = job.Worker;
         job.Cancel(token);
-        worker?.CancelRunning(job);
+
+        // Read after the job is marked finished: a worker that takes it meanwhile sees that and cancels it itself.
+        job.Worker?.CancelRunning(job);
+    }
+
+    internal void OnJobTimedOut(PendingJob job)
+    {
+        job.Fail(new TimeoutException($"Job '{job.Target.Name}' did not finish within {job.Timeout} (its timeout); it was {(job.Worker is null ? "removed from its queue" : "cancelled in its worker")}."));
+        job.Worker?.CancelRunning(job);
     }
 
     internal void ThrowIfNotAccepting()
@@ -353,11 +452,29 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             {
                 await StartWorkerAsync(slot, _terminated.Token).ConfigureAwait(false);
                 _consecutiveStartFailures[slot] = 0;
+                if (Interlocked.Exchange(ref _crashLoop, null) is not null)
+                {
+                    Log.CrashLoopEnded(_logger, Name);
+                }
+
                 return;
             }
             catch (Exception exception) when (!_terminated.IsCancellationRequested)
             {
                 var failures = ++_consecutiveStartFailures[slot];
+                if (failures >= CrashLoopThreshold && Array.TrueForAll(_slots, w => w is null))
+                {
+                    // No worker left and none will start: answer what waits instead of leaving it pending.
+                    var crashLoop = new ProcessPoolException(
+                        $"No worker of process pool '{Name}' is running: the last {failures} starts of a replacement failed. The last failure: {exception.Message}", exception);
+                    if (Interlocked.Exchange(ref _crashLoop, crashLoop) is null)
+                    {
+                        Log.CrashLoop(_logger, exception, Name, failures);
+                    }
+
+                    FailQueued(crashLoop);
+                }
+
                 var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures - 1, 10))));
                 Log.ReplacementFailed(_logger, exception, Name, slot, failures, delay);
                 try
@@ -372,6 +489,20 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             catch
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>How many replacement starts in a row may fail, with no worker running, before queued jobs are failed.</summary>
+    private const int CrashLoopThreshold = 3;
+
+    private void FailQueued(Exception exception)
+    {
+        foreach (var queue in _queues)
+        {
+            while (queue.TryDequeue(out var job))
+            {
+                job.Fail(exception);
             }
         }
     }
@@ -432,11 +563,9 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         foreach (var queue in _queues)
         {
             queue.Complete();
-            while (queue.TryDequeue(out var job))
-            {
-                job.Fail(new OperationCanceledException($"The process pool '{Name}' was terminated before the job started."));
-            }
         }
+
+        FailQueued(new OperationCanceledException($"The process pool '{Name}' was terminated before the job started."));
 
         WorkerConnection[] live;
         lock (_gate)
@@ -463,6 +592,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         SerializerType = options.Serializer.GetType().AssemblyQualifiedName!,
         ChildConcurrency = options.ChildConcurrency,
         MaxMessageSize = options.MaxMessageSize,
+        HeartbeatTimeout = options.HeartbeatTimeout,
         Jobs = [.. registrations.Jobs.Select(TypeReference.From)],
         Initializers = [.. registrations.Initializers.Select(TypeReference.From)],
         ExceptionHandlers = [.. registrations.ExceptionHandlers.Select(TypeReference.From)],
@@ -479,5 +609,14 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
         [LoggerMessage(12, LogLevel.Warning, "Process pool '{Pool}' did not drain within {Timeout}; killing its workers.")]
         public static partial void ShutdownTimedOut(ILogger logger, string pool, TimeSpan timeout);
+
+        [LoggerMessage(13, LogLevel.Information, "Process pool '{Pool}': job '{Job}' lost its worker and is queued again (attempt {Attempts}, {MaxRetries} retries allowed).")]
+        public static partial void JobRetried(ILogger logger, string pool, string job, int attempts, int maxRetries);
+
+        [LoggerMessage(14, LogLevel.Critical, "Process pool '{Pool}' has no running worker and {Failures} replacement starts in a row failed; queued and new jobs fail until a worker starts.")]
+        public static partial void CrashLoop(ILogger logger, Exception exception, string pool, int failures);
+
+        [LoggerMessage(15, LogLevel.Information, "Process pool '{Pool}' has a running worker again.")]
+        public static partial void CrashLoopEnded(ILogger logger, string pool);
     }
 }

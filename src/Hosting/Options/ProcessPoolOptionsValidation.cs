@@ -18,6 +18,11 @@ internal sealed class ProcessPoolOptionsCrossValidator : IValidateOptions<Proces
             failures.Add($"QueueCount ({options.QueueCount}) must not exceed Processes ({options.Processes}): a queue without a worker would never run its jobs.");
         }
 
+        if (options.HeartbeatTimeout < 2 * options.HeartbeatInterval)
+        {
+            failures.Add($"HeartbeatTimeout ({options.HeartbeatTimeout}) must be at least twice HeartbeatInterval ({options.HeartbeatInterval}), or one late answer would kill a healthy worker.");
+        }
+
         if (options.Serializer is null)
         {
             failures.Add("Serializer must be set.");

@@ -31,6 +31,10 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StandardErrorTail _standardError = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly Dictionary<long, ITimer> _cancellationGrace = [];
+    private ITimer? _heartbeat;
+    private long _lastHeardFrom;
     private LaunchedWorker? _launched;
     private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
@@ -48,6 +52,8 @@ internal sealed partial class WorkerConnection : IFrameHandler
         _options = options;
         _logger = logger;
         _slots = new SemaphoreSlim(options.ChildConcurrency, options.ChildConcurrency);
+        _timeProvider = pool.TimeProvider;
+        _lastHeardFrom = _timeProvider.GetTimestamp();
     }
 
     public int Id { get; }
@@ -116,23 +122,81 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         Log.WorkerStarted(_logger, _pool.Name, Id, ProcessId);
+        _heartbeat = _timeProvider.CreateTimer(static state => ((WorkerConnection)state!).OnHeartbeat(), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
+    }
+
+    /// <summary>
+    /// Declares the worker dead when it was silent for longer than the heartbeat timeout (a hung process,
+    /// or a channel that a sibling's inherited handle keeps open after a crash), otherwise pings it.
+    /// </summary>
+    private void OnHeartbeat()
+    {
+        var silent = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
+        if (silent > _options.HeartbeatTimeout)
+        {
+            Die($"was silent for {silent.TotalSeconds:0.#} s (HeartbeatTimeout {_options.HeartbeatTimeout.TotalSeconds:0.###} s) and was killed");
+            return;
+        }
+
+        _writer?.TryWrite(new OutgoingFrame(FrameType.Ping, 0, ReadOnlyMemory<byte>.Empty));
     }
 
     /// <summary>Starts feeding the worker from its queue.</summary>
     public void StartPump() => _ = Task.Run(PumpAsync);
 
-    /// <summary>Passes a caller's cancellation of a running job to the child.</summary>
-    public void CancelRunning(PendingJob job) => _writer?.TryWrite(new OutgoingFrame(FrameType.Cancel, job.Id, ReadOnlyMemory<byte>.Empty));
+    /// <summary>
+    /// Passes a cancellation (the caller's, or a timeout) of a running job to the child; kills the worker when
+    /// the job is still running after the grace period.
+    /// </summary>
+    public void CancelRunning(PendingJob job)
+    {
+        lock (_gate)
+        {
+            if (_dead || !_inFlight.ContainsKey(job.Id) || _cancellationGrace.ContainsKey(job.Id))
+            {
+                return;
+            }
+
+            _cancellationGrace[job.Id] = _timeProvider.CreateTimer(
+                static state =>
+                {
+                    var (worker, job) = ((WorkerConnection, PendingJob))state!;
+                    worker.OnCancellationIgnored(job);
+                },
+                (this, job),
+                _options.CancellationGracePeriod,
+                Timeout.InfiniteTimeSpan);
+        }
+
+        _writer?.TryWrite(new OutgoingFrame(FrameType.Cancel, job.Id, ReadOnlyMemory<byte>.Empty));
+    }
+
+    private void OnCancellationIgnored(PendingJob job)
+    {
+        bool running;
+        lock (_gate)
+        {
+            running = _inFlight.ContainsKey(job.Id);
+        }
+
+        if (running)
+        {
+            Die($"was killed: job '{job.Target.Name}' ignored its cancellation for {_options.CancellationGracePeriod.TotalSeconds:0.###} s (CancellationGracePeriod)");
+        }
+    }
 
     /// <summary>Kills the process; its jobs fail as lost.</summary>
     public void Kill(string reason) => Die(reason);
 
     public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload)
     {
+        Volatile.Write(ref _lastHeardFrom, _timeProvider.GetTimestamp());
         switch (type)
         {
             case FrameType.Result:
                 Take(jobId)?.Complete(payload, _options.Serializer);
+                break;
+            case FrameType.Pong:
                 break;
             case FrameType.Fault:
                 var reader = new Utf8JsonReader(payload);
@@ -140,12 +204,12 @@ internal sealed partial class WorkerConnection : IFrameHandler
                     ?? throw new InvalidDataException("An empty fault frame.");
                 if (Take(jobId) is { } failed)
                 {
-                    failed.Fail(error.ToException(failed.Target.Name));
+                    failed.Fail(error.ToException(failed.Target.Name), answeredByWorker: true);
                 }
 
                 break;
             case FrameType.Canceled:
-                Take(jobId)?.Fail(new OperationCanceledException("The job was cancelled in its worker process."));
+                Take(jobId)?.Fail(new OperationCanceledException("The job was cancelled in its worker process."), answeredByWorker: true);
                 break;
             case FrameType.Hello:
                 OnHello(payload);
@@ -256,6 +320,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
             _inFlight.Add(job.Id, job);
             job.Worker = this;
+            job.Attempts++;
         }
 
         _queue.AddInFlight(1);
@@ -273,6 +338,11 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         _writer!.TryWrite(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
         job.DispatchNotice?.TrySetResult();
+        if (job.IsFinished)
+        {
+            // Cancelled or timed out while it was being taken: its canceller may not have seen this worker.
+            CancelRunning(job);
+        }
     }
 
     private PendingJob? Take(long jobId)
@@ -284,6 +354,11 @@ internal sealed partial class WorkerConnection : IFrameHandler
             if (!_inFlight.Remove(jobId, out job))
             {
                 return null;
+            }
+
+            if (_cancellationGrace.Remove(jobId, out var grace))
+            {
+                grace.Dispose();
             }
 
             shutdown = _draining && _inFlight.Count == 0 && !_shutdownSent;
@@ -334,7 +409,15 @@ internal sealed partial class WorkerConnection : IFrameHandler
             asked = _shutdownSent && _inFlight.Count == 0;
             lost = [.. _inFlight.Values];
             _inFlight.Clear();
+            foreach (var grace in _cancellationGrace.Values)
+            {
+                grace.Dispose();
+            }
+
+            _cancellationGrace.Clear();
         }
+
+        _heartbeat?.Dispose();
 
         ExitedAsAsked = asked;
         _stop.Cancel();
@@ -388,7 +471,10 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         foreach (var job in lost)
         {
-            job.Fail(new WorkerLostException(job.Target.Name, ProcessId, exitCode, reason, tail));
+            if (!_pool.TryRetry(job))
+            {
+                job.Fail(new WorkerLostException(job.Target.Name, ProcessId, exitCode, job.Attempts > 1 ? $"{reason} (attempt {job.Attempts})" : reason, tail));
+            }
         }
 
         _ready.TrySetException(new ProcessPoolException(

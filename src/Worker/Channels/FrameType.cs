@@ -20,6 +20,9 @@ internal enum FrameType : byte
     /// <summary>Finish the running jobs, then exit.</summary>
     Shutdown = 5,
 
+    /// <summary>A heartbeat: the child answers <see cref="Pong"/> from its reader loop.</summary>
+    Ping = 6,
+
     // Child to parent.
 
     /// <summary>The child's first frame: the handshake token and its pid (<see cref="Protocol.WorkerHello"/>).</summary>
@@ -39,4 +42,7 @@ internal enum FrameType : byte
 
     /// <summary>A job ended by cancellation.</summary>
     Canceled = 21,
+
+    /// <summary>The answer to a <see cref="Ping"/>.</summary>
+    Pong = 22,
 }

@@ -26,17 +26,25 @@ internal sealed class WorkerSession : IFrameHandler
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private IJobSerializer _serializer = new JsonJobSerializer();
     private readonly CancellationTokenSource _parentGone = new();
+    private readonly TaskCompletionSource<string> _abandoned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _parentProcessId;
+    private long _lastHeardFrom = System.Diagnostics.Stopwatch.GetTimestamp();
     private IServiceProvider _services = EmptyServices.Instance;
     private IJobExceptionHandler[] _exceptionHandlers = [];
     private int _maxMessageSize = 64 * 1024 * 1024;
     private volatile bool _draining;
+    private long _setupHeartbeatTimeoutTicks = long.MaxValue;
 
-    public WorkerSession(Stream input, Stream output, string token)
+    public WorkerSession(Stream input, Stream output, string token, int parentProcessId)
     {
         _input = input;
         _writer = new FrameWriter(output);
         _token = token;
+        _parentProcessId = parentProcessId;
     }
+
+    /// <summary>Whether the session ended because the parent went away (the caller exits at once then, whatever threads jobs left).</summary>
+    public bool ParentGone => _parentGone.IsCancellationRequested;
 
     /// <summary>Runs the session; returns the process exit code.</summary>
     public async Task<int> RunAsync(Func<WorkerSetup, Task<IHost>> buildHost)
@@ -56,6 +64,7 @@ internal sealed class WorkerSession : IFrameHandler
         {
             _serializer = CreateSerializer(setup.SerializerType);
             _maxMessageSize = setup.MaxMessageSize;
+            _setupHeartbeatTimeoutTicks = setup.HeartbeatTimeout.Ticks;
             host = await buildHost(setup).ConfigureAwait(false);
             _services = host.Services;
             _exceptionHandlers = [.. host.Services.GetServices<IJobExceptionHandler>()];
@@ -70,14 +79,29 @@ internal sealed class WorkerSession : IFrameHandler
         }
 
         _writer.TryWrite(new OutgoingFrame(FrameType.Ready, 0, ReadOnlyMemory<byte>.Empty));
-        var ended = await Task.WhenAny(reading, _drained.Task).ConfigureAwait(false);
-        if (ended == reading)
+        var period = setup.HeartbeatTimeout / 4;
+        using var watchdog = new Timer(static state => ((WorkerSession)state!).CheckParent(), this, period, period);
+        var ended = await Task.WhenAny(reading, _drained.Task, _abandoned.Task).ConfigureAwait(false);
+        if (ended != _drained.Task)
         {
-            // The parent is gone (or sent garbage): nobody will read results, so stop everything now.
+            // The parent is gone (or sent garbage, or went silent): nobody will read results, so stop everything now.
             await _parentGone.CancelAsync().ConfigureAwait(false);
+            if (ended == _abandoned.Task)
+            {
+                await Console.Error.WriteLineAsync($"ProcessPool worker {Environment.ProcessId}: {await _abandoned.Task.ConfigureAwait(false)}; exiting.").ConfigureAwait(false);
+                return 5;
+            }
+
             foreach (var running in _running.Values)
             {
-                await running.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await running.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // That job finished meanwhile.
+                }
             }
 
             return await EndedAsync(reading).ConfigureAwait(false);
@@ -97,8 +121,12 @@ internal sealed class WorkerSession : IFrameHandler
 
     public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload)
     {
+        Volatile.Write(ref _lastHeardFrom, System.Diagnostics.Stopwatch.GetTimestamp());
         switch (type)
         {
+            case FrameType.Ping:
+                _writer.TryWrite(new OutgoingFrame(FrameType.Pong, 0, ReadOnlyMemory<byte>.Empty));
+                break;
             case FrameType.Setup:
                 var reader = new Utf8JsonReader(payload);
                 _setup.TrySetResult(JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerSetup)
@@ -134,6 +162,35 @@ internal sealed class WorkerSession : IFrameHandler
                 break;
             default:
                 throw new InvalidDataException($"The worker received a frame of unknown type {(byte)type}.");
+        }
+    }
+
+    /// <summary>
+    /// The watchdog for a parent that died without closing the channel (a process that inherited the pipe
+    /// keeps it open): its process is gone, or it stopped pinging.
+    /// </summary>
+    private void CheckParent()
+    {
+        if (_parentProcessId > 0)
+        {
+            try
+            {
+                using var parent = System.Diagnostics.Process.GetProcessById(_parentProcessId);
+                if (parent.HasExited)
+                {
+                    _abandoned.TrySetResult($"parent process {_parentProcessId} exited");
+                }
+            }
+            catch (ArgumentException)
+            {
+                _abandoned.TrySetResult($"parent process {_parentProcessId} is gone");
+            }
+        }
+
+        var silent = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
+        if (silent > TimeSpan.FromTicks(_setupHeartbeatTimeoutTicks))
+        {
+            _abandoned.TrySetResult($"the parent was silent for {silent.TotalSeconds:0.#} s");
         }
     }
 

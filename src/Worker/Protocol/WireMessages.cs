@@ -17,6 +17,9 @@ internal sealed record WorkerSetup
     public int ChildConcurrency { get; init; }
     public int MaxMessageSize { get; init; }
 
+    /// <summary>How long the parent may stay silent (it pings every heartbeat interval) before the child gives it up and exits.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; }
+
     /// <summary>The <see cref="IWorkerInitializer"/> types, run in order before the first job.</summary>
     public IReadOnlyList<TypeReference> Initializers { get; init; } = [];
 

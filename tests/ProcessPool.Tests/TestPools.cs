@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace ProcessPools.Tests;
+
+/// <summary>Helpers for tests that act on jobs in known states.</summary>
+public static class TestPools
+{
+    /// <summary>The longest any single wait in a test may take before the test fails instead of hanging.</summary>
+    public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
+
+    /// <summary>Starts a job and returns once its invoke frame went to a worker, so the test acts on a running job, not a queued one.</summary>
+    public static async Task<Task<T>> SentToWorkerAsync<T>(
+        IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken, JobOptions? options = null)
+    {
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = ((Dispatch.PoolEngine)pool).InvokeAsync<T>(JobTarget.FromDelegate(job), arguments, options, sent, cancellationToken);
+        await sent.Task.WaitAsync(HangGuard, CancellationToken.None);
+        return result;
+    }
+
+    public static void AssertExited(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            Assert.True(process.HasExited, $"worker {pid} is still running");
+        }
+        catch (ArgumentException)
+        {
+            // Gone and reaped.
+        }
+    }
+}
