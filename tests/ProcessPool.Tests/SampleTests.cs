@@ -95,6 +95,26 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public async Task When_the_parent_is_killed_with_SIGKILL_its_workers_exit_within_2_seconds()
+    {
+        await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");
+        await app.WaitForLineAsync("Processed 500 readings so far", Patience);
+        var workers = app.WorkerProcessIds().Select(System.Diagnostics.Process.GetProcessById).ToArray();
+        Assert.Equal(2, workers.Length);
+
+        System.Diagnostics.Process.GetProcessById(app.Id).Kill(); // SIGKILL: no handler runs in the parent
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        foreach (var worker in workers)
+        {
+            using (worker)
+            {
+                await worker.WaitForExitAsync(deadline.Token); // the orphan sees its channel end and exits
+            }
+        }
+    }
+
+    [Fact]
     public async Task WorkerServiceSample_with_an_endless_stream_stops_cleanly_on_SIGTERM()
     {
         await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");

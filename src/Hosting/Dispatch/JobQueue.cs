@@ -30,12 +30,13 @@ internal sealed class JobQueue
     public bool TryEnqueue(PendingJob job)
     {
         Interlocked.Increment(ref _queued);
+        job.CountIn(this);
         if (_jobs.Writer.TryWrite(job))
         {
             return true;
         }
 
-        Interlocked.Decrement(ref _queued);
+        Uncount(job);
         return false;
     }
 
@@ -43,7 +44,7 @@ internal sealed class JobQueue
     public async ValueTask<PendingJob> DequeueAsync(CancellationToken cancellationToken)
     {
         var job = await _jobs.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        Interlocked.Decrement(ref _queued);
+        Uncount(job);
         return job;
     }
 
@@ -51,11 +52,23 @@ internal sealed class JobQueue
     {
         if (_jobs.Reader.TryRead(out job!))
         {
-            Interlocked.Decrement(ref _queued);
+            Uncount(job);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A job leaves the count when a worker takes it or when it is answered while queued (cancelled, timed
+    /// out): a channel cannot drop an item from its middle, so a worker later skips the answered job.
+    /// </summary>
+    public void Uncount(PendingJob job)
+    {
+        if (job.TryLeaveQueueCount())
+        {
+            Interlocked.Decrement(ref _queued);
+        }
     }
 
     /// <summary>Takes no more jobs; the workers drain what is there.</summary>

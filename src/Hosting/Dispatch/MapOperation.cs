@@ -131,9 +131,18 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         var index = 0;
         try
         {
-            await foreach (var arguments in source.WithCancellation(token).ConfigureAwait(false))
+            // Room in the window first, then the next item: the input is never pulled ahead of the window.
+            var items = source.GetAsyncEnumerator(token);
+            await using var itemsScope = items.ConfigureAwait(false);
+            while (true)
             {
                 await _window.WaitAsync(token).ConfigureAwait(false);
+                if (!await items.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                var arguments = items.Current;
                 var itemIndex = index++;
                 var job = _pool.CreateJob(_target, arguments, (id, buffer, length) => new ItemJob(this, itemIndex, id, _target, buffer, length)
                 {

@@ -18,6 +18,8 @@ internal abstract class PendingJob
     private int _holdsQueueRoom;
     private ITimer? _timeout;
     private Action<PendingJob>? _onRoomReleased;
+    private JobQueue? _countedIn;
+    private int _counted;
 
     protected PendingJob(long id, JobTarget target, byte[] arguments, int argumentsLength)
     {
@@ -83,6 +85,16 @@ internal abstract class PendingJob
             ReleaseQueueRoom();
         }
     }
+
+    /// <summary>Records that a queue counts the job among its queued ones.</summary>
+    public void CountIn(JobQueue queue)
+    {
+        _countedIn = queue;
+        Volatile.Write(ref _counted, 1);
+    }
+
+    /// <summary>True for the one caller that takes the job out of its queue's count.</summary>
+    public bool TryLeaveQueueCount() => Interlocked.Exchange(ref _counted, 0) == 1;
 
     /// <summary>Takes the job out of the queue for a worker; false when it was cancelled meanwhile.</summary>
     public bool TryDispatch()
@@ -171,6 +183,11 @@ internal abstract class PendingJob
         if (previous == Finished)
         {
             return false;
+        }
+
+        if (previous == Queued)
+        {
+            _countedIn?.Uncount(this);
         }
 
         Release(argumentsMayBeInUse: previous == Dispatched && !answeredByWorker);

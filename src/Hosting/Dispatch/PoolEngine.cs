@@ -115,6 +115,9 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
     }
 
+    /// <summary>The process ids of the workers that are ready and take jobs (not those starting or leaving), for tests and diagnostics.</summary>
+    public IReadOnlyList<int> ReadyWorkerProcessIds => [.. _slots.OfType<WorkerConnection>().Select(w => w.ProcessId)];
+
     /// <summary>Starts every worker in parallel and returns when all are ready; throws (and cleans up) when one cannot start.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
