@@ -59,6 +59,9 @@ public interface IProcessPool : IAsyncDisposable
     /// <exception cref="InvalidOperationException">No job class of this pool takes that argument type.</exception>
     JobTarget GetJob(Type argumentType);
 
+    /// <summary>Gets a snapshot of the pool: its workers (pid, state, jobs in flight and answered), queue lengths, restarts.</summary>
+    ProcessPoolStatus GetStatus();
+
     /// <summary>
     /// Closes the pool gracefully: new calls fail with <see cref="ObjectDisposedException"/>, queued and running
     /// jobs finish, then the workers exit. After <see cref="ProcessPoolOptions.ShutdownTimeout"/>, or when

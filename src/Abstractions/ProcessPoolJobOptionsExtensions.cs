@@ -46,6 +46,8 @@ public static class ProcessPoolJobOptionsExtensions
 
         public JobTarget GetJob(Type argumentType) => inner.GetJob(argumentType);
 
+        public ProcessPoolStatus GetStatus() => inner.GetStatus();
+
         public Task CloseAsync(CancellationToken cancellationToken = default) => inner.CloseAsync(cancellationToken);
 
         public Task TerminateAsync() => inner.TerminateAsync();

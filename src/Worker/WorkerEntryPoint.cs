@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ProcessPools.Protocol;
 using ProcessPools.Worker.Execution;
 
@@ -60,7 +61,7 @@ public static class WorkerEntryPoint
         return exitCode;
     }
 
-    private static async Task<IHost> BuildHostAsync(WorkerSetup setup)
+    private static async Task<IHost> BuildHostAsync(WorkerSetup setup, ILoggerProvider toParent)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -69,6 +70,11 @@ public static class WorkerEntryPoint
             EnvironmentName = setup.EnvironmentName,
             ApplicationName = setup.ApplicationName,
         });
+
+        // Logs go to the parent, which writes them with its own providers; a console logger here would
+        // only come back as stdout lines without category or level.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(toParent);
 
         // The parent owns the worker's lifetime: no console lifetime, no "press Ctrl+C" banner.
         builder.Services.AddSingleton<IHostLifetime, WorkerHostLifetime>();

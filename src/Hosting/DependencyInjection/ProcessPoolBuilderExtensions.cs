@@ -1,6 +1,9 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using ProcessPools.Dispatch;
+using ProcessPools.Telemetry;
 
 namespace ProcessPools;
 
@@ -75,6 +78,28 @@ public static class ProcessPoolBuilderExtensions
         }
 
         builder.Services.Configure<WorkerRegistrations>(builder.Name, registrations => AddOnce(registrations.HostConfigurators, method));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a health check for this pool: Healthy with all workers ready, Degraded below the configured
+    /// count or when replacements keep failing to start, <paramref name="failureStatus"/> (Unhealthy by
+    /// default) with none ready or when the pool is closed.
+    /// </summary>
+    /// <param name="builder">The pool's builder.</param>
+    /// <param name="name">The check's name; <c>processpool</c> or <c>processpool-{pool name}</c> by default.</param>
+    /// <param name="failureStatus">The status with no worker ready.</param>
+    /// <param name="tags">Tags to filter checks by (for example <c>ready</c>).</param>
+    public static IProcessPoolBuilder AddHealthCheck(
+        this IProcessPoolBuilder builder, string? name = null, HealthStatus failureStatus = HealthStatus.Unhealthy, IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var pool = builder.Name;
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            name ?? (pool.Length == 0 ? "processpool" : $"processpool-{pool}"),
+            provider => new ProcessPoolHealthCheck(provider.GetRequiredKeyedService<PoolEngine>(pool)),
+            failureStatus,
+            tags));
         return builder;
     }
 

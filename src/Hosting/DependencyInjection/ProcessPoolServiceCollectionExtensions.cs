@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -57,6 +58,7 @@ public static class ProcessPoolServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsCrossValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
 
         services.AddKeyedSingleton(name, static (provider, key) =>
         {
@@ -64,7 +66,14 @@ public static class ProcessPoolServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(poolName);
             var environment = provider.GetService<IHostEnvironment>();
             var registrations = provider.GetRequiredService<IOptionsMonitor<WorkerRegistrations>>().Get(poolName);
-            return new PoolEngine(poolName, options, registrations, environment, provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<TimeProvider>());
+            return new PoolEngine(
+                poolName,
+                options,
+                registrations,
+                environment,
+                provider.GetRequiredService<ILoggerFactory>(),
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetService<IMeterFactory>());
         });
         services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
         if (name.Length == 0)

@@ -156,7 +156,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     break;
                 }
 
-                job.StartTimeout(_pool.TimeProvider, _pool.OnJobTimedOut);
+                _pool.Accept(job);
                 await _pool.EnqueueAsync(job, token).ConfigureAwait(false);
             }
 
@@ -196,12 +196,24 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     {
         public int Index { get; } = index;
 
-        protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer) =>
-            owner.Post(this, (TResult?)serializer.Deserialize(result, Target.ResultType), null);
+        protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
+        {
+            var value = (TResult?)serializer.Deserialize(result, Target.ResultType);
+            RecordEnd(null);
+            owner.Post(this, value, null);
+        }
 
-        protected override void OnFailed(Exception exception) => owner.Post(this, default, exception);
+        protected override void OnFailed(Exception exception)
+        {
+            RecordEnd(exception);
+            owner.Post(this, default, exception);
+        }
 
-        protected override void OnCanceled(CancellationToken cancellationToken) =>
-            owner.Post(this, default, new OperationCanceledException("The map was cancelled.", null, cancellationToken));
+        protected override void OnCanceled(CancellationToken cancellationToken)
+        {
+            var canceled = new OperationCanceledException("The map was cancelled.", null, cancellationToken);
+            RecordEnd(canceled);
+            owner.Post(this, default, canceled);
+        }
     }
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using ProcessPools.Supervision;
+using ProcessPools.Telemetry;
 
 namespace ProcessPools.Dispatch;
 
@@ -53,6 +55,21 @@ internal abstract class PendingJob
 
     /// <summary>How many times the job was sent to a worker.</summary>
     public int Attempts { get; set; }
+
+    /// <summary>The pool's telemetry, told when the job ends.</summary>
+    public PoolTelemetry? Telemetry { get; set; }
+
+    /// <summary>The parent's span of the job, when traced.</summary>
+    public Activity? Activity { get; set; }
+
+    /// <summary>Whose trace the worker continues: the job's span, or the caller's activity when the pool is not traced.</summary>
+    public Activity? TraceParent { get; set; }
+
+    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long SubmittedAt { get; set; }
+
+    /// <summary>When the job was last handed to a worker (a <see cref="Stopwatch"/> timestamp), 0 before.</summary>
+    public long DispatchedAt { get; set; }
 
     /// <summary>Starts the timeout clock (the call's start); <paramref name="onTimeout"/> runs once if it lapses before the answer.</summary>
     public void StartTimeout(TimeProvider timeProvider, Action<PendingJob> onTimeout)
@@ -147,6 +164,9 @@ internal abstract class PendingJob
         }
     }
 
+    /// <summary>Records the job's end in metrics and its span; subclasses call it just before they answer the caller.</summary>
+    protected void RecordEnd(Exception? exception) => Telemetry?.OnFinished(this, exception);
+
     protected abstract void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer);
 
     protected abstract void OnFailed(Exception exception);
@@ -226,12 +246,21 @@ internal sealed class SingleJob<TResult> : PendingJob
     protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
     {
         var value = Target.ResultType == typeof(void) ? default : (TResult)serializer.Deserialize(result, Target.ResultType)!;
+        RecordEnd(null);
         _completion.TrySetResult(value!);
     }
 
-    protected override void OnFailed(Exception exception) => _completion.TrySetException(exception);
+    protected override void OnFailed(Exception exception)
+    {
+        RecordEnd(exception);
+        _completion.TrySetException(exception);
+    }
 
-    protected override void OnCanceled(CancellationToken cancellationToken) => _completion.TrySetCanceled(cancellationToken);
+    protected override void OnCanceled(CancellationToken cancellationToken)
+    {
+        RecordEnd(new OperationCanceledException(cancellationToken));
+        _completion.TrySetCanceled(cancellationToken);
+    }
 
     protected override void Release(bool argumentsMayBeInUse)
     {

@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Channels;
 using ProcessPools.Protocol;
 using ProcessPools.Scheduling;
 using ProcessPools.Supervision;
+using ProcessPools.Telemetry;
 
 namespace ProcessPools.Dispatch;
 
@@ -33,6 +35,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
     private readonly SemaphoreSlim? _queueRoom;
+    private readonly PoolTelemetry _telemetry;
     private readonly Action<PendingJob> _releaseQueueRoom;
     private Exception? _crashLoop;
     private Task? _closing;
@@ -47,10 +50,18 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     /// <param name="environment">The parent's host environment, whose content root and environment the workers share.</param>
     /// <param name="loggerFactory">The parent's logging.</param>
     /// <param name="timeProvider">The clock for back-off and timeouts.</param>
+    /// <param name="meterFactory">Creates the pool's meter; without one (no host), the pool owns a meter of its own.</param>
     public PoolEngine(
-        string name, ProcessPoolOptions options, WorkerRegistrations? registrations, IHostEnvironment? environment, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+        string name,
+        ProcessPoolOptions options,
+        WorkerRegistrations? registrations,
+        IHostEnvironment? environment,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        IMeterFactory? meterFactory = null)
     {
         Name = name;
+        _telemetry = new PoolTelemetry(this, meterFactory);
         _options = options;
         registrations ??= new WorkerRegistrations();
         _setup = CreateSetup(name, options, registrations, environment);
@@ -68,6 +79,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         _logger = loggerFactory.CreateLogger("ProcessPools.ProcessPool");
+        LoggerFactory = loggerFactory;
         _timeProvider = timeProvider;
         _launcher = WorkerLauncher.ForCurrentApplication(options.LaunchMode);
         _queues = [.. Enumerable.Range(0, options.QueueCount).Select(i => new JobQueue(i))];
@@ -157,6 +169,29 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             $"No job class of process pool '{Name}' takes a {argumentType}. Register one that implements IProcessJob<{argumentType.Name}, TResult> with AddProcessPool(...).AddJob<TJob>().");
     }
 
+    public ProcessPoolStatus GetStatus()
+    {
+        WorkerConnection[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        return new ProcessPoolStatus(
+            Name,
+            Volatile.Read(ref _state) == Running,
+            _options.Processes,
+            _options.ChildConcurrency,
+            [.. live.OrderBy(w => w.Id).Select(w => new WorkerStatus(w.Id, w.ProcessId, w.State, w.InFlightCount, w.CompletedCount, w.StartedAt))],
+            [.. _queues.Select(q => q.Queued)],
+            InFlightJobs,
+            Math.Max(0, Volatile.Read(ref _lastWorkerId) - _options.Processes),
+            Volatile.Read(ref _crashLoop)?.Message);
+    }
+
+    /// <summary>Whether no worker is running and replacements keep failing to start.</summary>
+    internal bool IsCrashLooping => Volatile.Read(ref _crashLoop) is not null;
+
     /// <summary>A job class must be registered, so the worker has it in its container and a missing one fails here rather than in the child.</summary>
     private void ThrowIfUnregistered(JobTarget target)
     {
@@ -193,7 +228,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             Timeout = timeout,
             MaxRetries = retries,
         });
-        job.StartTimeout(_timeProvider, OnJobTimedOut);
+        Accept(job);
         job.Watch(OnJobCanceled, cancellationToken);
         _ = EnqueueAsync(job, cancellationToken);
         return job.Task;
@@ -212,6 +247,28 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         var (timeout, retries) = Effective(options);
         return new MapOperation<TResult>(this, target, argumentSets, MapWindow, timeout, retries, cancellationToken);
     }
+
+    /// <summary>The job is the pool's from here: counted, traced, and on the clock of its timeout.</summary>
+    internal void Accept(PendingJob job)
+    {
+        job.Telemetry = _telemetry;
+        _telemetry.OnSubmitted(job);
+        job.StartTimeout(_timeProvider, OnJobTimedOut);
+    }
+
+    internal PoolTelemetry Telemetry => _telemetry;
+
+    /// <summary>The parent's logging, where the workers' log entries are written.</summary>
+    internal ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Jobs waiting in the queues.</summary>
+    public int QueuedJobs => _queues.Sum(q => q.Queued);
+
+    /// <summary>Jobs running in workers.</summary>
+    public int InFlightJobs => _queues.Sum(q => q.InFlight);
+
+    /// <summary>Workers ready for jobs.</summary>
+    public int ReadyWorkerCount => _slots.Count(w => w is not null);
 
     private (TimeSpan? Timeout, int MaxRetries) Effective(JobOptions? options) =>
         (options?.Timeout ?? _options.JobTimeout, options?.MaxRetries ?? _options.MaxRetries);
@@ -582,6 +639,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         await Task.WhenAll(live.Select(w => w.Exited)).ConfigureAwait(false);
+        _telemetry.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);

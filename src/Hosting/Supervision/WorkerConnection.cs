@@ -33,6 +33,8 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private readonly StandardErrorTail _standardError = new();
     private readonly TimeProvider _timeProvider;
     private readonly Dictionary<long, ITimer> _cancellationGrace = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ILogger> _childLoggers = new(StringComparer.Ordinal);
+    private KeyValuePair<string, object?>[]? _logScope;
     private ITimer? _heartbeat;
     private long _lastHeardFrom;
     private LaunchedWorker? _launched;
@@ -42,6 +44,9 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private bool _dead;
     private bool _draining;
     private bool _shutdownSent;
+    private volatile bool _killedByPool;
+    private volatile bool _retiring;
+    private long _completed;
 
     public WorkerConnection(PoolEngine pool, int id, int slot, JobQueue queue, ProcessPoolOptions options, ILogger logger)
     {
@@ -71,6 +76,18 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
     /// <summary>Whether the worker left after being asked to (recycling or close), rather than dying.</summary>
     public bool ExitedAsAsked { get; private set; }
+
+    /// <summary>When the worker became ready; <see langword="null"/> while it starts.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>Jobs the worker answered.</summary>
+    public long CompletedCount => Interlocked.Read(ref _completed);
+
+    /// <summary>The worker's state, for status snapshots.</summary>
+    public WorkerState State => _exited.Task.IsCompleted || _dead ? WorkerState.Exited
+        : _retiring || _draining ? WorkerState.Draining
+        : StartedAt is null ? WorkerState.Starting
+        : WorkerState.Ready;
 
     public int InFlightCount
     {
@@ -122,6 +139,8 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         Log.WorkerStarted(_logger, _pool.Name, Id, ProcessId);
+        StartedAt = _timeProvider.GetUtcNow();
+        _pool.Telemetry.OnWorkerStarted();
         _heartbeat = _timeProvider.CreateTimer(static state => ((WorkerConnection)state!).OnHeartbeat(), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
     }
 
@@ -134,6 +153,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         var silent = _timeProvider.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
         if (silent > _options.HeartbeatTimeout)
         {
+            _killedByPool = true;
             Die($"was silent for {silent.TotalSeconds:0.#} s (HeartbeatTimeout {_options.HeartbeatTimeout.TotalSeconds:0.###} s) and was killed");
             return;
         }
@@ -181,12 +201,17 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         if (running)
         {
+            _killedByPool = true;
             Die($"was killed: job '{job.Target.Name}' ignored its cancellation for {_options.CancellationGracePeriod.TotalSeconds:0.###} s (CancellationGracePeriod)");
         }
     }
 
     /// <summary>Kills the process; its jobs fail as lost.</summary>
-    public void Kill(string reason) => Die(reason);
+    public void Kill(string reason)
+    {
+        _killedByPool = true;
+        Die(reason);
+    }
 
     public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload)
     {
@@ -197,6 +222,14 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 Take(jobId)?.Complete(payload, _options.Serializer);
                 break;
             case FrameType.Pong:
+                break;
+            case FrameType.Log:
+                var logReader = new Utf8JsonReader(payload);
+                if (JsonSerializer.Deserialize(ref logReader, WireJsonContext.Default.LogEntry) is { } entry)
+                {
+                    WriteChildLog(entry);
+                }
+
                 break;
             case FrameType.Fault:
                 var reader = new Utf8JsonReader(payload);
@@ -226,6 +259,24 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 break;
             default:
                 throw new InvalidDataException($"The parent received a frame of unknown type {(byte)type}.");
+        }
+    }
+
+    /// <summary>Writes a worker's log entry into the application's logging, with the worker in scope.</summary>
+    private void WriteChildLog(LogEntry entry)
+    {
+        var logger = _childLoggers.GetOrAdd(entry.Category, static (category, factory) => factory.CreateLogger(category), _pool.LoggerFactory);
+        var level = (LogLevel)Math.Clamp(entry.Level, 0, 5);
+        if (!logger.IsEnabled(level))
+        {
+            return;
+        }
+
+        _logScope ??= [new("ProcessPool.Pool", _pool.Name), new("ProcessPool.WorkerId", Id), new("ProcessPool.ProcessId", ProcessId)];
+        using (logger.BeginScope(_logScope))
+        {
+            var message = entry.Exception is null ? entry.Message : $"{entry.Message}{Environment.NewLine}{entry.Exception}";
+            logger.Log(level, new EventId(entry.EventId, entry.EventName), message, null, static (text, _) => text);
         }
     }
 
@@ -274,6 +325,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 if (_options.MaxTasksPerChild > 0 && _dispatched >= _options.MaxTasksPerChild)
                 {
                     // Recycling: a fresh worker takes this slot now, while this one finishes what it has.
+                    _retiring = true;
                     _pool.OnWorkerRetiring(this);
                     BeginShutdown();
                     return;
@@ -336,6 +388,12 @@ internal sealed partial class WorkerConnection : IFrameHandler
             _writer!.TryWrite(new OutgoingFrame(FrameType.Define, target.Id, definition));
         }
 
+        _pool.Telemetry.OnDispatched(job, this);
+        if (TraceContext.Encode(job.TraceParent) is { } context)
+        {
+            _writer!.TryWrite(new OutgoingFrame(FrameType.TraceContext, job.Id, context));
+        }
+
         _writer!.TryWrite(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
         job.DispatchNotice?.TrySetResult();
         if (job.IsFinished)
@@ -366,6 +424,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         _queue.AddInFlight(-1);
+        Interlocked.Increment(ref _completed);
         _slots.Release();
         if (shutdown)
         {
@@ -459,6 +518,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         ExitCode = exitCode;
+        _pool.Telemetry.OnWorkerExited(asked ? (_retiring ? "recycle" : "shutdown") : _killedByPool ? "killed" : "crash");
         var tail = _standardError.Snapshot();
         if (lost.Length > 0 || !asked)
         {

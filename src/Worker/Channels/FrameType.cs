@@ -23,6 +23,9 @@ internal enum FrameType : byte
     /// <summary>A heartbeat: the child answers <see cref="Pong"/> from its reader loop.</summary>
     Ping = 6,
 
+    /// <summary>The trace context of the next invoke frame of the same job (<see cref="TraceContext"/>).</summary>
+    TraceContext = 7,
+
     // Child to parent.
 
     /// <summary>The child's first frame: the handshake token and its pid (<see cref="Protocol.WorkerHello"/>).</summary>
@@ -45,4 +48,7 @@ internal enum FrameType : byte
 
     /// <summary>The answer to a <see cref="Ping"/>.</summary>
     Pong = 22,
+
+    /// <summary>A log entry written in the child (<see cref="Protocol.LogEntry"/>).</summary>
+    Log = 23,
 }

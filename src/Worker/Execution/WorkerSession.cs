@@ -4,8 +4,11 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using ProcessPools.Channels;
 using ProcessPools.Protocol;
+using ProcessPools.Worker.Logging;
 
 namespace ProcessPools.Worker.Execution;
 
@@ -34,6 +37,8 @@ internal sealed class WorkerSession : IFrameHandler
     private int _maxMessageSize = 64 * 1024 * 1024;
     private volatile bool _draining;
     private long _setupHeartbeatTimeoutTicks = long.MaxValue;
+    private WorkerSetup? _setupInfo;
+    private readonly Dictionary<long, byte[]> _traceContexts = [];
 
     public WorkerSession(Stream input, Stream output, string token, int parentProcessId)
     {
@@ -47,7 +52,7 @@ internal sealed class WorkerSession : IFrameHandler
     public bool ParentGone => _parentGone.IsCancellationRequested;
 
     /// <summary>Runs the session; returns the process exit code.</summary>
-    public async Task<int> RunAsync(Func<WorkerSetup, Task<IHost>> buildHost)
+    public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
         var hello = JsonSerializer.SerializeToUtf8Bytes(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion), WireJsonContext.Default.WorkerHello);
         _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, hello));
@@ -65,7 +70,8 @@ internal sealed class WorkerSession : IFrameHandler
             _serializer = CreateSerializer(setup.SerializerType);
             _maxMessageSize = setup.MaxMessageSize;
             _setupHeartbeatTimeoutTicks = setup.HeartbeatTimeout.Ticks;
-            host = await buildHost(setup).ConfigureAwait(false);
+            _setupInfo = setup;
+            host = await buildHost(setup, new ChannelLoggerProvider(_writer)).ConfigureAwait(false);
             _services = host.Services;
             _exceptionHandlers = [.. host.Services.GetServices<IJobExceptionHandler>()];
         }
@@ -131,6 +137,9 @@ internal sealed class WorkerSession : IFrameHandler
                 var reader = new Utf8JsonReader(payload);
                 _setup.TrySetResult(JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerSetup)
                     ?? throw new InvalidDataException("An empty setup frame."));
+                break;
+            case FrameType.TraceContext:
+                _traceContexts[jobId] = payload.ToArray();
                 break;
             case FrameType.Define:
                 Define((int)jobId, payload);
@@ -269,13 +278,16 @@ internal sealed class WorkerSession : IFrameHandler
             return;
         }
 
+        _traceContexts.Remove(jobId, out var traceContext);
+
         // Off the reader loop: a job that computes synchronously must not stall the channel.
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source),
-            (Session: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext),
+            (Session: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext), preferLocal: false);
     }
 
-    private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source)
+    private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
     {
+        using var activity = StartExecuteActivity(invoker, traceContext);
         object? result;
         try
         {
@@ -283,15 +295,21 @@ internal sealed class WorkerSession : IFrameHandler
         }
         catch (OperationCanceledException) when (source.IsCancellationRequested)
         {
+            activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "cancelled");
             Finish(jobId, source, canceled: true);
             return;
         }
         catch (Exception exception)
         {
+            activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "failed");
+            activity?.AddException(exception);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
             await NotifyExceptionHandlersAsync(invoker, arguments, exception).ConfigureAwait(false);
             Finish(jobId, source, error: exception);
             return;
         }
+
+        activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "success");
 
         var buffer = new PooledBufferWriter();
         try
@@ -321,6 +339,57 @@ internal sealed class WorkerSession : IFrameHandler
         var (array, length) = buffer.Detach();
         _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
         Finish(jobId, source);
+    }
+
+    private static readonly ActivitySource Source = new(ProcessPoolDiagnostics.ActivitySourceName);
+
+    /// <summary>
+    /// The worker's span of a job, a child of the caller's (its context came ahead of the job). Recorded when
+    /// the worker's host traces <see cref="ProcessPoolDiagnostics.ActivitySourceName"/>; otherwise an
+    /// unrecorded activity still carries the trace id and baggage to what the job does.
+    /// </summary>
+    private Activity? StartExecuteActivity(JobInvoker invoker, byte[]? traceContext)
+    {
+        if (traceContext is null)
+        {
+            return Source.HasListeners() ? Tag(Source.StartActivity(ProcessPoolDiagnostics.ExecuteActivityName, ActivityKind.Server)) : null;
+        }
+
+        var (traceParent, traceState, baggage) = TraceContext.Decode(traceContext);
+        Activity? activity = null;
+        if (Source.HasListeners() && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent))
+        {
+            activity = Source.StartActivity(ProcessPoolDiagnostics.ExecuteActivityName, ActivityKind.Server, parent);
+        }
+
+        if (activity is null)
+        {
+            activity = new Activity(ProcessPoolDiagnostics.ExecuteActivityName);
+            activity.SetParentId(traceParent);
+            activity.TraceStateString = traceState;
+            activity.Start();
+        }
+
+        foreach (var (key, value) in baggage.Reverse())
+        {
+            activity.AddBaggage(key, value);
+        }
+
+        return Tag(activity);
+
+        Activity? Tag(Activity? started)
+        {
+            started?.SetTag(ProcessPoolDiagnostics.Tags.Pool, _setupInfo?.PoolName);
+            started?.SetTag(ProcessPoolDiagnostics.Tags.Job, invoker.Name);
+            started?.SetTag(ProcessPoolDiagnostics.Tags.WorkerId, _setupInfo?.WorkerId);
+            started?.SetTag(ProcessPoolDiagnostics.Tags.WorkerProcessId, Environment.ProcessId);
+            if (started is not null)
+            {
+                started.DisplayName = $"{ProcessPoolDiagnostics.ExecuteActivityName} {invoker.Name}";
+            }
+
+            return started;
+        }
     }
 
     private async Task NotifyExceptionHandlersAsync(JobInvoker invoker, object?[] arguments, Exception exception)

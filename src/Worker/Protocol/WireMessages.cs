@@ -110,10 +110,14 @@ internal sealed record RemoteError
         new(jobName, TypeHierarchy, Message, StackTrace, Inner?.Select(e => e.ToException(jobName)).ToArray());
 }
 
+/// <summary>A log entry written through <c>ILogger</c> in a worker, re-logged by the parent.</summary>
+internal sealed record LogEntry(string Category, int Level, int EventId, string? EventName, string Message, string? Exception);
+
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WorkerHello))]
 [JsonSerializable(typeof(WorkerSetup))]
 [JsonSerializable(typeof(TypeReference))]
 [JsonSerializable(typeof(JobDefinition))]
 [JsonSerializable(typeof(RemoteError))]
+[JsonSerializable(typeof(LogEntry))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

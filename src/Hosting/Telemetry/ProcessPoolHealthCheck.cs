@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ProcessPools.Dispatch;
+
+namespace ProcessPools.Telemetry;
+
+/// <summary>
+/// Healthy with every configured worker ready; Degraded below that count, or when replacements keep
+/// failing to start; Unhealthy (or the registration's failure status) with no worker ready.
+/// </summary>
+internal sealed class ProcessPoolHealthCheck(PoolEngine pool) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var status = pool.GetStatus();
+        var data = new Dictionary<string, object>
+        {
+            ["ready"] = status.ReadyWorkers,
+            ["processes"] = status.Processes,
+            ["queued"] = status.Queued,
+            ["inFlight"] = status.InFlight,
+            ["restarts"] = status.WorkerRestarts,
+        };
+        var name = pool.Name.Length == 0 ? "the default process pool" : $"process pool '{pool.Name}'";
+        var result = status switch
+        {
+            { IsAcceptingJobs: false } => new HealthCheckResult(context.Registration.FailureStatus, $"{name} is not accepting jobs (not started, or closed).", data: data),
+            { ReadyWorkers: 0 } => new HealthCheckResult(
+                context.Registration.FailureStatus, $"{name} has no worker ready.{(status.StartFailure is { } failure ? $" {failure}" : string.Empty)}", data: data),
+            { StartFailure: { } loop } => HealthCheckResult.Degraded($"{name}: {loop}", data: data),
+            _ when status.ReadyWorkers < status.Processes => HealthCheckResult.Degraded($"{name} has {status.ReadyWorkers} of {status.Processes} workers ready.", data: data),
+            _ => HealthCheckResult.Healthy($"{name} has all {status.Processes} workers ready.", data),
+        };
+        return Task.FromResult(result);
+    }
+}
