@@ -62,6 +62,34 @@ public static partial class ProcessPoolExtensions
 
     /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
     /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<TResult>(this IProcessPool pool, Func<IServiceProvider, CancellationToken, Task<TResult>> job, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<TResult>(this IProcessPool pool, Func<IServiceProvider, CancellationToken, ValueTask<TResult>> job, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync(this IProcessPool pool, Func<IServiceProvider, CancellationToken, Task> job, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync(this IProcessPool pool, Func<IServiceProvider, CancellationToken, ValueTask> job, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
@@ -122,6 +150,38 @@ public static partial class ProcessPoolExtensions
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
     public static Task ApplyAsync<T1>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask> job, T1 arg1, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task> job, T1 arg1, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, CancellationToken cancellationToken = default)
         => ApplyVoid(pool, job, [arg1], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
@@ -194,6 +254,42 @@ public static partial class ProcessPoolExtensions
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
     public static Task ApplyAsync<T1, T2>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
         => ApplyVoid(pool, job, [arg1, arg2], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
@@ -274,6 +370,46 @@ public static partial class ProcessPoolExtensions
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
     public static Task ApplyAsync<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2, arg3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2, arg3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2, arg3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2, arg3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, CancellationToken cancellationToken = default)
         => ApplyVoid(pool, job, [arg1, arg2, arg3], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
@@ -364,6 +500,50 @@ public static partial class ProcessPoolExtensions
     public static Task ApplyAsync<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, CancellationToken cancellationToken = default)
         => ApplyVoid(pool, job, [arg1, arg2, arg3, arg4], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2, arg3, arg4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns its result.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task<TResult> ApplyAsync<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, CancellationToken cancellationToken = default)
+        => Apply<TResult>(pool, job, [arg1, arg2, arg3, arg4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2, arg3, arg4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> once in a worker process and returns when it has completed.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="cancellationToken">Cancels the job, in the queue or in the child.</param>
+    public static Task ApplyAsync<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, CancellationToken cancellationToken = default)
+        => ApplyVoid(pool, job, [arg1, arg2, arg3, arg4], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -398,6 +578,22 @@ public static partial class ProcessPoolExtensions
 
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
@@ -426,6 +622,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
@@ -462,6 +674,22 @@ public static partial class ProcessPoolExtensions
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
@@ -490,6 +718,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
@@ -526,6 +770,22 @@ public static partial class ProcessPoolExtensions
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
@@ -554,6 +814,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
@@ -590,6 +866,22 @@ public static partial class ProcessPoolExtensions
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
@@ -618,5 +910,21 @@ public static partial class ProcessPoolExtensions
     /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 }

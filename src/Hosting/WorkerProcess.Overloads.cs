@@ -61,6 +61,34 @@ public partial class WorkerProcess
         => StartCoreAsync<object?>(job, [], configure, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
@@ -122,6 +150,38 @@ public partial class WorkerProcess
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
@@ -194,6 +254,42 @@ public partial class WorkerProcess
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
@@ -274,6 +370,46 @@ public partial class WorkerProcess
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
@@ -362,5 +498,49 @@ public partial class WorkerProcess
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
     public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+
+    /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
+    /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
+    /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
+    /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
+    /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
         => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
 }

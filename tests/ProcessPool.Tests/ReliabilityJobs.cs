@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace ProcessPools.Tests;
 
 /// <summary>Jobs that misbehave on purpose, run in worker processes.</summary>
@@ -66,18 +64,11 @@ public static class ReliabilityJobs
     private static int Recurse(int depth) => Recurse(depth + 1) + (depth == int.MaxValue ? 0 : 1);
 }
 
-/// <summary>Fails every start after the first of its pool (the marker file says whether one happened).</summary>
-public sealed class FailAfterFirstStartInitializer : IWorkerInitializer
+/// <summary>Fails the worker's start while the file named by CRASHLOOP_MARKER exists (tests create it once the pool runs).</summary>
+public sealed class FailWhileMarkerExistsInitializer : IWorkerInitializer
 {
-    public Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        var marker = Environment.GetEnvironmentVariable("CRASHLOOP_MARKER")!;
-        if (File.Exists(marker))
-        {
-            throw new InvalidOperationException("the license server is unreachable");
-        }
-
-        File.WriteAllText(marker, "started", Encoding.UTF8);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        File.Exists(Environment.GetEnvironmentVariable("CRASHLOOP_MARKER"))
+            ? throw new InvalidOperationException("the license server is unreachable")
+            : Task.CompletedTask;
 }

@@ -214,7 +214,8 @@ public sealed class ReliabilityTests
         {
             await using var pool = await ProcessPool.StartAsync(
                 o => (o.Processes, o.EnvironmentVariables["CRASHLOOP_MARKER"]) = (1, marker),
-                workers => workers.AddWorkerInitializer<FailAfterFirstStartInitializer>());
+                workers => workers.AddWorkerInitializer<FailWhileMarkerExistsInitializer>());
+            await File.WriteAllTextAsync(marker, "from now on, starts fail");
             var first = Assert.Single(((PoolEngine)pool).WorkerProcessIds);
             Process.GetProcessById(first).Kill();
             await WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(first)); // the pool saw the death

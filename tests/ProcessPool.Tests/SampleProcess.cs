@@ -144,17 +144,41 @@ public sealed class SampleProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Whether a process that is not our child has exited. An orphan's exit leaves a zombie until its new
+    /// parent reaps it, and in a container nobody may: a zombie has exited, though <c>kill(pid, 0)</c> says it is there.
+    /// </summary>
     public static bool HasExited(int pid)
     {
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return process.HasExited;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
         }
-        catch (ArgumentException)
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException or IOException)
         {
             return true;
         }
+    }
+
+    /// <summary>Waits until a process that is not our child has exited. There is no exit event for those, so it is checked every 20 ms.</summary>
+    public static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (!HasExited(pid))
+        {
+            try
+            {
+                await tick.WaitForNextTickAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return HasExited(pid);
+            }
+        }
+
+        return true;
     }
 
     public async ValueTask DisposeAsync()

@@ -99,19 +99,14 @@ public sealed class SampleTests
     {
         await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");
         await app.WaitForLineAsync("Processed 500 readings so far", Patience);
-        var workers = app.WorkerProcessIds().Select(System.Diagnostics.Process.GetProcessById).ToArray();
-        Assert.Equal(2, workers.Length);
+        var workers = app.WorkerProcessIds();
+        Assert.Equal(2, workers.Count);
 
         System.Diagnostics.Process.GetProcessById(app.Id).Kill(); // SIGKILL: no handler runs in the parent
 
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        foreach (var worker in workers)
-        {
-            using (worker)
-            {
-                await worker.WaitForExitAsync(deadline.Token); // the orphan sees its channel end and exits
-            }
-        }
+        // Each orphan sees its channel end and exits.
+        var exited = await Task.WhenAll(workers.Select(pid => SampleProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(2))));
+        Assert.All(exited, Assert.True);
     }
 
     [Fact]

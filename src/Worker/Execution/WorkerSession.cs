@@ -287,6 +287,7 @@ internal sealed class WorkerSession : IFrameHandler
 
     private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
     {
+        // Ended before the answer goes out, so the worker's span is complete (and exported) when the caller resumes.
         using var activity = StartExecuteActivity(invoker, traceContext);
         object? result;
         try
@@ -295,50 +296,68 @@ internal sealed class WorkerSession : IFrameHandler
         }
         catch (OperationCanceledException) when (source.IsCancellationRequested)
         {
-            activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "cancelled");
+            EndActivity(activity, "cancelled", null);
             Finish(jobId, source, canceled: true);
             return;
         }
         catch (Exception exception)
         {
-            activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "failed");
-            activity?.AddException(exception);
-            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
             await NotifyExceptionHandlersAsync(invoker, arguments, exception).ConfigureAwait(false);
+            EndActivity(activity, "failed", exception);
             Finish(jobId, source, error: exception);
             return;
         }
 
-        activity?.SetTag(ProcessPoolDiagnostics.Tags.Outcome, "success");
-
         var buffer = new PooledBufferWriter();
+        Exception? unsendable = null;
         try
         {
             if (invoker.ResultType != typeof(void))
             {
                 _serializer.Serialize(buffer, result, invoker.ResultType);
             }
+
+            if (buffer.WrittenCount > _maxMessageSize)
+            {
+                unsendable = new InvalidOperationException(
+                    $"The result of job '{invoker.Name}' is {buffer.WrittenCount} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize).");
+            }
         }
         catch (Exception exception)
         {
-            buffer.Dispose();
-            Finish(jobId, source, error: new InvalidOperationException(
-                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception));
-            return;
+            unsendable = new InvalidOperationException(
+                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
         }
 
-        if (buffer.WrittenCount > _maxMessageSize)
+        if (unsendable is not null)
         {
-            var size = buffer.WrittenCount;
             buffer.Dispose();
-            Finish(jobId, source, error: new InvalidOperationException(
-                $"The result of job '{invoker.Name}' is {size} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize)."));
+            EndActivity(activity, "failed", unsendable);
+            Finish(jobId, source, error: unsendable);
             return;
         }
 
+        EndActivity(activity, "success", null);
         var (array, length) = buffer.Detach();
         _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
         Finish(jobId, source);
+    }
+
+    private static void EndActivity(Activity? activity, string outcome, Exception? exception)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(ProcessPoolDiagnostics.Tags.Outcome, outcome);
+        if (exception is not null)
+        {
+            activity.AddException(exception);
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        }
+
+        activity.Stop();
     }
 
     private static readonly ActivitySource Source = new(ProcessPoolDiagnostics.ActivitySourceName);
