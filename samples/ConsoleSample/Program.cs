@@ -11,7 +11,7 @@ if (WorkerEntryPoint.IsWorkerProcess)
 }
 
 // A console tool with no host: start a pool, use it, dispose it (which drains it).
-// Arguments: [count] [--launch-mode=WorkerAssembly|ApplicationEntryPoint]
+// Arguments: [count] [--launch-mode=WorkerAssembly|ApplicationEntryPoint] [--progress]
 var count = args.FirstOrDefault(a => int.TryParse(a, out _)) is { } number ? int.Parse(number, System.Globalization.CultureInfo.InvariantCulture) : 40;
 var launchMode = args.FirstOrDefault(a => a.StartsWith("--launch-mode=", StringComparison.Ordinal)) is { } mode
     ? Enum.Parse<WorkerLaunchMode>(mode["--launch-mode=".Length..])
@@ -52,7 +52,31 @@ catch (RemoteJobException e) when (e.Is<FileNotFoundException>())
 await using var worker = await WorkerProcess.StartAsync(Work.CountPrimesAsync, 500_000);
 var single = await worker;
 Console.WriteLine($"worker process {worker.ProcessId}: {single.Primes} primes, exit code {await worker.WaitForExitAsync()}");
+
+// --progress: a longer map with a live progress bar, drawn from the map's own counts.
+if (args.Contains("--progress"))
+{
+    var map = pool.Map(Work.CountPrimesAsync, Enumerable.Range(1, 400).Select(i => 20_000 + (i * 5_000)));
+    var all = map.ToListAsync();
+    using var redraw = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+    while (!all.IsCompleted)
+    {
+        Draw(map.Progress);
+        await Task.WhenAny(all, redraw.WaitForNextTickAsync().AsTask());
+    }
+
+    Draw(map.Progress);
+    Console.WriteLine($"{Environment.NewLine}progress: {(await all).Count} ranges counted");
+}
+
 return 0;
+
+static void Draw(MapProgress progress)
+{
+    var total = progress.Total ?? progress.Done + progress.Pending;
+    var filled = total == 0 ? 0 : progress.Done * 40 / total;
+    Console.Write($"\r[{new string('#', filled)}{new string('.', 40 - filled)}] {progress.Done}/{total} done, {progress.Pending} pending, {progress.Failed} failed");
+}
 
 namespace ConsoleSample
 {

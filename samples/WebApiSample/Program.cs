@@ -1,3 +1,8 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using ProcessPools;
 using WebApiSample.Jobs;
 
@@ -5,7 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddControllers();
 
 // The default pool, for CPU-heavy and IO-bound jobs written as static methods (Jobs/ComputeJobs.cs).
-builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"))
+    .AddHealthCheck();
 
 // A second, named pool for images: its workers add their own services, warm them up before the first job,
 // run a DI job class, and report job failures from inside the worker.
@@ -13,8 +19,53 @@ builder.Services.AddProcessPool(ImagePool.Name, builder.Configuration.GetSection
     .ConfigureWorkerHost(ImagePool.ConfigureWorker)
     .AddWorkerInitializer<WarmKernelsInitializer>()
     .AddJob<BlurJob>()
-    .AddJobExceptionHandler<LogFailedImageJobs>();
+    .AddJobExceptionHandler<LogFailedImageJobs>()
+    .AddHealthCheck();
+
+// Traces and metrics: ASP.NET Core's and the pools'. "Telemetry:Exporter" picks the exporter: Console (the
+// default), Otlp (to "Telemetry:OtlpEndpoint", or the OTEL_EXPORTER_OTLP_ENDPOINT default), or None.
+var exporter = builder.Configuration["Telemetry:Exporter"] ?? "Console";
+var otlpEndpoint = builder.Configuration["Telemetry:OtlpEndpoint"];
+builder.Services.AddOpenTelemetry()
+    .WithTracing(tracing =>
+    {
+        tracing.AddAspNetCoreInstrumentation().AddProcessPoolInstrumentation();
+        _ = exporter switch
+        {
+            "Otlp" => tracing.AddOtlpExporter(o => o.Endpoint = string.IsNullOrEmpty(otlpEndpoint) ? o.Endpoint : new Uri(otlpEndpoint)),
+            "Console" => tracing.AddConsoleExporter(),
+            _ => tracing,
+        };
+    })
+    .WithMetrics(metrics =>
+    {
+        metrics.AddAspNetCoreInstrumentation().AddProcessPoolInstrumentation();
+        _ = exporter switch
+        {
+            "Otlp" => metrics.AddOtlpExporter(o => o.Endpoint = string.IsNullOrEmpty(otlpEndpoint) ? o.Endpoint : new Uri(otlpEndpoint)),
+            "Console" => metrics.AddConsoleExporter(),
+            _ => metrics,
+        };
+    });
 
 var app = builder.Build();
 app.MapControllers();
+
+// For dashboards: both pools' workers (pid, state, jobs in flight and answered), queues and restarts.
+app.MapGet("/pool/status", (IProcessPool pool, [FromKeyedServices(ImagePool.Name)] IProcessPool images) =>
+    new Dictionary<string, ProcessPoolStatus> { ["default"] = pool.GetStatus(), [ImagePool.Name] = images.GetStatus() });
+
+// Healthy with every worker up, Degraded below the configured count or in a crash loop, Unhealthy with none.
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+
 app.Run();
+
+static Task WriteHealthAsync(HttpContext context, HealthReport report)
+{
+    context.Response.ContentType = "application/json";
+    return context.Response.WriteAsync(JsonSerializer.Serialize(new
+    {
+        status = report.Status.ToString(),
+        checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description, e.Value.Data }),
+    }));
+}

@@ -49,10 +49,23 @@ public sealed class SampleTests
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("Width", await invalid.Content.ReadAsStringAsync());
 
+        var status = await http.GetFromJsonAsync<JsonElement>("pool/status");
+        var health = await http.GetAsync("health");
+        var statusPids = new[] { "default", "images" }.SelectMany(pool => status.GetProperty(pool).GetProperty("workers").EnumerateArray())
+            .Select(w => (w.GetProperty("processId").GetInt32(), w.GetProperty("state").GetString())).ToArray();
+        Assert.Equal(workers.Order(), statusPids.Select(w => w.Item1).Order());
+        Assert.All(statusPids, w => Assert.Equal("Ready", w.Item2));
+        Assert.Equal(2, status.GetProperty("images").GetProperty("workers")[0].GetProperty("completed").GetInt64()); // the two valid blurs ran there
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        var report = await health.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Healthy", report.GetProperty("status").GetString());
+        Assert.Equal(["processpool", "processpool-images"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+
         await app.TerminateAsync();
         Assert.Equal(0, await app.WaitForExitAsync(Patience));
         Assert.All(workers, pid => Assert.True(SampleProcess.HasExited(pid), $"worker {pid} outlived the app"));
         Assert.DoesNotContain("running jobs were lost", app.Output); // SIGTERM drained the workers, none died
+        Assert.Contains("processpool.job WebApiSample.Jobs.ComputeJobs.HashAsync", app.Output); // the console exporter's spans
     }
 
     [Theory]

@@ -38,6 +38,7 @@ public sealed record ProcessPoolStatus(
 public sealed record WorkerStatus(int WorkerId, int ProcessId, WorkerState State, int InFlight, long Completed, DateTimeOffset? StartedAt);
 
 /// <summary>Where a worker process is in its life.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkerState>))]
 public enum WorkerState
 {
     /// <summary>Launched; its host is being built.</summary>

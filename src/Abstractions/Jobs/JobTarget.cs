@@ -13,7 +13,8 @@ namespace ProcessPools;
 /// or the job class's type name), never the delegate itself. That is why a delegate that captures
 /// state or is bound to an instance is refused: the child could not rebuild what it captured.
 /// Parameters of type <see cref="CancellationToken"/> and <see cref="IServiceProvider"/> are bound in
-/// the child and not sent.
+/// the child and not sent. An <see cref="IProgress{T}"/> parameter takes the caller's progress sink, which
+/// stays in the parent and receives the job's reports in order.
 /// </remarks>
 public sealed class JobTarget
 {
@@ -153,6 +154,11 @@ public sealed class JobTarget
             {
                 sent.Add(parameter.ParameterType);
             }
+
+            if (ProgressValueType(parameter.ParameterType) is not null && sent.Count(t => ProgressValueType(t) is not null) > 1)
+            {
+                throw BadJob($"The job '{name}' takes more than one IProgress<T> parameter; a job reports progress through one.");
+            }
         }
 
         return new JobTarget(JobTargetKind.Method, method, null, [.. sent], resultType, name);
@@ -184,6 +190,13 @@ public sealed class JobTarget
     // The delegate is the 'job' parameter of the public calls (ApplyAsync, Map); the helpers that inspect it take other names.
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
     private static ArgumentException BadJob(string message) => new(message, paramName: "job");
+
+    /// <summary>
+    /// The <c>T</c> of an <see cref="IProgress{T}"/> parameter: the caller passes its own <see cref="IProgress{T}"/>,
+    /// which stays in the parent; the job gets one whose reports travel back to it, in order.
+    /// </summary>
+    internal static Type? ProgressValueType(Type parameterType) =>
+        parameterType.IsGenericType && parameterType.GetGenericTypeDefinition() == typeof(IProgress<>) ? parameterType.GetGenericArguments()[0] : null;
 
     /// <summary>Whether the child supplies a parameter of this type instead of the caller.</summary>
     internal static bool IsBoundInChild(Type parameterType) =>

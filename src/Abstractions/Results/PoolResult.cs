@@ -28,4 +28,19 @@ public abstract class PoolResult<T> : IAsyncEnumerable<T>
 
     /// <summary>Yields the results in input order.</summary>
     public abstract IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default);
+
+    /// <summary>Gets how many items are done, failed, cancelled and pending right now; safe to read from any thread while the map runs.</summary>
+    public abstract MapProgress Progress { get; }
+}
+
+/// <summary>Where a <c>Map</c> is: counts of its items by state.</summary>
+/// <param name="Succeeded">Items whose job returned a result.</param>
+/// <param name="Failed">Items whose job failed (threw, timed out, or lost its worker).</param>
+/// <param name="Cancelled">Items cancelled (the map was cancelled, abandoned, or ended by a failure).</param>
+/// <param name="Pending">Items taken from the input and not answered yet: queued or running.</param>
+/// <param name="Total">The number of items, once the whole input has been read; <see langword="null"/> before.</param>
+public readonly record struct MapProgress(int Succeeded, int Failed, int Cancelled, int Pending, int? Total)
+{
+    /// <summary>Gets the items answered, whatever the outcome.</summary>
+    public int Done => Succeeded + Failed + Cancelled;
 }

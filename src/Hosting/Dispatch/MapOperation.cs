@@ -22,6 +22,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private readonly TimeSpan? _timeout;
     private readonly int _maxRetries;
     private int _consumed;
+    private int _pulled;
+    private int _succeeded;
+    private int _failed;
+    private int _cancelled;
+    private int _total = -1;
 
     public MapOperation(
         PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
@@ -50,6 +55,18 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         }
 
         return results;
+    }
+
+    public override MapProgress Progress
+    {
+        get
+        {
+            // Read the answers before the pulls: a pull counted after its answer would show as negative pending.
+            var (succeeded, failed, cancelled) = (Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled));
+            var total = Volatile.Read(ref _total);
+            var pulled = Volatile.Read(ref _pulled);
+            return new MapProgress(succeeded, failed, cancelled, Math.Max(0, pulled - succeeded - failed - cancelled), total < 0 ? null : total);
+        }
     }
 
     public override IAsyncEnumerable<(int Index, TResult Result)> AsCompleted() => ReadAsync(releaseOnRead: true, CancellationToken.None);
@@ -144,6 +161,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
 
                 var arguments = items.Current;
                 var itemIndex = index++;
+                Interlocked.Increment(ref _pulled);
                 var job = _pool.CreateJob(_target, arguments, (id, buffer, length) => new ItemJob(this, itemIndex, id, _target, buffer, length)
                 {
                     Timeout = _timeout,
@@ -161,6 +179,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             }
 
             token.ThrowIfCancellationRequested();
+            Volatile.Write(ref _total, index);
             _answers.Writer.TryWrite(new Answer(-1, default, null, index));
         }
         catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException && token.IsCancellationRequested)
@@ -184,6 +203,19 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
 
     private void Post(ItemJob job, TResult? value, Exception? error)
     {
+        if (error is null)
+        {
+            Interlocked.Increment(ref _succeeded);
+        }
+        else if (error is OperationCanceledException)
+        {
+            Interlocked.Increment(ref _cancelled);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failed);
+        }
+
         _active.TryRemove(job.Id, out _);
         _answers.Writer.TryWrite(new Answer(job.Index, value, error, 0));
     }

@@ -56,6 +56,21 @@ internal abstract class PendingJob
     /// <summary>How many times the job was sent to a worker.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>The caller's <see cref="IProgress{T}"/>, when the job takes one and the caller gave one.</summary>
+    public object? ProgressSink { get; set; }
+
+    /// <summary>Hands a progress report from the worker to the caller's sink, on the channel's reader loop (so in order).</summary>
+    public void ReportProgress(ReadOnlySequence<byte> payload, IJobSerializer serializer)
+    {
+        if (ProgressSink is not { } sink || IsFinished)
+        {
+            return;
+        }
+
+        var valueType = Target.ParameterTypes.Select(JobTarget.ProgressValueType).First(t => t is not null)!;
+        ProgressReporters.For(valueType)(sink, serializer.Deserialize(payload, valueType));
+    }
+
     /// <summary>The pool's telemetry, told when the job ends.</summary>
     public PoolTelemetry? Telemetry { get; set; }
 
@@ -267,4 +282,16 @@ internal sealed class SingleJob<TResult> : PendingJob
         base.Release(argumentsMayBeInUse);
         _registration.Dispose();
     }
+}
+
+/// <summary>Calls <see cref="IProgress{T}.Report"/> for a <c>T</c> known at run time, through a delegate made once per type.</summary>
+internal static class ProgressReporters
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Action<object, object?>> Reporters = new();
+
+    public static Action<object, object?> For(Type valueType) => Reporters.GetOrAdd(valueType, static type =>
+        typeof(ProgressReporters).GetMethod(nameof(Report), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MakeGenericMethod(type).CreateDelegate<Action<object, object?>>());
+
+    private static void Report<T>(object sink, object? value) => ((IProgress<T>)sink).Report((T)value!);
 }

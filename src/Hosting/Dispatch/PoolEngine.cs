@@ -286,6 +286,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         var buffer = new PooledBufferWriter();
+        object? progress = null;
         try
         {
             for (var i = 0; i < arguments.Length; i++)
@@ -300,13 +301,26 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
                 var lengthAt = buffer.WrittenCount;
                 buffer.GetSpan(sizeof(int));
                 buffer.Advance(sizeof(int)); // the length, filled in below
-                try
+                if (JobTarget.ProgressValueType(type) is not null)
                 {
-                    _options.Serializer.Serialize(buffer, argument, type);
+                    // The caller's sink stays here; the worker learns only whether there is one.
+                    progress = argument;
+                    if (argument is not null)
+                    {
+                        buffer.GetSpan(1)[0] = 1;
+                        buffer.Advance(1);
+                    }
                 }
-                catch (Exception exception)
+                else
                 {
-                    throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
+                    try
+                    {
+                        _options.Serializer.Serialize(buffer, argument, type);
+                    }
+                    catch (Exception exception)
+                    {
+                        throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
+                    }
                 }
 
                 var length = buffer.WrittenCount - lengthAt - sizeof(int);
@@ -327,7 +341,9 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         var (array, written) = buffer.Detach();
-        return create(Interlocked.Increment(ref _lastJobId), array, written);
+        var job = create(Interlocked.Increment(ref _lastJobId), array, written);
+        job.ProgressSink = progress;
+        return job;
     }
 
     /// <summary>

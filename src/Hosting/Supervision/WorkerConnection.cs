@@ -223,6 +223,24 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 break;
             case FrameType.Pong:
                 break;
+            case FrameType.Progress:
+                PendingJob? reporting;
+                lock (_gate)
+                {
+                    _inFlight.TryGetValue(jobId, out reporting);
+                }
+
+                try
+                {
+                    reporting?.ReportProgress(payload, _options.Serializer);
+                }
+                catch (Exception exception)
+                {
+                    // The caller's sink (or a value it cannot take) must not break the channel.
+                    Log.ProgressFailed(_logger, exception, _pool.Name, reporting!.Target.Name);
+                }
+
+                break;
             case FrameType.Log:
                 var logReader = new Utf8JsonReader(payload);
                 if (JsonSerializer.Deserialize(ref logReader, WireJsonContext.Default.LogEntry) is { } entry)
@@ -590,5 +608,8 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         [LoggerMessage(5, LogLevel.Warning, "Pool '{Pool}' worker {WorkerId} (stderr): {Line}")]
         public static partial void WorkerErrorOutput(ILogger logger, string pool, int workerId, string line);
+
+        [LoggerMessage(6, LogLevel.Warning, "Pool '{Pool}': a progress report of job '{Job}' could not be delivered.")]
+        public static partial void ProgressFailed(ILogger logger, Exception exception, string pool, string job);
     }
 }

@@ -51,4 +51,7 @@ internal enum FrameType : byte
 
     /// <summary>A log entry written in the child (<see cref="Protocol.LogEntry"/>).</summary>
     Log = 23,
+
+    /// <summary>A running job's progress report: the serialized value given to its <see cref="IProgress{T}"/>.</summary>
+    Progress = 24,
 }

@@ -268,7 +268,9 @@ internal sealed class WorkerSession : IFrameHandler
                     throw new InvalidDataException($"The arguments of job '{invoker.Name}' are truncated.");
                 }
 
-                arguments[i] = _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
+                arguments[i] = JobTarget.ProgressValueType(invoker.SentTypes[i]) is { } progressType
+                    ? ProgressToParent.Create(progressType, this, jobId, connected: length > 0)
+                    : _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
                 reader.Advance(length);
             }
         }
@@ -341,6 +343,24 @@ internal sealed class WorkerSession : IFrameHandler
         var (array, length) = buffer.Detach();
         _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
         Finish(jobId, source);
+    }
+
+    /// <summary>Sends a running job's progress report to the parent, ahead of the job's answer.</summary>
+    internal void SendProgress(long jobId, object? value, Type valueType)
+    {
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            _serializer.Serialize(buffer, value, valueType);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        var (array, length) = buffer.Detach();
+        _writer.TryWrite(new OutgoingFrame(FrameType.Progress, jobId, array.AsMemory(0, length), ReturnToPool: array));
     }
 
     private static void EndActivity(Activity? activity, string outcome, Exception? exception)
