@@ -1,0 +1,29 @@
+namespace ProcessPools.Benchmarks;
+
+/// <summary>The jobs the workloads run, in the workers and, for the baselines, in-process.</summary>
+public static class BenchJobs
+{
+    public static Task<int> TrivialAsync(int x) => Task.FromResult(x + 1);
+
+    public static async Task<int> WaitAsync(int milliseconds)
+    {
+        await Task.Delay(milliseconds);
+        return milliseconds;
+    }
+
+    /// <summary>CPU-bound: a fixed amount of arithmetic, no allocation.</summary>
+    public static Task<long> SpinAsync(long iterations) => Task.FromResult(Spin(iterations));
+
+    public static long Spin(long iterations)
+    {
+        var x = 0x9E3779B97F4A7C15UL;
+        for (long i = 0; i < iterations; i++)
+        {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+
+        return (long)(x & 0x7FFFFFFF);
+    }
+}

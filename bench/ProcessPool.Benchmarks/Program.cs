@@ -1,0 +1,37 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ProcessPools.Benchmarks;
+
+// The transport floor's echo child is this program too.
+if (TransportFloor.IsEchoChild)
+{
+    return TransportFloor.RunEcho();
+}
+
+// dotnet run -c Release --project bench/ProcessPool.Benchmarks [-- --quick] [--out DIR] [--only round-trip,map,...]
+var quick = args.Contains("--quick");
+var output = Argument("--out") ?? Path.Combine("bench", "results");
+var only = (Argument("--only") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+var sizes = quick ? Sizes.Quick : Sizes.Full;
+
+var machine = string.Create(CultureInfo.InvariantCulture,
+    $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTimeOffset.UtcNow:yyyy-MM-dd}{(quick ? ", quick sizes" : string.Empty)}");
+Console.WriteLine($"ProcessPool benchmarks: {machine}");
+var workloads = new Workloads(sizes, Console.WriteLine);
+await workloads.RunAsync(only);
+
+Directory.CreateDirectory(output);
+var markdown = Report.Markdown(workloads.Rows, $"Measured on {machine}. Baselines ran in the same process, in the same run.");
+await File.WriteAllTextAsync(Path.Combine(output, "results.md"), markdown);
+await File.WriteAllTextAsync(Path.Combine(output, "results.json"), Report.Json(workloads.Rows, machine));
+await File.WriteAllTextAsync(Path.Combine(output, "results.svg"), Report.Svg(workloads.Rows, $"ProcessPool against its targets ({machine})"));
+Console.WriteLine();
+Console.WriteLine(markdown);
+Console.WriteLine($"Written to {Path.GetFullPath(output)}: results.md, results.json, results.svg");
+return 0;
+
+string? Argument(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}

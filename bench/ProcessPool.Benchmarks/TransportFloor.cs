@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+
+namespace ProcessPools.Benchmarks;
+
+/// <summary>
+/// The raw floor of a round trip: a 13-byte frame (the pool's header size) to a child process and back
+/// over a pair of anonymous pipes, the pool's own transport, with nothing else on the path.
+/// </summary>
+internal static class TransportFloor
+{
+    private const string InVariable = "BENCH_ECHO_IN";
+    private const string OutVariable = "BENCH_ECHO_OUT";
+    private const int FrameSize = 13;
+
+    public static bool IsEchoChild => Environment.GetEnvironmentVariable(InVariable) is not null;
+
+    /// <summary>The child: echoes every frame until its input ends.</summary>
+    public static int RunEcho()
+    {
+        using var input = new AnonymousPipeClientStream(PipeDirection.In, Environment.GetEnvironmentVariable(InVariable)!);
+        using var output = new AnonymousPipeClientStream(PipeDirection.Out, Environment.GetEnvironmentVariable(OutVariable)!);
+        var frame = new byte[FrameSize];
+        while (true)
+        {
+            try
+            {
+                input.ReadExactly(frame);
+            }
+            catch (EndOfStreamException)
+            {
+                return 0;
+            }
+
+            output.Write(frame);
+            output.Flush();
+        }
+    }
+
+    /// <summary>Measures <paramref name="count"/> sequential round trips; returns each one's duration in microseconds.</summary>
+    public static double[] Measure(int count)
+    {
+        using var child = EchoChild.Start();
+        var timings = new double[count];
+        for (var i = -Math.Min(1000, count); i < count; i++) // the first round trips warm up both sides
+        {
+            var started = Stopwatch.GetTimestamp();
+            child.RoundTrip();
+            if (i >= 0)
+            {
+                timings[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        }
+
+        return timings;
+    }
+
+    /// <summary>The process-start floor: launch a bare .NET process on the same kind of channel and get its first echo.</summary>
+    public static TimeSpan StartToFirstEcho()
+    {
+        var clock = Stopwatch.StartNew();
+        using var child = EchoChild.Start();
+        child.RoundTrip();
+        return clock.Elapsed;
+    }
+
+    /// <summary>The resident memory of a bare .NET process that only echoes: the floor for an idle worker.</summary>
+    public static double EchoChildResidentMiB()
+    {
+        using var child = EchoChild.Start();
+        child.RoundTrip();
+        return Workloads.ResidentMiB(child.ProcessId);
+    }
+
+    private sealed class EchoChild : IDisposable
+    {
+        private readonly Process _process;
+        private readonly AnonymousPipeServerStream _toChild;
+        private readonly AnonymousPipeServerStream _fromChild;
+        private readonly byte[] _frame = new byte[FrameSize];
+
+        private EchoChild(Process process, AnonymousPipeServerStream toChild, AnonymousPipeServerStream fromChild)
+        {
+            _process = process;
+            _toChild = toChild;
+            _fromChild = fromChild;
+        }
+
+        public int ProcessId => _process.Id;
+
+        public static EchoChild Start()
+        {
+            var deps = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';')[0];
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+            start.ArgumentList.Add("exec");
+            if (deps is not null && File.Exists(deps))
+            {
+                start.ArgumentList.Add("--depsfile");
+                start.ArgumentList.Add(deps);
+                start.ArgumentList.Add("--runtimeconfig");
+                start.ArgumentList.Add(string.Concat(deps.AsSpan(0, deps.Length - ".deps.json".Length), ".runtimeconfig.json"));
+            }
+
+            start.ArgumentList.Add(typeof(TransportFloor).Assembly.Location);
+            var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
+            var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
+            start.Environment[InVariable] = toChild.GetClientHandleAsString();
+            start.Environment[OutVariable] = fromChild.GetClientHandleAsString();
+            var process = Process.Start(start)!;
+            toChild.DisposeLocalCopyOfClientHandle();
+            fromChild.DisposeLocalCopyOfClientHandle();
+            return new EchoChild(process, toChild, fromChild);
+        }
+
+        public void RoundTrip()
+        {
+            _toChild.Write(_frame);
+            _toChild.Flush();
+            _fromChild.ReadExactly(_frame);
+        }
+
+        public void Dispose()
+        {
+            _toChild.Dispose();
+            _process.WaitForExit();
+            _fromChild.Dispose();
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ProcessPools.Benchmarks;
+
+/// <summary>The sizes of one run; <see cref="Quick"/> turns everything down for a smoke run.</summary>
+internal sealed record Sizes(int ColdStarts, int RoundTrips, int ConcurrentJobs, int MapItems, int IoJobs, int IoDelayMs, long CpuIterations, int RecycledJobs, TimeSpan Idle)
+{
+    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(5));
+
+    public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500));
+}
+
+/// <summary>The workloads Python's pools are judged by, each next to its baseline measured in the same run.</summary>
+internal sealed class Workloads(Sizes sizes, Action<string> log)
+{
+    private readonly List<Row> _rows = [];
+
+    public IReadOnlyList<Row> Rows => _rows;
+
+    public async Task RunAsync(ISet<string> only)
+    {
+        await Step("cold-start", ColdStartAsync);
+        await Step("round-trip", RoundTripAsync);
+        await Step("throughput", ThroughputAsync);
+        await Step("map", MapAsync);
+        await Step("io", IoBoundAsync);
+        await Step("cpu", CpuBoundAsync);
+        await Step("recycle", RecyclingAsync);
+        await Step("idle", IdleAsync);
+
+        async Task Step(string name, Func<Task> run)
+        {
+            if (only.Count == 0 || only.Contains(name))
+            {
+                log($"running {name}...");
+                await run();
+            }
+        }
+    }
+
+    private async Task ColdStartAsync()
+    {
+        var ours = new List<double>();
+        var floor = new List<double>();
+        for (var i = 0; i < sizes.ColdStarts; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await using (var pool = await ProcessPool.StartAsync(o => o.Processes = 2))
+            {
+                await pool.ApplyAsync(BenchJobs.TrivialAsync, 1);
+                ours.Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            floor.Add(TransportFloor.StartToFirstEcho().TotalMilliseconds);
+        }
+
+        Add("cold start (2 workers)", "start to first result", "ms", Median(ours), null, Median(floor), 120, higherIsBetter: false);
+    }
+
+    private async Task RoundTripAsync()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+        var warmup = Math.Min(2_000, sizes.RoundTrips);
+        var ours = new double[sizes.RoundTrips];
+        for (var i = -warmup; i < sizes.RoundTrips; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await pool.ApplyAsync(BenchJobs.TrivialAsync, i);
+            if (i >= 0)
+            {
+                ours[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        }
+
+        var inProcess = new double[sizes.RoundTrips];
+        for (var i = -warmup; i < sizes.RoundTrips; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await Task.Run(() => BenchJobs.TrivialAsync(i));
+            if (i >= 0)
+            {
+                inProcess[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
+        }
+
+        var floor = TransportFloor.Measure(sizes.RoundTrips);
+        Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
+        Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
+        Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
+    }
+
+    private async Task ThroughputAsync()
+    {
+        await using var pool = await ProcessPool.StartAsync();
+        await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i))); // warm-up
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, sizes.ConcurrentJobs).Select(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i)));
+        var ours = sizes.ConcurrentJobs / clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, sizes.ConcurrentJobs).Select(i => Task.Run(() => BenchJobs.TrivialAsync(i))));
+        var inProcess = sizes.ConcurrentJobs / clock.Elapsed.TotalSeconds;
+        Add($"{sizes.ConcurrentJobs:N0} concurrent ApplyAsync", "throughput", "jobs/s", ours, inProcess, null, 500_000, higherIsBetter: true);
+    }
+
+    private async Task MapAsync()
+    {
+        await using var pool = await ProcessPool.StartAsync();
+        await pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, 10_000)); // warm-up
+        var clock = Stopwatch.StartNew();
+        var all = await pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, sizes.MapItems));
+        var awaited = all.Count / clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var streamed = 0;
+        await foreach (var _ in pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, sizes.MapItems)))
+        {
+            streamed++;
+        }
+
+        var streaming = streamed / clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        await Parallel.ForEachAsync(Enumerable.Range(0, sizes.MapItems), async (i, _) => await BenchJobs.TrivialAsync(i));
+        var inProcess = sizes.MapItems / clock.Elapsed.TotalSeconds;
+        Add($"Map of {sizes.MapItems:N0}", "awaited", "items/s", awaited, inProcess, null, 7_000_000, higherIsBetter: true);
+        Add($"Map of {sizes.MapItems:N0}", "await foreach", "items/s", streaming, inProcess, null, 7_000_000, higherIsBetter: true);
+    }
+
+    private async Task IoBoundAsync()
+    {
+        const int Processes = 2, Concurrency = 64;
+        var ideal = Math.Ceiling(sizes.IoJobs / (double)(Processes * Concurrency)) * sizes.IoDelayMs;
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (Processes, Concurrency));
+        await pool.ApplyAsync(BenchJobs.WaitAsync, 1);
+        var clock = Stopwatch.StartNew();
+        await pool.Map(BenchJobs.WaitAsync, Enumerable.Repeat(sizes.IoDelayMs, sizes.IoJobs));
+        var ours = ideal / clock.Elapsed.TotalMilliseconds * 100;
+
+        using var slots = new SemaphoreSlim(Processes * Concurrency);
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, sizes.IoJobs).Select(async _ =>
+        {
+            await slots.WaitAsync();
+            try
+            {
+                await BenchJobs.WaitAsync(sizes.IoDelayMs);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
+        var inProcess = ideal / clock.Elapsed.TotalMilliseconds * 100;
+        Add($"IO-bound: {sizes.IoJobs:N0} x {sizes.IoDelayMs} ms, 2 x 64", "efficiency", "%", ours, inProcess, null, 97, higherIsBetter: true);
+    }
+
+    private async Task CpuBoundAsync()
+    {
+        BenchJobs.Spin(sizes.CpuIterations / 10); // JIT and frequency warm-up
+        var single = Median([.. Enumerable.Range(0, 3).Select(_ => Time(() => BenchJobs.Spin(sizes.CpuIterations)))]);
+        var cores = Environment.ProcessorCount;
+        const int Jobs = 4;
+        var ideal = Math.Ceiling(Jobs / (double)cores) * single;
+
+        await using var pool = await ProcessPool.StartAsync();
+        await pool.ApplyAsync(BenchJobs.SpinAsync, 1_000L);
+        var clock = Stopwatch.StartNew();
+        await pool.Map(BenchJobs.SpinAsync, Enumerable.Repeat(sizes.CpuIterations, Jobs));
+        var ours = ideal / clock.Elapsed.TotalMilliseconds * 100;
+
+        clock.Restart();
+        await Task.WhenAll(Enumerable.Range(0, Jobs).Select(_ => Task.Run(() => BenchJobs.Spin(sizes.CpuIterations))));
+        var inProcess = ideal / clock.Elapsed.TotalMilliseconds * 100;
+        Add($"CPU-bound: 4 x {single:0} ms on {cores} cores", "efficiency", "%", ours, inProcess, null, 95, higherIsBetter: true);
+
+        static double Time(Action action)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            return clock.Elapsed.TotalMilliseconds;
+        }
+    }
+
+    private async Task RecyclingAsync()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.MaxTasksPerChild = 1);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, sizes.RecycledJobs).Select(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i)));
+        Add($"recycling: MaxTasksPerChild = 1, {sizes.RecycledJobs} jobs", "throughput", "jobs/s", sizes.RecycledJobs / clock.Elapsed.TotalSeconds, null, null, 1_000, higherIsBetter: true);
+    }
+
+    private async Task IdleAsync()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+        await pool.ApplyAsync(BenchJobs.TrivialAsync, 1);
+        var workers = pool.GetStatus().Workers.Select(w => w.ProcessId).ToArray();
+        await Task.Delay(500); // let start-up work settle
+        var parent = Process.GetCurrentProcess();
+        parent.Refresh();
+        var parentBefore = parent.TotalProcessorTime;
+        var childrenBefore = workers.Sum(CpuSeconds);
+        await Task.Delay(sizes.Idle);
+        parent.Refresh();
+        var parentCpu = (parent.TotalProcessorTime - parentBefore).TotalSeconds / sizes.Idle.TotalSeconds * 100;
+        var childrenCpu = (workers.Sum(CpuSeconds) - childrenBefore) / sizes.Idle.TotalSeconds * 100;
+        var rss = workers.Max(ResidentMiB);
+        var floorRss = TransportFloor.EchoChildResidentMiB();
+        Add("idle, 2 workers", "CPU, parent + workers", "%", parentCpu + childrenCpu, null, null, 0.5, higherIsBetter: false);
+        Add("idle worker", "resident memory", "MiB", rss, null, floorRss, 32, higherIsBetter: false);
+    }
+
+    internal static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0; // utime + stime, in USER_HZ (100 on Linux)
+    }
+
+    internal static double ResidentMiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    private void Add(string workload, string metric, string unit, double ours, double? inProcess, double? floor, double? target, bool higherIsBetter)
+    {
+        var row = new Row(workload, metric, unit, ours, inProcess, floor, target, higherIsBetter);
+        _rows.Add(row);
+        log($"  {workload} / {metric}: {Report.Format(ours, unit)} (in-process {Report.Format(inProcess, unit)}, floor {Report.Format(floor, unit)})");
+    }
+
+    private static double Median(IReadOnlyList<double> values) => Percentile([.. values], 50);
+
+    private static double Percentile(double[] values, double percentile)
+    {
+        var sorted = values.Order().ToArray();
+        var index = (int)Math.Ceiling(percentile / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
+    }
+}
