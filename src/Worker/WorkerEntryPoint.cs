@@ -45,10 +45,13 @@ public static class WorkerEntryPoint
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, static context => context.Cancel = true);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static context => context.Cancel = true);
 
+        // Not disposed: the reader thread may still be blocked in a read on the input, and on Linux disposing
+        // a pipe stream under a blocked read waits for that read (seen here: a worker that finished its work
+        // hung in exit until its parent killed it). The process ends right after the session; the OS closes both.
+#pragma warning disable CA2000
         var fromParent = new AnonymousPipeClientStream(PipeDirection.In, input);
-        await using var fromParentScope = fromParent.ConfigureAwait(false);
         var toParent = new AnonymousPipeClientStream(PipeDirection.Out, output);
-        await using var toParentScope = toParent.ConfigureAwait(false);
+#pragma warning restore CA2000
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
         var session = new WorkerSession(fromParent, toParent, token, parentProcessId);
         var exitCode = await session.RunAsync(BuildHostAsync).ConfigureAwait(false);

@@ -320,9 +320,10 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private async Task ReadAsync()
     {
         string reason;
+        var fromChild = _launched!.FromChild;
         try
         {
-            await FrameReader.ReadAsync(_launched!.FromChild, _options.MaxMessageSize, this, CancellationToken.None).ConfigureAwait(false);
+            await FrameReader.Start(fromChild, _options.MaxMessageSize, this, $"ProcessPool '{_pool.Name}' worker {Id} reader").ConfigureAwait(false);
             reason = "closed its channel";
         }
         catch (Exception exception)
@@ -331,6 +332,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         }
 
         Die(reason);
+        await fromChild.DisposeAsync().ConfigureAwait(false); // the read loop is over: nothing blocks on it any more
     }
 
     private async Task PumpAsync()
@@ -561,7 +563,9 @@ internal sealed partial class WorkerConnection : IFrameHandler
         if (_launched is not null)
         {
             await _launched.ToChild.DisposeAsync().ConfigureAwait(false);
-            await _launched.FromChild.DisposeAsync().ConfigureAwait(false);
+
+            // The incoming pipe is disposed by the read loop when it ends: on Linux, disposing a pipe stream
+            // under a blocked read waits for that read.
             _launched.Process.Dispose();
         }
 

@@ -1,47 +1,53 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace ProcessPools.Channels;
 
 /// <summary>
-/// The one writer of a channel. Producers on any thread post frames; a single loop drains every frame
-/// that is waiting into the pipe and flushes once, so a burst of results or jobs costs one write.
+/// The writer of a channel. A producer writes its frame itself, with a blocking write, when nobody else
+/// is writing; while someone is, frames queue up and that writer sends them all in one write. So a lone
+/// frame goes out with no thread hop, and a burst costs one system call. Channel reader threads never
+/// write themselves (the other side may be blocked writing to them): their frames go out from the
+/// thread pool.
 /// </summary>
 internal sealed class FrameWriter
 {
-    // Flush part-way through a long burst so one slow reader cannot make us buffer without bound.
-    private const int FlushThreshold = 256 * 1024;
+    private const int BufferSize = 64 * 1024;
 
-    private readonly Channel<OutgoingFrame> _frames = Channel.CreateUnbounded<OutgoingFrame>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly Stream _stream;
+    private readonly ConcurrentQueue<OutgoingFrame> _frames = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[] _buffer = new byte[BufferSize];
+    private int _writing;
+    private volatile bool _completing;
+    private volatile bool _broken;
 
-    private readonly PipeWriter _pipe;
-
-    public FrameWriter(Stream stream)
-    {
-        _pipe = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true, minimumBufferSize: 16 * 1024));
-        Completion = Task.Run(RunAsync);
-    }
+    public FrameWriter(Stream stream) => _stream = stream;
 
     /// <summary>Ends when the writer is completed and drained, or faults when the stream breaks.</summary>
-    public Task Completion { get; }
+    public Task Completion => _completion.Task;
 
-    /// <summary>Posts a frame; false when the writer is closed (the frame's pooled buffer is then returned here).</summary>
+    /// <summary>Sends a frame; false when the writer is closed or broken (the frame's pooled buffer is then returned here).</summary>
     public bool TryWrite(OutgoingFrame frame)
     {
-        if (_frames.Writer.TryWrite(frame))
+        if (_completing || _broken)
         {
-            return true;
+            Return(frame);
+            return false;
         }
 
-        Return(frame);
-        return false;
+        _frames.Enqueue(frame);
+        Drain();
+        return true;
     }
 
-    /// <summary>Stops taking frames; the loop writes what is queued and ends.</summary>
-    public void Complete() => _frames.Writer.TryComplete();
+    /// <summary>Takes no more frames; what is queued is still written, then <see cref="Completion"/> ends.</summary>
+    public void Complete()
+    {
+        _completing = true;
+        Drain();
+    }
 
     private static void Return(in OutgoingFrame frame)
     {
@@ -51,65 +57,93 @@ internal sealed class FrameWriter
         }
     }
 
-    private async Task RunAsync()
+    private void Drain()
     {
-        var reader = _frames.Reader;
-        try
+        while (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            if (FrameReader.IsReaderThread && !_frames.IsEmpty)
             {
-                var pending = 0L;
-                while (reader.TryRead(out var frame))
-                {
-                    pending += WriteFrame(frame);
-                    if (pending >= FlushThreshold)
-                    {
-                        pending = 0;
-                        if ((await _pipe.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                        {
-                            return;
-                        }
-                    }
-                }
-
-                if ((await _pipe.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    return;
-                }
-            }
-        }
-        finally
-        {
-            _frames.Writer.TryComplete();
-            while (reader.TryRead(out var dropped))
-            {
-                Return(dropped);
+                Volatile.Write(ref _writing, 0);
+                ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.Drain(), this, preferLocal: false);
+                return;
             }
 
-            await _pipe.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                WriteQueued();
+            }
+            catch (Exception exception)
+            {
+                _broken = true;
+                while (_frames.TryDequeue(out var dropped))
+                {
+                    Return(dropped);
+                }
+
+                _completion.TrySetException(exception);
+                return; // _writing stays set: nothing is written after a failure
+            }
+
+            Volatile.Write(ref _writing, 0);
+            if (_frames.IsEmpty)
+            {
+                if (_completing)
+                {
+                    _completion.TrySetResult();
+                }
+
+                return;
+            }
+
+            // A frame came in after the last dequeue and before the flag was released: write it too.
         }
     }
 
-    private int WriteFrame(in OutgoingFrame frame)
+    private void WriteQueued()
     {
-        try
+        var length = 0;
+        while (_frames.TryDequeue(out var frame))
         {
-            var header = _pipe.GetSpan(FrameHeader.Size + sizeof(int));
-            FrameHeader.Write(header, frame.Type, frame.JobId, frame.PayloadLength);
-            var written = FrameHeader.Size;
-            if (frame.Prefix is { } prefix)
+            try
             {
-                BinaryPrimitives.WriteInt32LittleEndian(header[written..], prefix);
-                written += sizeof(int);
-            }
+                var size = FrameHeader.Size + frame.PayloadLength;
+                if (length > 0 && length + size > BufferSize)
+                {
+                    _stream.Write(_buffer, 0, length);
+                    length = 0;
+                }
 
-            _pipe.Advance(written);
-            _pipe.Write(frame.Payload.Span);
-            return written + frame.Payload.Length;
+                var header = _buffer.AsSpan(length);
+                FrameHeader.Write(header, frame.Type, frame.JobId, frame.PayloadLength);
+                var at = length + FrameHeader.Size;
+                if (frame.Prefix is { } prefix)
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(at), prefix);
+                    at += sizeof(int);
+                }
+
+                if (size <= BufferSize)
+                {
+                    frame.Payload.Span.CopyTo(_buffer.AsSpan(at));
+                    length = at + frame.Payload.Length;
+                }
+                else
+                {
+                    // Larger than the buffer: its header, then its payload straight from where it is.
+                    _stream.Write(_buffer, 0, at);
+                    _stream.Write(frame.Payload.Span);
+                    length = 0;
+                }
+            }
+            finally
+            {
+                Return(frame);
+            }
         }
-        finally
+
+        if (length > 0)
         {
-            Return(frame);
+            _stream.Write(_buffer, 0, length);
         }
     }
 }

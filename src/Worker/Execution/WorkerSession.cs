@@ -57,7 +57,7 @@ internal sealed class WorkerSession : IFrameHandler
         var hello = JsonSerializer.SerializeToUtf8Bytes(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion), WireJsonContext.Default.WorkerHello);
         _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, hello));
 
-        var reading = FrameReader.ReadAsync(_input, _maxMessageSize, this, CancellationToken.None);
+        var reading = FrameReader.Start(_input, _maxMessageSize, this, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
             return await EndedAsync(reading).ConfigureAwait(false);
