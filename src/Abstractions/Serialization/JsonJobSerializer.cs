@@ -31,6 +31,21 @@ public class JsonJobSerializer : IJobSerializer
     /// <inheritdoc />
     public void Serialize(IBufferWriter<byte> destination, object? value, Type type)
     {
+        ArgumentNullException.ThrowIfNull(destination);
+
+        // Integers are most of what small jobs send: written directly, as the same JSON text.
+        if (ReferenceEquals(Options, DefaultOptions) && value is int or long && (type == typeof(int) || type == typeof(long)))
+        {
+            var span = destination.GetSpan(20);
+            var written = 0;
+            var formatted = value is int i ? System.Buffers.Text.Utf8Formatter.TryFormat(i, span, out written) : System.Buffers.Text.Utf8Formatter.TryFormat((long)value, span, out written);
+            if (formatted)
+            {
+                destination.Advance(written);
+                return;
+            }
+        }
+
         using var writer = new Utf8JsonWriter(destination);
         JsonSerializer.Serialize(writer, value, type, Options);
     }
@@ -38,6 +53,20 @@ public class JsonJobSerializer : IJobSerializer
     /// <inheritdoc />
     public object? Deserialize(ReadOnlySequence<byte> source, Type type)
     {
+        if (ReferenceEquals(Options, DefaultOptions) && source.IsSingleSegment && (type == typeof(int) || type == typeof(long)))
+        {
+            var span = source.FirstSpan;
+            if (type == typeof(int) && System.Buffers.Text.Utf8Parser.TryParse(span, out int i, out var used) && used == span.Length)
+            {
+                return i;
+            }
+
+            if (type == typeof(long) && System.Buffers.Text.Utf8Parser.TryParse(span, out long l, out used) && used == span.Length)
+            {
+                return l;
+            }
+        }
+
         var reader = new Utf8JsonReader(source);
         return JsonSerializer.Deserialize(ref reader, type, Options);
     }

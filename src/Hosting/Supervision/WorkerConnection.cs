@@ -368,6 +368,34 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
                 _dispatched++;
                 Send(job);
+
+                // Take what else is ready now, so a burst of jobs goes out in one write.
+                for (var burst = 0; burst < MaxBurst && (_options.MaxTasksPerChild == 0 || _dispatched < _options.MaxTasksPerChild); burst++)
+                {
+                    if (!_slots.Wait(0, CancellationToken.None))
+                    {
+                        break;
+                    }
+
+                    if (!TryTakeReady(out var next))
+                    {
+                        _slots.Release();
+                        break;
+                    }
+
+                    if (!Track(next))
+                    {
+                        next.ReturnToQueue();
+                        _pool.Requeue(next, _queue);
+                        _writer!.Flush();
+                        return;
+                    }
+
+                    _dispatched++;
+                    Send(next);
+                }
+
+                _writer!.Flush();
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -379,6 +407,21 @@ internal sealed partial class WorkerConnection : IFrameHandler
             // The pool is closing and the queue is empty: leave once the running jobs are done.
             BeginShutdown();
         }
+    }
+
+    private const int MaxBurst = 256;
+
+    private bool TryTakeReady(out PendingJob job)
+    {
+        while (_queue.TryDequeue(out job))
+        {
+            if (job.TryDispatch())
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool Track(PendingJob job)
@@ -399,22 +442,23 @@ internal sealed partial class WorkerConnection : IFrameHandler
         return true;
     }
 
+    /// <summary>Queues the job's frames; the caller flushes the writer.</summary>
     private void Send(PendingJob job)
     {
         var target = job.Target;
         if (_definedTargets.Add(target.Id))
         {
             var definition = JsonSerializer.SerializeToUtf8Bytes(JobDefinition.From(target), WireJsonContext.Default.JobDefinition);
-            _writer!.TryWrite(new OutgoingFrame(FrameType.Define, target.Id, definition));
+            _writer!.Post(new OutgoingFrame(FrameType.Define, target.Id, definition));
         }
 
         _pool.Telemetry.OnDispatched(job, this);
         if (TraceContext.Encode(job.TraceParent) is { } context)
         {
-            _writer!.TryWrite(new OutgoingFrame(FrameType.TraceContext, job.Id, context));
+            _writer!.Post(new OutgoingFrame(FrameType.TraceContext, job.Id, context));
         }
 
-        _writer!.TryWrite(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
+        _writer!.Post(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
         job.DispatchNotice?.TrySetResult();
         if (job.IsFinished)
         {

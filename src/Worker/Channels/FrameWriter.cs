@@ -42,6 +42,28 @@ internal sealed class FrameWriter
         return true;
     }
 
+    /// <summary>
+    /// Queues a frame without writing it: a producer with more frames to come posts them all, then calls
+    /// <see cref="Flush"/> once, so the burst goes out in one write.
+    /// </summary>
+    public bool Post(OutgoingFrame frame)
+    {
+        if (_completing || _broken)
+        {
+            Return(frame);
+            return false;
+        }
+
+        _frames.Enqueue(frame);
+        return true;
+    }
+
+    /// <summary>Writes what is queued (on this thread, unless another thread is writing or this is a reader thread).</summary>
+    public void Flush() => Drain();
+
+    /// <summary>Writes what is queued from the thread pool: for producers that should not wait for the write.</summary>
+    public void FlushLater() => ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.Drain(), this, preferLocal: true);
+
     /// <summary>Takes no more frames; what is queued is still written, then <see cref="Completion"/> ends.</summary>
     public void Complete()
     {

@@ -37,6 +37,7 @@ internal sealed class WorkerSession : IFrameHandler
     private int _maxMessageSize = 64 * 1024 * 1024;
     private volatile bool _draining;
     private long _setupHeartbeatTimeoutTicks = long.MaxValue;
+    private int _flushScheduled;
     private WorkerSetup? _setupInfo;
     private readonly Dictionary<long, byte[]> _traceContexts = [];
 
@@ -341,7 +342,7 @@ internal sealed class WorkerSession : IFrameHandler
 
         EndActivity(activity, "success", null);
         var (array, length) = buffer.Detach();
-        _writer.TryWrite(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
+        SendAnswer(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
         Finish(jobId, source);
     }
 
@@ -361,6 +362,32 @@ internal sealed class WorkerSession : IFrameHandler
 
         var (array, length) = buffer.Detach();
         _writer.TryWrite(new OutgoingFrame(FrameType.Progress, jobId, array.AsMemory(0, length), ReturnToPool: array));
+    }
+
+    /// <summary>
+    /// A job's answer: written at once when the job ran alone (the latency case); with other jobs running,
+    /// queued and written by one flush for all the answers that come in meanwhile (the throughput case).
+    /// </summary>
+    private void SendAnswer(OutgoingFrame frame)
+    {
+        if (_running.Count <= 1)
+        {
+            _writer.TryWrite(frame);
+            return;
+        }
+
+        _writer.Post(frame);
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static session =>
+                {
+                    Volatile.Write(ref session._flushScheduled, 0);
+                    session._writer.Flush();
+                },
+                this,
+                preferLocal: false);
+        }
     }
 
     private static void EndActivity(Activity? activity, string outcome, Exception? exception)
@@ -458,12 +485,12 @@ internal sealed class WorkerSession : IFrameHandler
     {
         if (canceled)
         {
-            _writer.TryWrite(new OutgoingFrame(FrameType.Canceled, jobId, ReadOnlyMemory<byte>.Empty));
+            SendAnswer(new OutgoingFrame(FrameType.Canceled, jobId, ReadOnlyMemory<byte>.Empty));
         }
         else if (error is not null)
         {
             var payload = JsonSerializer.SerializeToUtf8Bytes(RemoteError.From(error), WireJsonContext.Default.RemoteError);
-            _writer.TryWrite(new OutgoingFrame(FrameType.Fault, jobId, payload));
+            SendAnswer(new OutgoingFrame(FrameType.Fault, jobId, payload));
         }
 
         _running.TryRemove(jobId, out _);
