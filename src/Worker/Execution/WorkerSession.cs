@@ -69,6 +69,12 @@ internal sealed class WorkerSession : IFrameHandler
         try
         {
             _serializer = CreateSerializer(setup.SerializerType);
+
+            // Up to ChildConcurrency jobs run at once, and CPU-bound ones hold a thread each: without enough
+            // threads from the start, the thread pool adds them slowly and jobs wait (measured: 4 CPU-bound
+            // jobs on 2 workers ran at 84 % of the ideal speed before this, the in-process baseline at 98 %).
+            ThreadPool.GetMinThreads(out var workerThreads, out var completionThreads);
+            ThreadPool.SetMinThreads(Math.Max(workerThreads, setup.ChildConcurrency + 2), completionThreads);
             _maxMessageSize = setup.MaxMessageSize;
             _setupHeartbeatTimeoutTicks = setup.HeartbeatTimeout.Ticks;
             _setupInfo = setup;
