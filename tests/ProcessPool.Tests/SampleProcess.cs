@@ -31,7 +31,10 @@ public sealed class SampleProcess : IAsyncDisposable
         }
     }
 
-    public static SampleProcess Start(string project, params string[] arguments)
+    public static SampleProcess Start(string project, params string[] arguments) => StartIn("samples", project, arguments);
+
+    /// <summary>Runs a project of the repository (built by the test project's build) as its own process, from its folder.</summary>
+    public static SampleProcess StartIn(string folder, string project, params string[] arguments)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testOutput.Parent!.Name; // bin/<configuration>/<tfm>/
@@ -41,7 +44,7 @@ public sealed class SampleProcess : IAsyncDisposable
             root = root.Parent;
         }
 
-        var projectDirectory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Hosting.sln not found above the test output."), "samples", project);
+        var projectDirectory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Hosting.sln not found above the test output."), folder, project);
         var assembly = Path.Combine(projectDirectory, "bin", configuration, testOutput.Name, project + ".dll");
         Assert.True(File.Exists(assembly), $"{assembly} is missing: the test project's build should have built it.");
 
