@@ -42,7 +42,7 @@ public sealed class ProcessPoolOptions
     /// Gets or sets how many items a <c>Map</c> may take from its input and not yet hand to its consumer;
     /// it bounds the memory of a map over a large or endless input.
     /// </summary>
-    /// <value>0: twice the pool's total concurrency, and at least 64.</value>
+    /// <value>0: twice the pool's total concurrency, and at least 1024.</value>
     [Range(0, int.MaxValue)]
     public int MapWindow { get; set; }
 

@@ -27,6 +27,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private int _failed;
     private int _cancelled;
     private int _total = -1;
+    private readonly bool _chunking;
+    private readonly int _maxChunk;
+    private int _chunkSize = 1;
 
     public MapOperation(
         PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
@@ -36,6 +39,10 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         _timeout = timeout;
         _maxRetries = maxRetries;
         _window = new SemaphoreSlim(window, window);
+        // Chunks share a timeout, a retry and a slot; MaxTasksPerChild counts jobs: each of those needs an item per job.
+        _chunking = timeout is null && maxRetries == 0 && pool.Options.MaxTasksPerChild == 0
+            && !target.ParameterTypes.Any(t => JobTarget.ProgressValueType(t) is not null);
+        _maxChunk = Math.Clamp(window / (4 * pool.Options.Processes), 1, 256);
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _cancellation.Token.UnsafeRegister(static state => ((MapOperation<TResult>)state!).CancelActive(), this);
         _ = Task.Run(() => ProduceAsync(source), CancellationToken.None);
@@ -151,22 +158,64 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             // Room in the window first, then the next item: the input is never pulled ahead of the window.
             var items = source.GetAsyncEnumerator(token);
             await using var itemsScope = items.ConfigureAwait(false);
-            while (true)
+            var chunk = new List<object?[]>();
+            Task<bool>? pendingMove = null; // an item whose window room is taken and whose input is still coming
+            var inputEnded = false;
+            while (!inputEnded)
             {
-                await _window.WaitAsync(token).ConfigureAwait(false);
-                if (!await items.MoveNextAsync().ConfigureAwait(false))
+                bool more;
+                if (pendingMove is not null)
+                {
+                    more = await pendingMove.ConfigureAwait(false);
+                    pendingMove = null;
+                }
+                else
+                {
+                    await _window.WaitAsync(token).ConfigureAwait(false);
+                    more = await items.MoveNextAsync().ConfigureAwait(false);
+                }
+
+                if (!more)
                 {
                     break;
                 }
 
-                var arguments = items.Current;
-                var itemIndex = index++;
+                var firstIndex = index++;
                 Interlocked.Increment(ref _pulled);
-                var job = _pool.CreateJob(_target, arguments, (id, buffer, length) => new ItemJob(this, itemIndex, id, _target, buffer, length)
+                chunk.Clear();
+                chunk.Add(items.Current);
+
+                // Fast items travel in chunks: more of what the input has ready now, as far as the window allows.
+                var limit = ChunkLimit;
+                while (chunk.Count < limit && _window.Wait(0, CancellationToken.None))
                 {
-                    Timeout = _timeout,
-                    MaxRetries = _maxRetries,
-                });
+#pragma warning disable CA2012 // Awaited once: below when it completed at once, as a task on the next round otherwise.
+                    var next = items.MoveNextAsync();
+                    if (!next.IsCompletedSuccessfully)
+                    {
+                        pendingMove = next.AsTask();
+                        break;
+                    }
+
+                    if (!next.Result)
+#pragma warning restore CA2012
+                    {
+                        inputEnded = true;
+                        break;
+                    }
+
+                    index++;
+                    Interlocked.Increment(ref _pulled);
+                    chunk.Add(items.Current);
+                }
+
+                PendingJob job = chunk.Count == 1
+                    ? _pool.CreateJob(_target, chunk[0], (id, buffer, length) => new ItemJob(this, firstIndex, id, _target, buffer, length)
+                    {
+                        Timeout = _timeout,
+                        MaxRetries = _maxRetries,
+                    })
+                    : _pool.CreateChunkJob(_target, chunk, (id, buffer, length) => new ChunkJob(this, firstIndex, chunk.Count, id, _target, buffer, length));
                 _active[job.Id] = job;
                 if (token.IsCancellationRequested)
                 {
@@ -201,7 +250,34 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         }
     }
 
-    private void Post(ItemJob job, TResult? value, Exception? error)
+    /// <summary>
+    /// How many items may share a job: 1 for slow items, and when each item needs its own timeout, retries
+    /// or progress; up to a share of the window for items that take microseconds, where the per-job cost
+    /// (a frame each way, a dispatch) would otherwise dominate.
+    /// </summary>
+    private int ChunkLimit => _chunking ? Volatile.Read(ref _chunkSize) : 1;
+
+    /// <summary>Grows the chunk size while items take under 200 us each, shrinks it when they take over 2 ms.</summary>
+    private void Adapt(PendingJob job)
+    {
+        if (!_chunking || job.DispatchedAt == 0)
+        {
+            return;
+        }
+
+        var perItem = System.Diagnostics.Stopwatch.GetElapsedTime(job.DispatchedAt).TotalMicroseconds / job.ItemCount;
+        var size = Volatile.Read(ref _chunkSize);
+        if (perItem < 200 && size < _maxChunk)
+        {
+            Volatile.Write(ref _chunkSize, Math.Min(_maxChunk, size * 2));
+        }
+        else if (perItem > 2_000 && size > 1)
+        {
+            Volatile.Write(ref _chunkSize, size / 2);
+        }
+    }
+
+    private void Post(PendingJob job, int index, TResult? value, Exception? error, bool last = true)
     {
         if (error is null)
         {
@@ -216,8 +292,12 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             Interlocked.Increment(ref _failed);
         }
 
-        _active.TryRemove(job.Id, out _);
-        _answers.Writer.TryWrite(new Answer(job.Index, value, error, 0));
+        if (last)
+        {
+            _active.TryRemove(job.Id, out _);
+        }
+
+        _answers.Writer.TryWrite(new Answer(index, value, error, 0));
     }
 
     /// <summary>One answer; an index of -1 marks the end of the input with the item count (or a failure of the input).</summary>
@@ -232,20 +312,92 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         {
             var value = (TResult?)serializer.Deserialize(result, Target.ResultType);
             RecordEnd(null);
-            owner.Post(this, value, null);
+            owner.Adapt(this);
+            owner.Post(this, Index, value, null);
         }
 
         protected override void OnFailed(Exception exception)
         {
             RecordEnd(exception);
-            owner.Post(this, default, exception);
+            owner.Post(this, Index, default, exception);
         }
 
         protected override void OnCanceled(CancellationToken cancellationToken)
         {
             var canceled = new OperationCanceledException("The map was cancelled.", null, cancellationToken);
             RecordEnd(canceled);
-            owner.Post(this, default, canceled);
+            owner.Post(this, Index, default, canceled);
+        }
+    }
+
+    /// <summary>Consecutive items of the map in one job; the worker runs them one after the other and answers each.</summary>
+    private sealed class ChunkJob(MapOperation<TResult> owner, int firstIndex, int count, long id, JobTarget target, byte[] arguments, int length)
+        : PendingJob(id, target, arguments, length)
+    {
+        public override Channels.FrameType InvokeFrame => Channels.FrameType.InvokeMany;
+
+        public override int ItemCount => count;
+
+        protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
+        {
+            // Everything is read before anything is posted: a chunk that cannot be read fails as a whole.
+            var answers = new (TResult? Value, Exception? Error)[count];
+            int succeeded = 0, failed = 0, cancelled = 0;
+            var reader = new SequenceReader<byte>(result);
+            for (var i = 0; i < count; i++)
+            {
+                if (!reader.TryRead(out var status) || !reader.TryReadLittleEndian(out int size) || reader.Remaining < size)
+                {
+                    throw new InvalidDataException($"The answers of a chunk of {count} items of job '{Target.Name}' are truncated.");
+                }
+
+                var blob = reader.UnreadSequence.Slice(0, size);
+                reader.Advance(size);
+                switch (status)
+                {
+                    case 0:
+                        answers[i] = (Target.ResultType == typeof(void) ? default : (TResult?)serializer.Deserialize(blob, Target.ResultType), null);
+                        succeeded++;
+                        break;
+                    case 1:
+                        var json = new System.Text.Json.Utf8JsonReader(blob);
+                        var error = System.Text.Json.JsonSerializer.Deserialize(ref json, Protocol.WireJsonContext.Default.RemoteError)
+                            ?? throw new InvalidDataException("An empty fault in a chunk's answers.");
+                        answers[i] = (default, error.ToException(Target.Name));
+                        failed++;
+                        break;
+                    default:
+                        answers[i] = (default, new OperationCanceledException("The job was cancelled in its worker process."));
+                        cancelled++;
+                        break;
+                }
+            }
+
+            RecordEnd(succeeded, failed, cancelled);
+            owner.Adapt(this);
+            for (var i = 0; i < count; i++)
+            {
+                owner.Post(this, firstIndex + i, answers[i].Value, answers[i].Error, last: i == count - 1);
+            }
+        }
+
+        protected override void OnFailed(Exception exception)
+        {
+            RecordEnd(exception);
+            for (var i = 0; i < count; i++)
+            {
+                owner.Post(this, firstIndex + i, default, exception, last: i == count - 1);
+            }
+        }
+
+        protected override void OnCanceled(CancellationToken cancellationToken)
+        {
+            var canceled = new OperationCanceledException("The map was cancelled.", null, cancellationToken);
+            RecordEnd(canceled);
+            for (var i = 0; i < count; i++)
+            {
+                owner.Post(this, firstIndex + i, default, canceled, last: i == count - 1);
+            }
         }
     }
 }

@@ -56,6 +56,12 @@ internal abstract class PendingJob
     /// <summary>How many times the job was sent to a worker.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>The frame that runs the job: one item, or a chunk of a map's items.</summary>
+    public virtual Channels.FrameType InvokeFrame => Channels.FrameType.Invoke;
+
+    /// <summary>How many of the caller's items the job carries (a map's chunk carries several).</summary>
+    public virtual int ItemCount => 1;
+
     /// <summary>The caller's <see cref="IProgress{T}"/>, when the job takes one and the caller gave one.</summary>
     public object? ProgressSink { get; set; }
 
@@ -181,6 +187,9 @@ internal abstract class PendingJob
 
     /// <summary>Records the job's end in metrics and its span; subclasses call it just before they answer the caller.</summary>
     protected void RecordEnd(Exception? exception) => Telemetry?.OnFinished(this, exception);
+
+    /// <summary>Records the end of a chunk whose items ended differently.</summary>
+    protected void RecordEnd(int succeeded, int failed, int cancelled) => Telemetry?.OnFinished(this, succeeded, failed, cancelled);
 
     protected abstract void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer);
 

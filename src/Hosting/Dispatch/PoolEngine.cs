@@ -107,7 +107,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     public int QueueCount => _queues.Length;
 
     /// <summary>The size of a map's window when the options leave it to the pool.</summary>
-    public int MapWindow => _options.MapWindow > 0 ? _options.MapWindow : Math.Max(64, 2 * _options.Processes * _options.ChildConcurrency);
+    public int MapWindow => _options.MapWindow > 0 ? _options.MapWindow : Math.Max(1024, 2 * _options.Processes * _options.ChildConcurrency);
 
     public int GetWorkerCount(int queue) => _queues[queue].Workers;
 
@@ -279,60 +279,12 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     internal TJob CreateJob<TJob>(JobTarget target, object?[] arguments, Func<long, byte[], int, TJob> create)
         where TJob : PendingJob
     {
-        var types = target.ParameterTypes;
-        if (arguments.Length != types.Count)
-        {
-            throw new ArgumentException($"Job '{target.Name}' takes {types.Count} arguments; {arguments.Length} were given.", nameof(arguments));
-        }
-
         var buffer = new PooledBufferWriter();
-        object? progress = null;
+        object? progress;
         try
         {
-            for (var i = 0; i < arguments.Length; i++)
-            {
-                var argument = arguments[i];
-                var type = types[i];
-                if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : !type.IsInstanceOfType(argument))
-                {
-                    throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' must be {type}; it is {argument?.GetType().ToString() ?? "null"}.", nameof(arguments));
-                }
-
-                var lengthAt = buffer.WrittenCount;
-                buffer.GetSpan(sizeof(int));
-                buffer.Advance(sizeof(int)); // the length, filled in below
-                if (JobTarget.ProgressValueType(type) is not null)
-                {
-                    // The caller's sink stays here; the worker learns only whether there is one.
-                    progress = argument;
-                    if (argument is not null)
-                    {
-                        buffer.GetSpan(1)[0] = 1;
-                        buffer.Advance(1);
-                    }
-                }
-                else
-                {
-                    try
-                    {
-                        _options.Serializer.Serialize(buffer, argument, type);
-                    }
-                    catch (Exception exception)
-                    {
-                        throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
-                    }
-                }
-
-                var length = buffer.WrittenCount - lengthAt - sizeof(int);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), length);
-            }
-
-            if (buffer.WrittenCount + sizeof(int) > _options.MaxMessageSize)
-            {
-                throw new ArgumentException(
-                    $"The arguments of job '{target.Name}' serialize to {buffer.WrittenCount} bytes, over the channel's limit of {_options.MaxMessageSize} bytes (MaxMessageSize).",
-                    nameof(arguments));
-            }
+            progress = WriteArguments(target, arguments, buffer);
+            ThrowIfTooLarge(target, buffer);
         }
         catch
         {
@@ -344,6 +296,101 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         var job = create(Interlocked.Increment(ref _lastJobId), array, written);
         job.ProgressSink = progress;
         return job;
+    }
+
+    /// <summary>
+    /// One job for several items of a map (its chunk): <c>[count]</c>, then each item's arguments as a
+    /// length-prefixed blob. An item whose arguments cannot be sent throws here, like a single job's.
+    /// </summary>
+    internal TJob CreateChunkJob<TJob>(JobTarget target, IReadOnlyList<object?[]> items, Func<long, byte[], int, TJob> create)
+        where TJob : PendingJob
+    {
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), items.Count);
+            buffer.Advance(sizeof(int));
+            foreach (var arguments in items)
+            {
+                var lengthAt = buffer.WrittenCount;
+                buffer.GetSpan(sizeof(int));
+                buffer.Advance(sizeof(int));
+                WriteArguments(target, arguments, buffer);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), buffer.WrittenCount - lengthAt - sizeof(int));
+            }
+
+            ThrowIfTooLarge(target, buffer);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        var (array, written) = buffer.Detach();
+        return create(Interlocked.Increment(ref _lastJobId), array, written);
+    }
+
+    /// <summary>Appends each argument as a length-prefixed blob; returns the caller's progress sink, if the job takes one.</summary>
+    private object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
+    {
+        var types = target.ParameterTypes;
+        if (arguments.Length != types.Count)
+        {
+            throw new ArgumentException($"Job '{target.Name}' takes {types.Count} arguments; {arguments.Length} were given.", nameof(arguments));
+        }
+
+        object? progress = null;
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var argument = arguments[i];
+            var type = types[i];
+            if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : !type.IsInstanceOfType(argument))
+            {
+                throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' must be {type}; it is {argument?.GetType().ToString() ?? "null"}.", nameof(arguments));
+            }
+
+            var lengthAt = buffer.WrittenCount;
+            buffer.GetSpan(sizeof(int));
+            buffer.Advance(sizeof(int)); // the length, filled in below
+            if (JobTarget.ProgressValueType(type) is not null)
+            {
+                // The caller's sink stays here; the worker learns only whether there is one.
+                progress = argument;
+                if (argument is not null)
+                {
+                    buffer.GetSpan(1)[0] = 1;
+                    buffer.Advance(1);
+                }
+            }
+            else
+            {
+                try
+                {
+                    _options.Serializer.Serialize(buffer, argument, type);
+                }
+                catch (Exception exception)
+                {
+                    throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
+                }
+            }
+
+            var length = buffer.WrittenCount - lengthAt - sizeof(int);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), length);
+        }
+
+        return progress;
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
+    private void ThrowIfTooLarge(JobTarget target, PooledBufferWriter buffer)
+    {
+        if (buffer.WrittenCount + sizeof(int) > _options.MaxMessageSize)
+        {
+            throw new ArgumentException(
+                $"The arguments of job '{target.Name}' serialize to {buffer.WrittenCount} bytes, over the channel's limit of {_options.MaxMessageSize} bytes (MaxMessageSize).",
+                "arguments");
+        }
     }
 
     /// <summary>

@@ -458,7 +458,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
             _writer!.Post(new OutgoingFrame(FrameType.TraceContext, job.Id, context));
         }
 
-        _writer!.Post(new OutgoingFrame(FrameType.Invoke, job.Id, job.Arguments, Prefix: target.Id));
+        _writer!.Post(new OutgoingFrame(job.InvokeFrame, job.Id, job.Arguments, Prefix: target.Id));
         job.DispatchNotice?.TrySetResult();
         if (job.IsFinished)
         {

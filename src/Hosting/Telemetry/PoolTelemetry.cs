@@ -45,7 +45,7 @@ internal sealed class PoolTelemetry : IDisposable
     public void OnSubmitted(PendingJob job)
     {
         job.SubmittedAt = Stopwatch.GetTimestamp();
-        _submitted.Add(1, _poolTag, new(Tags.Job, job.Target.Name));
+        _submitted.Add(job.ItemCount, _poolTag, new(Tags.Job, job.Target.Name));
         var caller = Activity.Current;
         job.TraceParent = caller;
         if (Source.HasListeners())
@@ -69,23 +69,60 @@ internal sealed class PoolTelemetry : IDisposable
         var now = Stopwatch.GetTimestamp();
         if (job.DispatchedAt == 0)
         {
-            _queueWait.Record(Stopwatch.GetElapsedTime(job.SubmittedAt, now).TotalSeconds, _poolTag, new(Tags.Job, job.Target.Name));
+            var wait = Stopwatch.GetElapsedTime(job.SubmittedAt, now).TotalSeconds;
+            for (var i = 0; i < job.ItemCount; i++)
+            {
+                _queueWait.Record(wait, _poolTag, new(Tags.Job, job.Target.Name));
+            }
         }
 
         job.DispatchedAt = now;
+        job.Activity?.SetTag("processpool.job.items", job.ItemCount);
         job.Activity?.SetTag(Tags.WorkerId, worker.Id);
         job.Activity?.SetTag(Tags.WorkerProcessId, worker.ProcessId);
+    }
+
+    /// <summary>A chunk of a map's items ended, each with its own outcome; its duration counts once per item, shared evenly.</summary>
+    public void OnFinished(PendingJob job, int succeeded, int failed, int cancelled)
+    {
+        var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
+        var perItem = job.DispatchedAt == 0 ? 0 : Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / Math.Max(1, job.ItemCount);
+        foreach (var (count, outcome) in new[] { (succeeded, "success"), (failed, "failed"), (cancelled, "cancelled") })
+        {
+            if (count == 0)
+            {
+                continue;
+            }
+
+            _completed.Add(count, _poolTag, jobTag, new(Tags.Outcome, outcome));
+            for (var i = 0; i < count && job.DispatchedAt != 0; i++)
+            {
+                _duration.Record(perItem, _poolTag, jobTag, new(Tags.Outcome, outcome));
+            }
+        }
+
+        Stop(job, failed > 0 ? "failed" : cancelled > 0 ? "cancelled" : "success", null);
     }
 
     public void OnFinished(PendingJob job, Exception? exception)
     {
         var outcome = OutcomeOf(exception);
-        _completed.Add(1, _poolTag, new(Tags.Job, job.Target.Name), new(Tags.Outcome, outcome));
+        var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
+        _completed.Add(job.ItemCount, _poolTag, jobTag, new(Tags.Outcome, outcome));
         if (job.DispatchedAt != 0)
         {
-            _duration.Record(Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds, _poolTag, new(Tags.Job, job.Target.Name), new(Tags.Outcome, outcome));
+            var perItem = Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount;
+            for (var i = 0; i < job.ItemCount; i++)
+            {
+                _duration.Record(perItem, _poolTag, jobTag, new(Tags.Outcome, outcome));
+            }
         }
 
+        Stop(job, outcome, exception);
+    }
+
+    private static void Stop(PendingJob job, string outcome, Exception? exception)
+    {
         if (job.Activity is { } activity)
         {
             activity.SetTag(Tags.Outcome, outcome);

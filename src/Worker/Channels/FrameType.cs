@@ -26,6 +26,13 @@ internal enum FrameType : byte
     /// <summary>The trace context of the next invoke frame of the same job (<see cref="TraceContext"/>).</summary>
     TraceContext = 7,
 
+    /// <summary>
+    /// Runs a chunk of a map's items, one after the other: the target's number, the item count, then each
+    /// item's arguments as a length-prefixed blob. Answered by one <see cref="Result"/> frame holding, per
+    /// item, a status byte (0 result, 1 fault, 2 cancelled) and a length-prefixed blob.
+    /// </summary>
+    InvokeMany = 8,
+
     // Child to parent.
 
     /// <summary>The child's first frame: the handshake token and its pid (<see cref="Protocol.WorkerHello"/>).</summary>

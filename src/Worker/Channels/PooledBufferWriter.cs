@@ -16,6 +16,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Advance(int count) => _written += count;
 
+    /// <summary>Drops what was written after <paramref name="length"/> bytes (a value that failed half-way).</summary>
+    public void Truncate(int length) => _written = Math.Min(_written, length);
+
     /// <summary>A part of what was written, to patch (a length written before its data).</summary>
     public Span<byte> WrittenSpan(int offset, int length) => _buffer.AsSpan(0, _written).Slice(offset, length);
 

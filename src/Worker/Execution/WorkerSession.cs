@@ -154,6 +154,9 @@ internal sealed class WorkerSession : IFrameHandler
             case FrameType.Invoke:
                 Invoke(jobId, payload);
                 break;
+            case FrameType.InvokeMany:
+                InvokeMany(jobId, payload);
+                break;
             case FrameType.Cancel:
                 if (_running.TryGetValue(jobId, out var source))
                 {
@@ -267,19 +270,7 @@ internal sealed class WorkerSession : IFrameHandler
         object?[] arguments;
         try
         {
-            arguments = new object?[invoker.SentTypes.Length];
-            for (var i = 0; i < arguments.Length; i++)
-            {
-                if (!reader.TryReadLittleEndian(out int length) || reader.Remaining < length)
-                {
-                    throw new InvalidDataException($"The arguments of job '{invoker.Name}' are truncated.");
-                }
-
-                arguments[i] = JobTarget.ProgressValueType(invoker.SentTypes[i]) is { } progressType
-                    ? ProgressToParent.Create(progressType, this, jobId, connected: length > 0)
-                    : _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
-                reader.Advance(length);
-            }
+            arguments = ReadArguments(invoker, ref reader, jobId);
         }
         catch (Exception exception) when (exception is not InvalidDataException)
         {
@@ -292,6 +283,157 @@ internal sealed class WorkerSession : IFrameHandler
         // Off the reader loop: a job that computes synchronously must not stall the channel.
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext),
             (Session: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext), preferLocal: false);
+    }
+
+    private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId)
+    {
+        var arguments = new object?[invoker.SentTypes.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (!reader.TryReadLittleEndian(out int length) || reader.Remaining < length)
+            {
+                throw new InvalidDataException($"The arguments of job '{invoker.Name}' are truncated.");
+            }
+
+            arguments[i] = JobTarget.ProgressValueType(invoker.SentTypes[i]) is { } progressType
+                ? ProgressToParent.Create(progressType, this, jobId, connected: length > 0)
+                : _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
+            reader.Advance(length);
+        }
+
+        return arguments;
+    }
+
+    /// <summary>A chunk of a map's items: read here, run one after the other off the reader thread, answered in one frame.</summary>
+    private void InvokeMany(long jobId, ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryReadLittleEndian(out int targetId) || !reader.TryReadLittleEndian(out int count) || count < 0)
+        {
+            throw new InvalidDataException("A malformed chunk frame.");
+        }
+
+        var source = new CancellationTokenSource();
+        _running[jobId] = source;
+        if (!_invokers.TryGetValue(targetId, out var invoker))
+        {
+            var reason = _brokenTargets.GetValueOrDefault(targetId) ?? new InvalidDataException($"Job target {targetId} was never defined on this channel.");
+            Finish(jobId, source, error: reason);
+            return;
+        }
+
+        var items = new object?[]?[count];
+        var errors = new Exception?[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadLittleEndian(out int length) || reader.Remaining < length)
+            {
+                throw new InvalidDataException($"The chunk of job '{invoker.Name}' is truncated.");
+            }
+
+            var item = new SequenceReader<byte>(reader.UnreadSequence.Slice(0, length));
+            reader.Advance(length);
+            try
+            {
+                items[i] = ReadArguments(invoker, ref item, jobId);
+            }
+            catch (Exception exception) when (exception is not InvalidDataException)
+            {
+                errors[i] = new ArgumentException($"The worker could not deserialize the arguments of job '{invoker.Name}': {exception.Message}", exception);
+            }
+        }
+
+        _traceContexts.Remove(jobId, out var traceContext);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunManyAsync(state.JobId, state.Invoker, state.Items, state.Errors, state.Source, state.TraceContext),
+            (Session: this, JobId: jobId, Invoker: invoker, Items: items, Errors: errors, Source: source, TraceContext: traceContext), preferLocal: false);
+    }
+
+    private async Task RunManyAsync(long jobId, JobInvoker invoker, object?[]?[] items, Exception?[] errors, CancellationTokenSource source, byte[]? traceContext)
+    {
+        using var activity = StartExecuteActivity(invoker, traceContext);
+        activity?.SetTag("processpool.job.items", items.Length);
+        var answers = new PooledBufferWriter();
+        var failures = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var at = answers.WrittenCount;
+            answers.GetSpan(1 + sizeof(int));
+            answers.Advance(1 + sizeof(int)); // status and length, filled in below
+            byte status;
+            var error = errors[i];
+            if (error is null && source.IsCancellationRequested)
+            {
+                status = 2;
+            }
+            else if (error is null)
+            {
+                try
+                {
+                    var result = await invoker.InvokeAsync(items[i]!, _services, source.Token).ConfigureAwait(false);
+                    if (invoker.ResultType != typeof(void))
+                    {
+                        try
+                        {
+                            _serializer.Serialize(answers, result, invoker.ResultType);
+                        }
+                        catch (Exception exception)
+                        {
+                            answers.Truncate(at + 1 + sizeof(int));
+                            throw new InvalidOperationException(
+                                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
+                        }
+                    }
+
+                    status = 0;
+                }
+                catch (OperationCanceledException) when (source.IsCancellationRequested)
+                {
+                    status = 2;
+                }
+                catch (Exception exception)
+                {
+                    await NotifyExceptionHandlersAsync(invoker, items[i]!, exception).ConfigureAwait(false);
+                    error = exception;
+                    status = 1;
+                }
+            }
+            else
+            {
+                status = 1;
+            }
+
+            if (status == 1)
+            {
+                failures++;
+                answers.Truncate(at + 1 + sizeof(int));
+                var json = JsonSerializer.SerializeToUtf8Bytes(RemoteError.From(error!), WireJsonContext.Default.RemoteError);
+                json.CopyTo(answers.GetSpan(json.Length));
+                answers.Advance(json.Length);
+            }
+            else if (status == 2)
+            {
+                answers.Truncate(at + 1 + sizeof(int));
+            }
+
+            answers.WrittenSpan(at, 1)[0] = status;
+            BinaryPrimitives.WriteInt32LittleEndian(answers.WrittenSpan(at + 1, sizeof(int)), answers.WrittenCount - at - 1 - sizeof(int));
+        }
+
+        if (answers.WrittenCount > _maxMessageSize)
+        {
+            var size = answers.WrittenCount;
+            answers.Dispose();
+            var tooLarge = new InvalidOperationException(
+                $"The results of a chunk of {items.Length} items of job '{invoker.Name}' are {size} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize).");
+            EndActivity(activity, "failed", tooLarge);
+            Finish(jobId, source, error: tooLarge);
+            return;
+        }
+
+        EndActivity(activity, failures == 0 ? "success" : "failed", null);
+        var (array, length) = answers.Detach();
+        SendAnswer(new OutgoingFrame(FrameType.Result, jobId, array.AsMemory(0, length), ReturnToPool: array));
+        Finish(jobId, source);
     }
 
     private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
