@@ -83,9 +83,9 @@ public sealed class ProcessPoolOptions
     public int MaxQueuedJobs { get; set; }
 
     /// <summary>Gets or sets how often the parent checks that each worker answers.</summary>
-    /// <value>2 seconds.</value>
+    /// <value>5 seconds: an idle pool wakes its workers no more often than that.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets or sets how long a worker may stay silent (no heartbeat answer, no frame) before it is declared

@@ -190,26 +190,34 @@ internal sealed class WorkerSession : IFrameHandler
     /// </summary>
     private void CheckParent()
     {
-        if (_parentProcessId > 0)
+        if (_parentProcessId > 0 && !ParentIsAlive(_parentProcessId))
         {
-            try
-            {
-                using var parent = System.Diagnostics.Process.GetProcessById(_parentProcessId);
-                if (parent.HasExited)
-                {
-                    _abandoned.TrySetResult($"parent process {_parentProcessId} exited");
-                }
-            }
-            catch (ArgumentException)
-            {
-                _abandoned.TrySetResult($"parent process {_parentProcessId} is gone");
-            }
+            _abandoned.TrySetResult($"parent process {_parentProcessId} is gone");
         }
 
         var silent = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
         if (silent > TimeSpan.FromTicks(_setupHeartbeatTimeoutTicks))
         {
             _abandoned.TrySetResult($"the parent was silent for {silent.TotalSeconds:0.#} s");
+        }
+    }
+
+    private static bool ParentIsAlive(int processId)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // A look at /proc is far cheaper than a Process object, and this runs every few seconds in idle workers.
+            return Directory.Exists($"/proc/{processId}");
+        }
+
+        try
+        {
+            using var parent = System.Diagnostics.Process.GetProcessById(processId);
+            return !parent.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 
