@@ -18,11 +18,11 @@ public sealed class ProgressTests
                 Assert.True(await answers.MoveNextAsync().AsTask().WaitAsync(HangGuard)); // items 0-5 answer, 6-9 are held
             }
 
-            await WaitUntilAsync(() => map.Progress.Total is not null);
+            await TestPools.WaitUntilAsync(() => map.Progress.Total is not null);
             Assert.Equal(new MapProgress(Succeeded: 6, Failed: 0, Cancelled: 0, Pending: 4, Total: 10), map.Progress);
 
             await cancel.CancelAsync();
-            await WaitUntilAsync(() => map.Progress.Done == 10);
+            await TestPools.WaitUntilAsync(() => map.Progress.Done == 10);
         }
 
         Assert.Equal(new MapProgress(Succeeded: 6, Failed: 0, Cancelled: 4, Pending: 0, Total: 10), map.Progress);
@@ -51,16 +51,6 @@ public sealed class ProgressTests
         Assert.Equal(500, result);
         Assert.Equal(Enumerable.Range(1, 500).Select(i => new StepDone(i, 500)), received.Values); // every report, in order, before the answer
         Assert.Equal(3, withoutSink);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(HangGuard);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while (!condition())
-        {
-            await tick.WaitForNextTickAsync(deadline.Token);
-        }
     }
 }
 

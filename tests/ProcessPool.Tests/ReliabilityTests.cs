@@ -218,7 +218,7 @@ public sealed class ReliabilityTests
             await File.WriteAllTextAsync(marker, "from now on, starts fail");
             var first = Assert.Single(((PoolEngine)pool).WorkerProcessIds);
             Process.GetProcessById(first).Kill();
-            await WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(first)); // the pool saw the death
+            await TestPools.WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(first)); // the pool saw the death
 
             var failure = await Assert.ThrowsAsync<ProcessPoolException>(() => pool.ApplyAsync(Jobs.SquareAsync, 2).WaitAsync(HangGuard));
 
@@ -280,7 +280,7 @@ public sealed class ReliabilityTests
 
         await WriteIntoWorkerChannelAsync(victim, Frame(16, 0, forged)); // a Hello frame, from `cat`, not from the worker
 
-        await WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(victim));
+        await TestPools.WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(victim));
         TestPools.AssertExited(victim);
         var squares = await pool.Map(Jobs.SquareAsync, Enumerable.Range(0, 50)).ToListAsync().WaitAsync(HangGuard);
         Assert.Equal(Enumerable.Range(0, 50).Select(i => i * i), squares);
@@ -346,13 +346,4 @@ public sealed class ReliabilityTests
     }
 
     /// <summary>Waits for a state the pool reaches through its own events, re-checked on a short period, failing after the hang guard.</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(HangGuard);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while (!condition())
-        {
-            await tick.WaitForNextTickAsync(deadline.Token);
-        }
-    }
 }

@@ -163,16 +163,16 @@ public sealed class TelemetryTests
 
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
             Process.GetProcessById(pids[0]).Kill();
-            await WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 1); // its replacements fail to start while the marker exists
+            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 1); // its replacements fail to start while the marker exists
             Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
             Process.GetProcessById(pids[1]).Kill();
-            await WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 0);
+            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 0);
             var down = await health.CheckHealthAsync();
             Assert.Equal(HealthStatus.Unhealthy, down.Status);
             Assert.Equal(0, down.Entries["processpool"].Data["ready"]);
 
             File.Delete(marker); // the next start succeeds
-            await WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 2);
+            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 2);
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
             await host.StopAsync();
         }
@@ -195,7 +195,7 @@ public sealed class TelemetryTests
         await release.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(first, second).WaitAsync(HangGuard));
         Assert.Equal(9, await waiting.WaitAsync(HangGuard));
-        await WaitUntilAsync(() => pool.GetStatus().InFlight == 0); // the cancelled jobs' slots free when their workers confirm
+        await TestPools.WaitUntilAsync(() => pool.GetStatus().InFlight == 0); // the cancelled jobs' slots free when their workers confirm
         var idle = pool.GetStatus();
 
         Assert.Equal((2, 2, 2, 1, 0), (busy.Workers.Count, busy.ReadyWorkers, busy.InFlight, busy.Queued, busy.WorkerRestarts));
@@ -203,16 +203,6 @@ public sealed class TelemetryTests
         Assert.Equal(((PoolEngine)pool).WorkerProcessIds.Order(), busy.Workers.Select(w => w.ProcessId).Order());
         Assert.Equal((0, 0, 3L), (idle.Queued, idle.InFlight, idle.Workers.Sum(w => w.Completed)));
         Assert.True(idle.IsAcceptingJobs);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(HangGuard);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while (!condition())
-        {
-            await tick.WaitForNextTickAsync(deadline.Token);
-        }
     }
 }
 

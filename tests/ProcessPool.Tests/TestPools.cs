@@ -18,6 +18,20 @@ public static class TestPools
         return result;
     }
 
+    /// <summary>
+    /// Waits for a state the pool reaches by itself (a death noticed, a replacement ready), checked every
+    /// 20 ms since the pool raises no public event for it; fails the test after the hang guard.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(HangGuard);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (!condition())
+        {
+            await tick.WaitForNextTickAsync(deadline.Token);
+        }
+    }
+
     public static void AssertExited(int pid)
     {
         try

@@ -258,6 +258,20 @@ internal sealed class WorkerSession : IFrameHandler
         }
     }
 
+    /// <summary>Registers a job as running (so it can be cancelled); answers it at once when its target is unknown or broken.</summary>
+    private bool TryStart(long jobId, int targetId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out JobInvoker? invoker, out CancellationTokenSource source)
+    {
+        source = new CancellationTokenSource();
+        _running[jobId] = source;
+        if (_invokers.TryGetValue(targetId, out invoker))
+        {
+            return true;
+        }
+
+        Finish(jobId, source, error: _brokenTargets.GetValueOrDefault(targetId) ?? new InvalidDataException($"Job target {targetId} was never defined on this channel."));
+        return false;
+    }
+
     private void Invoke(long jobId, ReadOnlySequence<byte> payload)
     {
         var reader = new SequenceReader<byte>(payload);
@@ -266,12 +280,8 @@ internal sealed class WorkerSession : IFrameHandler
             throw new InvalidDataException("An invoke frame without a target.");
         }
 
-        var source = new CancellationTokenSource();
-        _running[jobId] = source;
-        if (!_invokers.TryGetValue(targetId, out var invoker))
+        if (!TryStart(jobId, targetId, out var invoker, out var source))
         {
-            var reason = _brokenTargets.GetValueOrDefault(targetId) ?? new InvalidDataException($"Job target {targetId} was never defined on this channel.");
-            Finish(jobId, source, error: reason);
             return;
         }
 
@@ -321,12 +331,8 @@ internal sealed class WorkerSession : IFrameHandler
             throw new InvalidDataException("A malformed chunk frame.");
         }
 
-        var source = new CancellationTokenSource();
-        _running[jobId] = source;
-        if (!_invokers.TryGetValue(targetId, out var invoker))
+        if (!TryStart(jobId, targetId, out var invoker, out var source))
         {
-            var reason = _brokenTargets.GetValueOrDefault(targetId) ?? new InvalidDataException($"Job target {targetId} was never defined on this channel.");
-            Finish(jobId, source, error: reason);
             return;
         }
 
