@@ -21,14 +21,14 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private readonly ConcurrentDictionary<long, PendingJob> _active = new();
     private readonly TimeSpan? _timeout;
     private readonly int _maxRetries;
+    private readonly bool _chunking;
+    private readonly int _maxChunk;
     private int _consumed;
     private int _pulled;
     private int _succeeded;
     private int _failed;
     private int _cancelled;
     private int _total = -1;
-    private readonly bool _chunking;
-    private readonly int _maxChunk;
     private int _chunkSize = 1;
 
     public MapOperation(

@@ -189,9 +189,6 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             Volatile.Read(ref _crashLoop)?.Message);
     }
 
-    /// <summary>Whether no worker is running and replacements keep failing to start.</summary>
-    internal bool IsCrashLooping => Volatile.Read(ref _crashLoop) is not null;
-
     /// <summary>A job class must be registered, so the worker has it in its container and a missing one fails here rather than in the child.</summary>
     private void ThrowIfUnregistered(JobTarget target)
     {
