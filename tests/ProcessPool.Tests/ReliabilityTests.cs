@@ -44,6 +44,35 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task A_spare_worker_takes_the_place_of_a_dead_worker_at_once_and_is_replaced()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SpareWorkers) = (1, 1));
+        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Any(w => w.State == WorkerState.Spare));
+        var spare = pool.GetStatus().Workers.Single(w => w.State == WorkerState.Spare).ProcessId;
+        var active = pool.GetStatus().Workers.Single(w => w.State == WorkerState.Ready).ProcessId;
+
+        Process.GetProcessById(active).Kill();
+        await TestPools.WaitUntilAsync(() => !((PoolEngine)pool).WorkerProcessIds.Contains(active));
+
+        Assert.Equal(spare, await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(HangGuard)); // the spare took the slot
+        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Any(w => w.State == WorkerState.Spare && w.ProcessId != spare));
+    }
+
+    [Fact]
+    public async Task With_spares_recycled_workers_are_replaced_by_processes_started_before_they_were_needed()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.MaxTasksPerChild, o.SpareWorkers) = (1, 1, 2));
+        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Count(w => w.State == WorkerState.Spare) == 2);
+        var spares = pool.GetStatus().Workers.Where(w => w.State == WorkerState.Spare).Select(w => w.ProcessId).ToHashSet();
+
+        var first = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(HangGuard);
+        var second = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(HangGuard);
+
+        Assert.DoesNotContain(first, spares); // the first worker
+        Assert.Contains(second, spares); // its successor was already running when it retired
+    }
+
+    [Fact]
     public async Task Under_random_kills_every_item_of_a_2000_item_map_gets_an_answer()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (2, 16));
@@ -276,7 +305,7 @@ public sealed class ReliabilityTests
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
         var victim = ((PoolEngine)pool).WorkerProcessIds[0];
-        var forged = Encoding.UTF8.GetBytes($$"""{"Token":"{{new string('0', 64)}}","ProcessId":{{Environment.ProcessId}},"ProtocolVersion":1}""");
+        var forged = Protocol.WireBinary.Encode(new Protocol.WorkerHello(new string('0', 64), Environment.ProcessId, Protocol.WorkerEnvironment.ProtocolVersion));
 
         await WriteIntoWorkerChannelAsync(victim, Frame(16, 0, forged)); // a Hello frame, from `cat`, not from the worker
 

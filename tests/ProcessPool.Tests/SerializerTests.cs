@@ -33,4 +33,37 @@ public sealed class SerializerTests
         Assert.Equal(42, serializer.Deserialize(new ReadOnlySequence<byte>(" 42 "u8.ToArray()), typeof(int)));
         Assert.Throws<JsonException>(() => serializer.Deserialize(new ReadOnlySequence<byte>("\"x\""u8.ToArray()), typeof(int)));
     }
+
+    [Fact]
+    public void The_start_up_messages_round_trip_in_their_binary_form()
+    {
+        var setup = new Protocol.WorkerSetup
+        {
+            WorkerId = 7,
+            PoolName = "images",
+            ContentRootPath = "/srv/app",
+            EnvironmentName = null,
+            ApplicationName = "App",
+            SerializerType = typeof(JsonJobSerializer).AssemblyQualifiedName!,
+            ChildConcurrency = 16,
+            MaxMessageSize = 1 << 20,
+            HeartbeatTimeout = TimeSpan.FromSeconds(20),
+            Initializers = [new Protocol.TypeReference("A, B", null)],
+            Jobs = [new Protocol.TypeReference("C, D", "/srv/app/D.dll"), new Protocol.TypeReference("E, F", null)],
+            ExceptionHandlers = [],
+            HostConfigurators = [Protocol.JobDefinition.From(typeof(SerializerTests).GetMethod(nameof(The_start_up_messages_round_trip_in_their_binary_form))!)],
+        };
+
+        var back = Protocol.WireBinary.DecodeSetup(new ReadOnlySequence<byte>(Protocol.WireBinary.Encode(setup)));
+        var hello = Protocol.WireBinary.DecodeHello(new ReadOnlySequence<byte>(Protocol.WireBinary.Encode(new Protocol.WorkerHello("token", 42, 2))));
+
+        Assert.Equal((7, "images", "/srv/app", null, "App", 16, 1 << 20, TimeSpan.FromSeconds(20)),
+            (back.WorkerId, back.PoolName, back.ContentRootPath, back.EnvironmentName, back.ApplicationName, back.ChildConcurrency, back.MaxMessageSize, back.HeartbeatTimeout));
+        Assert.Equal(setup.SerializerType, back.SerializerType);
+        Assert.Equal(setup.Initializers, back.Initializers);
+        Assert.Equal(setup.Jobs, back.Jobs);
+        Assert.Empty(back.ExceptionHandlers);
+        Assert.Equal(setup.HostConfigurators, back.HostConfigurators);
+        Assert.Equal(new Protocol.WorkerHello("token", 42, 2), hello);
+    }
 }

@@ -5,7 +5,7 @@ namespace ProcessPools;
 /// <param name="IsAcceptingJobs">Whether the pool takes new jobs (started and not closed).</param>
 /// <param name="Processes">The configured number of workers.</param>
 /// <param name="ChildConcurrency">The configured number of jobs per worker.</param>
-/// <param name="Workers">The live worker processes, including those starting and those draining.</param>
+/// <param name="Workers">The live worker processes, including those starting, spare and draining.</param>
 /// <param name="QueueLengths">The jobs waiting in each queue.</param>
 /// <param name="InFlight">The jobs running in workers.</param>
 /// <param name="WorkerRestarts">How many workers were started after the pool's start (replacements and recycling).</param>
@@ -46,6 +46,9 @@ public enum WorkerState
 
     /// <summary>Takes jobs.</summary>
     Ready,
+
+    /// <summary>Started and ready, waiting to take the place of a worker that retires or dies (<c>SpareWorkers</c>).</summary>
+    Spare,
 
     /// <summary>Takes no more jobs (recycling or closing) and finishes those it has.</summary>
     Draining,

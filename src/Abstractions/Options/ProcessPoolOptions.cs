@@ -24,6 +24,15 @@ public sealed class ProcessPoolOptions
     [Range(1, 1024)]
     public int QueueCount { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets how many workers are started ahead and kept ready, to take the place of a worker that
+    /// retires (<see cref="MaxTasksPerChild"/>) or dies the moment it leaves, instead of after a start-up.
+    /// Each costs an idle process.
+    /// </summary>
+    /// <value>0.</value>
+    [Range(0, 64)]
+    public int SpareWorkers { get; set; }
+
     /// <summary>Gets or sets how many jobs a worker process runs before it is replaced by a fresh one.</summary>
     /// <value>0: never recycle. Exact: no worker ever receives more jobs than this.</value>
     [Range(0, int.MaxValue)]

@@ -34,6 +34,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     private readonly List<WorkerConnection> _live = [];
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<WorkerConnection> _spares = new();
     private readonly SemaphoreSlim? _queueRoom;
     private readonly PoolTelemetry _telemetry;
     private readonly Action<PendingJob> _releaseQueueRoom;
@@ -152,6 +153,72 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         Log.PoolStarted(_logger, Name, _slots.Length, _options.ChildConcurrency);
+        for (var i = 0; i < _options.SpareWorkers; i++)
+        {
+            _ = StartSpareAsync();
+        }
+    }
+
+    /// <summary>Starts a worker that waits, ready, to take a slot the moment its worker retires or dies.</summary>
+    private async Task StartSpareAsync()
+    {
+        if (!ReplacesWorkers || Volatile.Read(ref _state) != Running)
+        {
+            return;
+        }
+
+        var spare = new WorkerConnection(this, Interlocked.Increment(ref _lastWorkerId), slot: -1, queue: null, _options, _logger);
+        lock (_gate)
+        {
+            _live.Add(spare);
+        }
+
+        try
+        {
+            await spare.StartAsync(_launcher, _setup with { WorkerId = spare.Id }, _terminated.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Replacements still start the slow way; the spare is tried again when a replacement uses one.
+            Log.SpareFailed(_logger, exception, Name);
+            return;
+        }
+
+        _spares.Enqueue(spare);
+        if (Volatile.Read(ref _state) != Running)
+        {
+            ShutDownSpares(); // the pool began closing while this one started
+        }
+    }
+
+    /// <summary>Puts a ready spare in the slot; false when there is none.</summary>
+    private bool TryTakeSpare(int slot)
+    {
+        while (_spares.TryDequeue(out var spare))
+        {
+            if (spare.IsDead)
+            {
+                continue;
+            }
+
+            var queue = _queues[slot % _queues.Length];
+            spare.Assign(slot, queue);
+            _slots[slot] = spare;
+            queue.AddWorkers(1);
+            spare.StartPump();
+            _ = StartSpareAsync();
+            return true;
+        }
+
+        return false;
+    }
+
+    private void ShutDownSpares()
+    {
+        while (_spares.TryDequeue(out var spare))
+        {
+            spare.ShutDownIdle();
+        }
     }
 
     public JobTarget GetJob(Type argumentType)
@@ -537,7 +604,15 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
     internal void OnWorkerExited(WorkerConnection worker)
     {
-        if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
+        if (worker.Slot < 0)
+        {
+            // A spare died waiting: start another (one whose start fails is not retried in a loop).
+            if (!worker.ExitedAsAsked)
+            {
+                _ = StartSpareAsync();
+            }
+        }
+        else if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
         {
             // It died in its slot (a retiring worker left its slot already).
             _queues[worker.Slot % _queues.Length].AddWorkers(-1);
@@ -570,7 +645,11 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
             try
             {
-                await StartWorkerAsync(slot, _terminated.Token).ConfigureAwait(false);
+                if (!TryTakeSpare(slot))
+                {
+                    await StartWorkerAsync(slot, _terminated.Token).ConfigureAwait(false);
+                }
+
                 _consecutiveStartFailures[slot] = 0;
                 if (Interlocked.Exchange(ref _crashLoop, null) is not null)
                 {
@@ -654,6 +733,8 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         {
             queue.Complete();
         }
+
+        ShutDownSpares();
 
         lock (_gate)
         {
@@ -739,5 +820,8 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
         [LoggerMessage(15, LogLevel.Information, "Process pool '{Pool}' has a running worker again.")]
         public static partial void CrashLoopEnded(ILogger logger, string pool);
+
+        [LoggerMessage(16, LogLevel.Warning, "Process pool '{Pool}' could not start a spare worker.")]
+        public static partial void SpareFailed(ILogger logger, Exception exception, string pool);
     }
 }

@@ -19,7 +19,7 @@ namespace ProcessPools.Supervision;
 internal sealed partial class WorkerConnection : IFrameHandler
 {
     private readonly PoolEngine _pool;
-    private readonly JobQueue _queue;
+    private JobQueue? _queue;
     private readonly ProcessPoolOptions _options;
     private readonly ILogger _logger;
     private readonly string _token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -48,7 +48,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private volatile bool _retiring;
     private long _completed;
 
-    public WorkerConnection(PoolEngine pool, int id, int slot, JobQueue queue, ProcessPoolOptions options, ILogger logger)
+    public WorkerConnection(PoolEngine pool, int id, int slot, JobQueue? queue, ProcessPoolOptions options, ILogger logger)
     {
         _pool = pool;
         Id = id;
@@ -63,8 +63,30 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
     public int Id { get; }
 
-    /// <summary>The process slot of the pool this worker fills (a replacement takes the same slot).</summary>
-    public int Slot { get; }
+    /// <summary>The process slot of the pool this worker fills (a replacement takes the same slot); -1 for a spare.</summary>
+    public int Slot { get; private set; }
+
+    /// <summary>Whether the worker is dead (or dying).</summary>
+    public bool IsDead
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _dead;
+            }
+        }
+    }
+
+    /// <summary>Gives a ready spare its slot and queue; <see cref="StartPump"/> follows.</summary>
+    public void Assign(int slot, JobQueue queue)
+    {
+        Slot = slot;
+        _queue = queue;
+    }
+
+    /// <summary>Asks an idle worker (a spare, when the pool closes) to exit.</summary>
+    public void ShutDownIdle() => BeginShutdown();
 
     public int ProcessId { get; private set; }
 
@@ -87,6 +109,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
     public WorkerState State => _exited.Task.IsCompleted || _dead ? WorkerState.Exited
         : _retiring || _draining ? WorkerState.Draining
         : StartedAt is null ? WorkerState.Starting
+        : _queue is null ? WorkerState.Spare
         : WorkerState.Ready;
 
     public int InFlightCount
@@ -300,9 +323,8 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
     private void OnHello(ReadOnlySequence<byte> payload)
     {
-        var reader = new Utf8JsonReader(payload);
-        var hello = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerHello);
-        if (hello is null || !CryptographicOperations.FixedTimeEquals(
+        var hello = WireBinary.DecodeHello(payload);
+        if (!CryptographicOperations.FixedTimeEquals(
                 System.Text.Encoding.ASCII.GetBytes(hello.Token), System.Text.Encoding.ASCII.GetBytes(_token)))
         {
             throw new InvalidDataException("The worker's hello did not carry this worker's token.");
@@ -313,7 +335,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
             throw new InvalidDataException($"The worker speaks protocol {hello.ProtocolVersion}, the parent {WorkerEnvironment.ProtocolVersion}: mismatched ProcessPool builds.");
         }
 
-        var setup = JsonSerializer.SerializeToUtf8Bytes(_pendingSetup!, WireJsonContext.Default.WorkerSetup);
+        var setup = WireBinary.Encode(_pendingSetup!);
         _writer!.TryWrite(new OutgoingFrame(FrameType.Setup, 0, setup));
     }
 
@@ -338,6 +360,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
     private async Task PumpAsync()
     {
         var cancellation = _stop.Token;
+        var queue = _queue!;
         try
         {
             while (true)
@@ -355,14 +378,14 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 PendingJob job;
                 do
                 {
-                    job = await _queue.DequeueAsync(cancellation).ConfigureAwait(false);
+                    job = await queue.DequeueAsync(cancellation).ConfigureAwait(false);
                 }
                 while (!job.TryDispatch());
 
                 if (!Track(job))
                 {
                     job.ReturnToQueue();
-                    _pool.Requeue(job, _queue);
+                    _pool.Requeue(job, queue);
                     return;
                 }
 
@@ -386,7 +409,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
                     if (!Track(next))
                     {
                         next.ReturnToQueue();
-                        _pool.Requeue(next, _queue);
+                        _pool.Requeue(next, queue);
                         _writer!.Flush();
                         return;
                     }
@@ -413,7 +436,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
     private bool TryTakeReady(out PendingJob job)
     {
-        while (_queue.TryDequeue(out job))
+        while (_queue!.TryDequeue(out job))
         {
             if (job.TryDispatch())
             {
@@ -438,7 +461,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
             job.Attempts++;
         }
 
-        _queue.AddInFlight(1);
+        _queue!.AddInFlight(1);
         return true;
     }
 
@@ -448,7 +471,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         var target = job.Target;
         if (_definedTargets.Add(target.Id))
         {
-            var definition = JsonSerializer.SerializeToUtf8Bytes(JobDefinition.From(target), WireJsonContext.Default.JobDefinition);
+            var definition = WireBinary.Encode(JobDefinition.From(target));
             _writer!.Post(new OutgoingFrame(FrameType.Define, target.Id, definition));
         }
 
@@ -487,7 +510,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
             _shutdownSent |= shutdown;
         }
 
-        _queue.AddInFlight(-1);
+        _queue!.AddInFlight(-1);
         Interlocked.Increment(ref _completed);
         _slots.Release();
         if (shutdown)
@@ -544,7 +567,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         ExitedAsAsked = asked;
         _stop.Cancel();
-        _queue.AddInFlight(-lost.Length);
+        _queue?.AddInFlight(-lost.Length);
         _ = FinishDeathAsync(reason, lost, asked);
     }
 

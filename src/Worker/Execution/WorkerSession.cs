@@ -55,7 +55,7 @@ internal sealed class WorkerSession : IFrameHandler
     /// <summary>Runs the session; returns the process exit code.</summary>
     public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
-        var hello = JsonSerializer.SerializeToUtf8Bytes(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion), WireJsonContext.Default.WorkerHello);
+        var hello = WireBinary.Encode(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion));
         _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, hello));
 
         var reading = FrameReader.Start(_input, _maxMessageSize, this, "ProcessPool channel reader");
@@ -141,9 +141,7 @@ internal sealed class WorkerSession : IFrameHandler
                 _writer.TryWrite(new OutgoingFrame(FrameType.Pong, 0, ReadOnlyMemory<byte>.Empty));
                 break;
             case FrameType.Setup:
-                var reader = new Utf8JsonReader(payload);
-                _setup.TrySetResult(JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.WorkerSetup)
-                    ?? throw new InvalidDataException("An empty setup frame."));
+                _setup.TrySetResult(WireBinary.DecodeSetup(payload));
                 break;
             case FrameType.TraceContext:
                 _traceContexts[jobId] = payload.ToArray();
@@ -244,9 +242,7 @@ internal sealed class WorkerSession : IFrameHandler
 
     private void Define(int targetId, ReadOnlySequence<byte> payload)
     {
-        var reader = new Utf8JsonReader(payload);
-        var definition = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.JobDefinition)
-            ?? throw new InvalidDataException("An empty define frame.");
+        var definition = WireBinary.DecodeDefinition(payload);
         try
         {
             _invokers[targetId] = JobInvoker.Create(definition);

@@ -114,10 +114,6 @@ internal sealed record RemoteError
 internal sealed record LogEntry(string Category, int Level, int EventId, string? EventName, string Message, string? Exception);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(WorkerHello))]
-[JsonSerializable(typeof(WorkerSetup))]
-[JsonSerializable(typeof(TypeReference))]
-[JsonSerializable(typeof(JobDefinition))]
 [JsonSerializable(typeof(RemoteError))]
 [JsonSerializable(typeof(LogEntry))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

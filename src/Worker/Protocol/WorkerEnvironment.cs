@@ -6,7 +6,7 @@ namespace ProcessPools.Protocol;
 /// </summary>
 internal static class WorkerEnvironment
 {
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     /// <summary>The inherited handle of the pipe the child reads (parent to child).</summary>
     public const string InputHandle = "PROCESSPOOL_CHANNEL_IN";
