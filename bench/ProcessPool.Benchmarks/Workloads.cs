@@ -6,7 +6,7 @@ namespace ProcessPools.Benchmarks;
 /// <summary>The sizes of one run; <see cref="Quick"/> turns everything down for a smoke run.</summary>
 internal sealed record Sizes(int ColdStarts, int RoundTrips, int ConcurrentJobs, int MapItems, int IoJobs, int IoDelayMs, long CpuIterations, int RecycledJobs, TimeSpan Idle)
 {
-    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(5));
+    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10));
 
     public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500));
 }
@@ -209,14 +209,13 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
         await pool.ApplyAsync(BenchJobs.TrivialAsync, 1);
         var workers = pool.GetStatus().Workers.Select(w => w.ProcessId).ToArray();
-        await Task.Delay(500); // let start-up work settle
-        var parent = Process.GetCurrentProcess();
-        parent.Refresh();
-        var parentBefore = parent.TotalProcessorTime;
+        // Steady state, not start-up: the runtime recompiles hot start-up methods in the background for a
+        // second or two after a process starts (tiered compilation), which is not idle cost.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var parentBefore = CpuSeconds(Environment.ProcessId);
         var childrenBefore = workers.Sum(CpuSeconds);
         await Task.Delay(sizes.Idle);
-        parent.Refresh();
-        var parentCpu = (parent.TotalProcessorTime - parentBefore).TotalSeconds / sizes.Idle.TotalSeconds * 100;
+        var parentCpu = (CpuSeconds(Environment.ProcessId) - parentBefore) / sizes.Idle.TotalSeconds * 100;
         var childrenCpu = (workers.Sum(CpuSeconds) - childrenBefore) / sizes.Idle.TotalSeconds * 100;
         var rss = workers.Max(ResidentMiB);
         var floorRss = TransportFloor.EchoChildResidentMiB();
@@ -225,6 +224,7 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         Add("idle worker", "resident memory", "MiB", rss, null, floorRss, 32, higherIsBetter: false);
     }
 
+    /// <summary>CPU time of a process, in seconds (utime + stime: 10 ms ticks, hence the long idle window).</summary>
     internal static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
