@@ -38,6 +38,7 @@ internal sealed class WorkerSession : IFrameHandler
     private volatile bool _draining;
     private long _setupHeartbeatTimeoutTicks = long.MaxValue;
     private int _flushScheduled;
+    private int _runningCount;
     private WorkerSetup? _setupInfo;
     private readonly Dictionary<long, byte[]> _traceContexts = [];
 
@@ -259,6 +260,7 @@ internal sealed class WorkerSession : IFrameHandler
     {
         source = new CancellationTokenSource();
         _running[jobId] = source;
+        Interlocked.Increment(ref _runningCount);
         if (_invokers.TryGetValue(targetId, out invoker))
         {
             return true;
@@ -528,7 +530,7 @@ internal sealed class WorkerSession : IFrameHandler
     /// </summary>
     private void SendAnswer(OutgoingFrame frame)
     {
-        if (_running.Count <= 1)
+        if (Volatile.Read(ref _runningCount) <= 1) // ConcurrentDictionary.Count would take every lock, per answer
         {
             _writer.TryWrite(frame);
             return;
@@ -651,7 +653,10 @@ internal sealed class WorkerSession : IFrameHandler
             SendAnswer(new OutgoingFrame(FrameType.Fault, jobId, payload));
         }
 
-        _running.TryRemove(jobId, out _);
+        if (_running.TryRemove(jobId, out _))
+        {
+            Interlocked.Decrement(ref _runningCount);
+        }
         source.Dispose();
         if (_draining && _running.IsEmpty)
         {
