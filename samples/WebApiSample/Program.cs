@@ -22,10 +22,11 @@ builder.Services.AddProcessPool(ImagePool.Name, builder.Configuration.GetSection
     .AddJobExceptionHandler<LogFailedImageJobs>()
     .AddHealthCheck();
 
-// Traces and metrics: ASP.NET Core's and the pools'. "Telemetry:Exporter" picks the exporter: Console (the
-// default), Otlp (to "Telemetry:OtlpEndpoint", or the OTEL_EXPORTER_OTLP_ENDPOINT default), or None.
-var exporter = builder.Configuration["Telemetry:Exporter"] ?? "Console";
+// Traces and metrics: ASP.NET Core's and the pools'. With "Telemetry:OtlpEndpoint" set they go to that
+// OpenTelemetry collector; otherwise "Telemetry:Exporter" decides: Console (the default), Otlp (to the
+// OTEL_EXPORTER_OTLP_ENDPOINT default), or None.
 var otlpEndpoint = builder.Configuration["Telemetry:OtlpEndpoint"];
+var exporter = string.IsNullOrEmpty(otlpEndpoint) ? builder.Configuration["Telemetry:Exporter"] ?? "Console" : "Otlp";
 builder.Services.AddOpenTelemetry()
     .WithTracing(tracing =>
     {
