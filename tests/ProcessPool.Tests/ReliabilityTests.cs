@@ -73,6 +73,25 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task A_job_with_retries_whose_worker_dies_during_a_graceful_close_still_completes()
+    {
+        var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+        var running = await TestPools.SentToWorkerAsync<int>(
+            pool, ReliabilityJobs.SleepThenReturnPidAsync, [1000], CancellationToken.None, new JobOptions { MaxRetries = 1 });
+        var killed = Assert.Single(((PoolEngine)pool).WorkerProcessIds);
+
+        var closing = pool.CloseAsync();
+        Process.GetProcessById(killed).Kill();
+
+        var answeredBy = await running.WaitAsync(HangGuard); // retried on a replacement started for it
+        await closing.WaitAsync(HangGuard);
+
+        Assert.NotEqual(killed, answeredBy);
+        Assert.Empty(((PoolEngine)pool).WorkerProcessIds);
+        TestPools.AssertExited(answeredBy);
+    }
+
+    [Fact]
     public async Task Under_random_kills_every_item_of_a_2000_item_map_gets_an_answer()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (2, 16));

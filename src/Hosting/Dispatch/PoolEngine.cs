@@ -692,6 +692,23 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
     }
 
+    /// <summary>While closing: completes each queue that has nothing queued and nothing running, so its workers leave.</summary>
+    internal void CompleteDrainedQueues()
+    {
+        if (Volatile.Read(ref _state) < Closing)
+        {
+            return;
+        }
+
+        foreach (var queue in _queues)
+        {
+            if (queue.Queued == 0 && queue.InFlight == 0)
+            {
+                queue.Complete();
+            }
+        }
+    }
+
     /// <summary>How many replacement starts in a row may fail, with no worker running, before queued jobs are failed.</summary>
     private const int CrashLoopThreshold = 3;
 
@@ -729,11 +746,9 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
 
     private async Task CloseCoreAsync(CancellationToken cancellationToken)
     {
-        foreach (var queue in _queues)
-        {
-            queue.Complete();
-        }
-
+        // The queues stay open while they hold or run jobs: a job whose worker dies during the drain is
+        // queued again when it has retries left. A queue completes once nothing can come back to it.
+        CompleteDrainedQueues();
         ShutDownSpares();
 
         lock (_gate)

@@ -513,6 +513,7 @@ internal sealed partial class WorkerConnection : IFrameHandler
         _queue!.AddInFlight(-1);
         Interlocked.Increment(ref _completed);
         _slots.Release();
+        _pool.CompleteDrainedQueues();
         if (shutdown)
         {
             _writer!.TryWrite(new OutgoingFrame(FrameType.Shutdown, 0, ReadOnlyMemory<byte>.Empty));
@@ -567,7 +568,6 @@ internal sealed partial class WorkerConnection : IFrameHandler
 
         ExitedAsAsked = asked;
         _stop.Cancel();
-        _queue?.AddInFlight(-lost.Length);
         _ = FinishDeathAsync(reason, lost, asked);
     }
 
@@ -623,6 +623,10 @@ internal sealed partial class WorkerConnection : IFrameHandler
                 job.Fail(new WorkerLostException(job.Target.Name, ProcessId, exitCode, job.Attempts > 1 ? $"{reason} (attempt {job.Attempts})" : reason, tail));
             }
         }
+
+        // Counted as running until here, so a closing pool keeps their queue open for the retries above.
+        _queue?.AddInFlight(-lost.Length);
+        _pool.CompleteDrainedQueues();
 
         _ready.TrySetException(new ProcessPoolException(
             $"Worker process {ProcessId} of pool '{_pool.Name}' {reason} before it was ready{(exitCode is { } code ? $" (exit code {code})" : string.Empty)}.{FormatTail(tail)}"));
