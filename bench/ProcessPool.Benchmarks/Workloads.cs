@@ -107,7 +107,12 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
     private async Task MapAsync()
     {
         await using var pool = await ProcessPool.StartAsync();
-        await pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, 10_000)); // warm-up
+        // Warm-up of both ways of consuming, long enough for tiered compilation to reach the hot paths.
+        await pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, Math.Min(200_000, sizes.MapItems)));
+        await foreach (var _ in pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, Math.Min(200_000, sizes.MapItems))))
+        {
+        }
+
         var clock = Stopwatch.StartNew();
         var all = await pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, sizes.MapItems));
         var awaited = all.Count / clock.Elapsed.TotalSeconds;
