@@ -18,6 +18,59 @@ public sealed class OptionsTests
         Assert.Contains(option, exception.Message);
     }
 
+    [Theory]
+    [InlineData(nameof(ProcessPoolOptions.MaxRetries), -1)]
+    [InlineData(nameof(ProcessPoolOptions.MaxRetries), 101)]
+    [InlineData(nameof(ProcessPoolOptions.MaxQueuedJobs), -1)]
+    [InlineData(nameof(ProcessPoolOptions.SpareWorkers), 65)]
+    [InlineData(nameof(ProcessPoolOptions.MapWindow), -1)]
+    [InlineData(nameof(ProcessPoolOptions.MaxMessageSize), 100)]
+    public async Task Out_of_range_reliability_settings_fail_validation_naming_the_option(string option, int value)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => typeof(ProcessPoolOptions).GetProperty(option)!.SetValue(o, value)));
+
+        Assert.Contains(option, exception.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(ProcessPoolOptions.JobTimeout), "00:00:00")]
+    [InlineData(nameof(ProcessPoolOptions.CancellationGracePeriod), "-00:00:01")]
+    [InlineData(nameof(ProcessPoolOptions.HeartbeatInterval), "00:00:00.001")]
+    [InlineData(nameof(ProcessPoolOptions.StartTimeout), "00:00:00")]
+    [InlineData(nameof(ProcessPoolOptions.ShutdownTimeout), "-00:00:01")]
+    public async Task Out_of_range_durations_fail_validation_naming_the_option(string option, string value)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => typeof(ProcessPoolOptions).GetProperty(option)!.SetValue(o, TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture))));
+
+        Assert.Contains(option, exception.Message);
+    }
+
+    [Fact]
+    public async Task A_heartbeat_timeout_under_twice_the_interval_fails_validation()
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => (o.HeartbeatInterval, o.HeartbeatTimeout) = (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(8))));
+
+        Assert.Contains("HeartbeatTimeout", exception.Message);
+        Assert.Contains("twice HeartbeatInterval", exception.Message);
+    }
+
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(null, -1)]
+    [InlineData(null, 101)]
+    public void Per_call_job_options_out_of_range_fail_at_the_call(int? timeoutMilliseconds, int? maxRetries)
+    {
+        var pool = new NeverStartedPool();
+        var options = new JobOptions { Timeout = timeoutMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null, MaxRetries = maxRetries };
+
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => pool.WithJobOptions(options));
+
+        Assert.Equal("options", exception.ParamName);
+    }
+
     [Fact]
     public async Task QueueCount_above_Processes_fails_validation()
     {
@@ -57,6 +110,30 @@ public sealed class OptionsTests
 
         Assert.Equal(1, scheduler.SelectQueue(new Loads((Workers: 1, Queued: 5, InFlight: 1), (Workers: 2, Queued: 4, InFlight: 2))));
         Assert.Equal(0, scheduler.SelectQueue(new Loads((Workers: 1, Queued: 0, InFlight: 0), (Workers: 1, Queued: 0, InFlight: 0))));
+    }
+
+    /// <summary>A pool that is never called: per-call options are checked before anything reaches it.</summary>
+    private sealed class NeverStartedPool : IProcessPool
+    {
+        public string Name => "never";
+
+        public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, JobOptions? options, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public JobTarget GetJob(Type argumentType) => throw new NotSupportedException();
+
+        public ProcessPoolStatus GetStatus() => throw new NotSupportedException();
+
+        public Task CloseAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task TerminateAsync() => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private sealed class Loads(params (int Workers, int Queued, int InFlight)[] queues) : ISchedulerContext
