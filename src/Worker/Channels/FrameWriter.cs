@@ -20,6 +20,7 @@ internal sealed class FrameWriter
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly byte[] _buffer = new byte[BufferSize];
     private int _writing;
+    private int _flushScheduled;
     private volatile bool _completing;
     private volatile bool _broken;
 
@@ -61,8 +62,24 @@ internal sealed class FrameWriter
     /// <summary>Writes what is queued (on this thread, unless another thread is writing or this is a reader thread).</summary>
     public void Flush() => Drain();
 
-    /// <summary>Writes what is queued from the thread pool: for producers that should not wait for the write.</summary>
-    public void FlushLater() => ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.Drain(), this, preferLocal: true);
+    /// <summary>
+    /// Writes what is queued from the thread pool, once for all frames posted until that write starts: for
+    /// reader threads, which must not write, and for producers that should not wait for the write.
+    /// </summary>
+    public void FlushLater()
+    {
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static writer =>
+                {
+                    Volatile.Write(ref writer._flushScheduled, 0); // before the drain: a frame posted during it schedules another
+                    writer.Drain();
+                },
+                this,
+                preferLocal: false);
+        }
+    }
 
     /// <summary>Takes no more frames; what is queued is still written, then <see cref="Completion"/> ends.</summary>
     public void Complete()
@@ -86,7 +103,7 @@ internal sealed class FrameWriter
             if (FrameReader.IsReaderThread && !_frames.IsEmpty)
             {
                 Volatile.Write(ref _writing, 0);
-                ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.Drain(), this, preferLocal: false);
+                FlushLater();
                 return;
             }
 

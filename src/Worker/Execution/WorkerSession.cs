@@ -37,7 +37,6 @@ internal sealed class WorkerSession : IFrameHandler
     private int _maxMessageSize = 64 * 1024 * 1024;
     private volatile bool _draining;
     private long _setupHeartbeatTimeoutTicks = long.MaxValue;
-    private int _flushScheduled;
     private int _runningCount;
     private WorkerSetup? _setupInfo;
     private readonly Dictionary<long, byte[]> _traceContexts = [];
@@ -391,8 +390,7 @@ internal sealed class WorkerSession : IFrameHandler
                         catch (Exception exception)
                         {
                             answers.Truncate(at + 1 + sizeof(int));
-                            throw new InvalidOperationException(
-                                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
+                            throw Unserializable(invoker, exception);
                         }
                     }
 
@@ -488,8 +486,7 @@ internal sealed class WorkerSession : IFrameHandler
         }
         catch (Exception exception)
         {
-            unsendable = new InvalidOperationException(
-                $"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
+            unsendable = Unserializable(invoker, exception);
         }
 
         if (unsendable is not null)
@@ -537,18 +534,11 @@ internal sealed class WorkerSession : IFrameHandler
         }
 
         _writer.Post(frame);
-        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(
-                static session =>
-                {
-                    Volatile.Write(ref session._flushScheduled, 0);
-                    session._writer.Flush();
-                },
-                this,
-                preferLocal: false);
-        }
+        _writer.FlushLater();
     }
+
+    private static InvalidOperationException Unserializable(JobInvoker invoker, Exception exception) =>
+        new($"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
 
     private static void EndActivity(Activity? activity, string outcome, Exception? exception)
     {
