@@ -31,6 +31,7 @@ public sealed class JobTarget
         ResultType = resultType;
         Name = name;
         Id = Interlocked.Increment(ref s_lastId);
+        ProgressType = parameterTypes.Select(ProgressValueType).FirstOrDefault(t => t is not null);
     }
 
     /// <summary>Gets what kind of job this is.</summary>
@@ -50,6 +51,9 @@ public sealed class JobTarget
 
     /// <summary>Gets a readable name (<c>Type.Method</c>) used in exceptions, logs and traces.</summary>
     public string Name { get; }
+
+    /// <summary>The <c>T</c> of the job's <see cref="IProgress{T}"/> parameter, if it has one (at most one is allowed).</summary>
+    internal Type? ProgressType { get; }
 
     /// <summary>A process-wide id, so the wire names a job by a number once the child has learnt it.</summary>
     internal int Id { get; }

@@ -41,7 +41,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         _window = new SemaphoreSlim(window, window);
         // Chunks share a timeout, a retry and a slot; MaxTasksPerChild counts jobs: each of those needs an item per job.
         _chunking = timeout is null && maxRetries == 0 && pool.Options.MaxTasksPerChild == 0
-            && !target.ParameterTypes.Any(t => JobTarget.ProgressValueType(t) is not null);
+            && target.ProgressType is null;
         _maxChunk = Math.Clamp(window / (4 * pool.Options.Processes), 1, 256);
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _cancellation.Token.UnsafeRegister(static state => ((MapOperation<TResult>)state!).CancelActive(), this);

@@ -68,12 +68,11 @@ internal abstract class PendingJob
     /// <summary>Hands a progress report from the worker to the caller's sink, on the channel's reader loop (so in order).</summary>
     public void ReportProgress(ReadOnlySequence<byte> payload, IJobSerializer serializer)
     {
-        if (ProgressSink is not { } sink || IsFinished)
+        if (ProgressSink is not { } sink || IsFinished || Target.ProgressType is not { } valueType)
         {
             return;
         }
 
-        var valueType = Target.ParameterTypes.Select(JobTarget.ProgressValueType).First(t => t is not null)!;
         ProgressReporters.For(valueType)(sink, serializer.Deserialize(payload, valueType));
     }
 

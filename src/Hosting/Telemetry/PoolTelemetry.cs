@@ -85,40 +85,38 @@ internal sealed class PoolTelemetry : IDisposable
     /// <summary>A chunk of a map's items ended, each with its own outcome; its duration counts once per item, shared evenly.</summary>
     public void OnFinished(PendingJob job, int succeeded, int failed, int cancelled)
     {
-        var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
-        var perItem = job.DispatchedAt == 0 ? 0 : Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / Math.Max(1, job.ItemCount);
-        foreach (var (count, outcome) in new[] { (succeeded, "success"), (failed, "failed"), (cancelled, "cancelled") })
-        {
-            if (count == 0)
-            {
-                continue;
-            }
-
-            _completed.Add(count, _poolTag, jobTag, new(Tags.Outcome, outcome));
-            for (var i = 0; i < count && job.DispatchedAt != 0; i++)
-            {
-                _duration.Record(perItem, _poolTag, jobTag, new(Tags.Outcome, outcome));
-            }
-        }
-
+        RecordItems(job, succeeded, "success");
+        RecordItems(job, failed, "failed");
+        RecordItems(job, cancelled, "cancelled");
         Stop(job, failed > 0 ? "failed" : cancelled > 0 ? "cancelled" : "success", null);
     }
 
     public void OnFinished(PendingJob job, Exception? exception)
     {
         var outcome = OutcomeOf(exception);
+        RecordItems(job, job.ItemCount, outcome);
+        Stop(job, outcome, exception);
+    }
+
+    /// <summary>Counts <paramref name="count"/> of the job's items with one outcome, each with an even share of the job's duration.</summary>
+    private void RecordItems(PendingJob job, int count, string outcome)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
         var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
-        _completed.Add(job.ItemCount, _poolTag, jobTag, new(Tags.Outcome, outcome));
+        var outcomeTag = new KeyValuePair<string, object?>(Tags.Outcome, outcome);
+        _completed.Add(count, _poolTag, jobTag, outcomeTag);
         if (job.DispatchedAt != 0)
         {
             var perItem = Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount;
-            for (var i = 0; i < job.ItemCount; i++)
+            for (var i = 0; i < count; i++)
             {
-                _duration.Record(perItem, _poolTag, jobTag, new(Tags.Outcome, outcome));
+                _duration.Record(perItem, _poolTag, jobTag, outcomeTag);
             }
         }
-
-        Stop(job, outcome, exception);
     }
 
     private static void Stop(PendingJob job, string outcome, Exception? exception)
