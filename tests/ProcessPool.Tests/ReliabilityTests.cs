@@ -7,22 +7,27 @@ using ProcessPools.Dispatch;
 namespace ProcessPools.Tests;
 
 /// <summary>Every job the pool accepted gets an answer: crashes, hangs, timeouts, cancellation, backpressure, bad bytes.</summary>
-public sealed class ReliabilityTests
+public sealed class ReliabilityTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan HangGuard = TestPools.HangGuard;
 
     [Fact]
-    public async Task A_worker_killed_mid_job_fails_that_job_within_2_seconds_and_the_next_job_succeeds()
+    public async Task A_worker_killed_mid_job_fails_that_job_from_its_exit_not_a_heartbeat_and_the_next_job_succeeds()
     {
-        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+        // Heartbeats are pushed out of the test's reach: an answer within the hang guard can only come from the
+        // pool noticing the exit itself (channel end, process exit). The latency is printed, not asserted: the
+        // issue's 2 s budget is a property of that mechanism (~10 ms here), and a clock in a test only measures
+        // how loaded the machine is.
+        await using var pool = await ProcessPool.StartAsync(o =>
+            (o.Processes, o.HeartbeatInterval, o.HeartbeatTimeout) = (1, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)));
         var running = await TestPools.SentToWorkerAsync<int>(pool, ReliabilityJobs.IgnoreCancellationAsync, [1], CancellationToken.None);
         var pid = Assert.Single(((PoolEngine)pool).WorkerProcessIds);
 
         var clock = Stopwatch.StartNew();
         Process.GetProcessById(pid).Kill();
-        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(TimeSpan.FromSeconds(2)));
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(HangGuard));
+        output.WriteLine($"the job failed {clock.Elapsed.TotalMilliseconds:0.#} ms after the kill");
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"answered after {clock.Elapsed}");
         Assert.Equal((pid, 9), (lost.ProcessId, lost.Signal));
         Assert.Contains(nameof(ReliabilityJobs.IgnoreCancellationAsync), lost.JobName);
         Assert.Equal(49, await pool.ApplyAsync(Jobs.SquareAsync, 7).WaitAsync(HangGuard));
@@ -223,8 +228,9 @@ public sealed class ReliabilityTests
     [Fact]
     public async Task A_worker_that_stops_answering_heartbeats_is_killed_and_its_job_fails()
     {
+        // Short, yet long enough that a worker slowed down by a loaded machine does not pass for a frozen one.
         await using var pool = await ProcessPool.StartAsync(o =>
-            (o.Processes, o.HeartbeatInterval, o.HeartbeatTimeout) = (1, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(600)));
+            (o.Processes, o.HeartbeatInterval, o.HeartbeatTimeout) = (1, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(1500)));
         var running = await TestPools.SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [1], CancellationToken.None);
         var pid = Assert.Single(((PoolEngine)pool).WorkerProcessIds);
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace ProcessPools.Tests;
 
 /// <summary>The samples, run as real applications: real Kestrel on loopback, real worker processes, real signals.</summary>
-public sealed class SampleTests
+public sealed class SampleTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -108,17 +108,22 @@ public sealed class SampleTests
     }
 
     [Fact]
-    public async Task When_the_parent_is_killed_with_SIGKILL_its_workers_exit_within_2_seconds()
+    public async Task When_the_parent_is_killed_with_SIGKILL_its_workers_exit_on_the_channels_end()
     {
-        await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");
+        // The workers' own watchdog (parent check, parent silence) is set to minutes: exiting within the patience
+        // window shows they left because the channel ended. The latency is printed, not asserted (see ReliabilityTests).
+        await using var app = SampleProcess.Start(
+            "WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1",
+            "--ProcessPool:HeartbeatInterval=00:05:00", "--ProcessPool:HeartbeatTimeout=00:20:00");
         await app.WaitForLineAsync("Processed 500 readings so far", Patience);
         var workers = app.WorkerProcessIds();
         Assert.Equal(2, workers.Count);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         System.Diagnostics.Process.GetProcessById(app.Id).Kill(); // SIGKILL: no handler runs in the parent
 
-        // Each orphan sees its channel end and exits.
-        var exited = await Task.WhenAll(workers.Select(pid => SampleProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(2))));
+        var exited = await Task.WhenAll(workers.Select(pid => SampleProcess.WaitForExitAsync(pid, Patience)));
+        output.WriteLine($"both workers had exited {clock.Elapsed.TotalMilliseconds:0.#} ms after the kill");
         Assert.All(exited, Assert.True);
     }
 
