@@ -9,7 +9,9 @@ public sealed class ProgressTests
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 16));
         using var cancel = new CancellationTokenSource();
-        var map = pool.Map(ProgressJobs.QuickOrHeldAsync, Enumerable.Range(0, 10), cancel.Token);
+        // A per-item timeout keeps each item in a job of its own: in a chunk, a held item would hold back the
+        // quick ones after it, and how the map chunks depends on how fast the first answers come back.
+        var map = pool.WithTimeout(TimeSpan.FromMinutes(10)).Map(ProgressJobs.QuickOrHeldAsync, Enumerable.Range(0, 10), cancel.Token);
 
         await using (var answers = map.AsCompleted().GetAsyncEnumerator())
         {
