@@ -9,7 +9,8 @@ public sealed class InitializerTests
     public async Task An_initializer_runs_once_in_each_worker_before_its_first_job()
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddProcessPool(o => (o.Processes, o.ChildConcurrency) = (2, 4)).AddWorkerInitializer<CountingInitializer>();
+        // One queue per worker: with a shared queue, a fast worker could take every item before the other pulls one.
+        builder.Services.AddProcessPool(o => (o.Processes, o.QueueCount, o.ChildConcurrency) = (2, 2, 4)).AddWorkerInitializer<CountingInitializer>();
         using var host = builder.Build();
         await host.StartAsync();
         var pool = host.Services.GetRequiredService<IProcessPool>();
