@@ -37,19 +37,25 @@ internal static class TransportFloor
         }
     }
 
-    /// <summary>Measures <paramref name="count"/> sequential round trips; returns each one's duration in microseconds.</summary>
-    public static double[] Measure(int count)
+    /// <summary>
+    /// Measures <paramref name="count"/> sequential round trips after a warm-up as long as ours (at least 1 000
+    /// round trips and <paramref name="warmUp"/>); returns each one's duration in microseconds.
+    /// </summary>
+    public static double[] Measure(int count, TimeSpan warmUp)
     {
         using var child = EchoChild.Start();
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(1000, count) || warming.Elapsed < warmUp; i++)
+        {
+            child.RoundTrip();
+        }
+
         var timings = new double[count];
-        for (var i = -Math.Min(1000, count); i < count; i++) // the first round trips warm up both sides
+        for (var i = 0; i < count; i++)
         {
             var started = Stopwatch.GetTimestamp();
             child.RoundTrip();
-            if (i >= 0)
-            {
-                timings[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
+            timings[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         }
 
         return timings;

@@ -5,18 +5,20 @@ namespace ProcessPools.Benchmarks;
 
 /// <summary>The sizes of one run; <see cref="Quick"/> turns everything down for a smoke run.</summary>
 /// <remarks>
-/// Throughput workloads run <see cref="WarmUpRounds"/> unmeasured rounds, then <see cref="Rounds"/> measured ones
-/// whose median is reported, for ours and the baseline alike: a round of 20 000 jobs takes ~0.1 s, shorter than
-/// the runtime's tiered compilation needs to reach its final code (measured here: one round after a 1 000-job
-/// warm-up ran at 150-180 k jobs/s, while the same code after warm-up rounds runs far faster).
+/// Throughput workloads repeat unmeasured rounds for <see cref="WarmUp"/> (at least one), then run <see cref="Rounds"/>
+/// measured ones whose median is reported, for ours and the baseline alike. A round of 20 000 jobs takes ~0.1 s,
+/// far shorter than the runtime's tiered compilation needs to reach its final code in the parent and in each
+/// worker: measured here, one round after a 1 000-job warm-up ran at 150-180 k jobs/s, after 5 rounds still
+/// ~160 k, after 3 s of rounds 500 k+; with <c>DOTNET_TieredCompilation=0</c> (optimised code from the first
+/// call) 400 k+ from the first round.
 /// </remarks>
 internal sealed record Sizes(
     int ColdStarts, int RoundTrips, int ConcurrentJobs, int MapItems, int IoJobs, int IoDelayMs, long CpuIterations, int RecycledJobs, TimeSpan Idle,
-    int WarmUpRounds, int Rounds)
+    TimeSpan WarmUp, int Rounds)
 {
-    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10), WarmUpRounds: 5, Rounds: 5);
+    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10), WarmUp: TimeSpan.FromSeconds(3), Rounds: 5);
 
-    public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500), WarmUpRounds: 1, Rounds: 1);
+    public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500), WarmUp: TimeSpan.Zero, Rounds: 1);
 }
 
 /// <summary>The workloads Python's pools are judged by, each next to its baseline measured in the same run.</summary>
@@ -69,30 +71,9 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
     private async Task RoundTripAsync()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
-        var warmup = Math.Min(2_000, sizes.RoundTrips);
-        var ours = new double[sizes.RoundTrips];
-        for (var i = -warmup; i < sizes.RoundTrips; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await pool.ApplyAsync(BenchJobs.TrivialAsync, i);
-            if (i >= 0)
-            {
-                ours[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
-        }
-
-        var inProcess = new double[sizes.RoundTrips];
-        for (var i = -warmup; i < sizes.RoundTrips; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await Task.Run(() => BenchJobs.TrivialAsync(i));
-            if (i >= 0)
-            {
-                inProcess[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-            }
-        }
-
-        var floor = TransportFloor.Measure(sizes.RoundTrips);
+        var ours = await SequentialAsync(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i));
+        var inProcess = await SequentialAsync(i => Task.Run(() => BenchJobs.TrivialAsync(i)));
+        var floor = TransportFloor.Measure(sizes.RoundTrips, sizes.WarmUp);
         Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
         Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
         Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
@@ -122,13 +103,35 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         Add($"Map of {sizes.MapItems:N0}", "await foreach", "items/s", streaming, inProcess, null, 7_000_000, higherIsBetter: true);
     }
 
-    /// <summary>Items per second of a round once the code is warm: the median of the measured rounds after the warm-up rounds.</summary>
+    /// <summary>The durations (us) of sequential calls once the code is warm: after at least 2 000 calls and the warm-up time.</summary>
+    private async Task<double[]> SequentialAsync(Func<int, Task> call)
+    {
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(2_000, sizes.RoundTrips) || warming.Elapsed < sizes.WarmUp; i++)
+        {
+            await call(i);
+        }
+
+        var timings = new double[sizes.RoundTrips];
+        for (var i = 0; i < timings.Length; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await call(i);
+            timings[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        }
+
+        return timings;
+    }
+
+    /// <summary>Items per second of a round once the code is warm: the median of the measured rounds after the warm-up.</summary>
     private async Task<double> SteadyRateAsync(int items, Func<Task> round)
     {
-        for (var i = 0; i < sizes.WarmUpRounds; i++)
+        var warming = Stopwatch.StartNew();
+        do
         {
             await round();
         }
+        while (warming.Elapsed < sizes.WarmUp);
 
         var rates = new List<double>();
         for (var i = 0; i < sizes.Rounds; i++)
