@@ -9,13 +9,14 @@ if (TransportFloor.IsEchoChild)
 }
 
 // dotnet run -c Release --project bench/ProcessPool.Benchmarks [-- --quick] [--out DIR] [--only round-trip,map,...]
+// or, ReadyToRun: dotnet publish bench/ProcessPool.Benchmarks -c Release -o bench/out && dotnet bench/out/ProcessPool.Benchmarks.dll [...]
 var quick = args.Contains("--quick");
 var output = Argument("--out") ?? Path.Combine("bench", "results");
 var only = (Argument("--only") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var sizes = quick ? Sizes.Quick : Sizes.Full;
 
 var machine = string.Create(CultureInfo.InvariantCulture,
-    $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTimeOffset.UtcNow:yyyy-MM-dd}{(quick ? ", quick sizes" : string.Empty)}");
+    $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Compilation()}, {DateTimeOffset.UtcNow:yyyy-MM-dd}{(quick ? ", quick sizes" : string.Empty)}");
 Console.WriteLine($"ProcessPool benchmarks: {machine}");
 var workloads = new Workloads(sizes, Console.WriteLine);
 await workloads.RunAsync(only);
@@ -29,6 +30,15 @@ Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"Written to {Path.GetFullPath(output)}: results.md, results.json, results.svg");
 return 0;
+
+// Whether the hosting stack the workers load was compiled ahead of time (published ReadyToRun) or is JIT-compiled
+// at start: the main difference in a worker's start-up.
+static string Compilation()
+{
+    using var assembly = File.OpenRead(typeof(Microsoft.Extensions.Hosting.Host).Assembly.Location);
+    using var reader = new System.Reflection.PortableExecutable.PEReader(assembly);
+    return reader.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0 ? "ReadyToRun build" : "JIT build";
+}
 
 string? Argument(string name)
 {
