@@ -51,14 +51,22 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     public override async Task<IReadOnlyList<TResult>> ToListAsync()
     {
         var results = new List<TResult>();
-        await foreach (var (index, value) in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
+        await foreach (var answer in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
         {
-            while (results.Count <= index)
+            var end = answer.Index + answer.Count;
+            while (results.Count < end)
             {
                 results.Add(default!);
             }
 
-            results[index] = value;
+            if (answer.Values is { } values)
+            {
+                values.AsSpan().CopyTo(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(results).Slice(answer.Index));
+            }
+            else
+            {
+                results[answer.Index] = answer.Value!;
+            }
         }
 
         return results;
@@ -76,35 +84,67 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         }
     }
 
-    public override IAsyncEnumerable<(int Index, TResult Result)> AsCompleted() => ReadAsync(releaseOnRead: true, CancellationToken.None);
-
-    public override async IAsyncEnumerator<TResult> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public override async IAsyncEnumerable<(int Index, TResult Result)> AsCompleted()
     {
-        // Answers that came early wait here until every item before them has been yielded.
-        var early = new Dictionary<int, TResult>();
-        var next = 0;
-        await foreach (var (index, value) in ReadAsync(releaseOnRead: false, cancellationToken).ConfigureAwait(false))
+        await foreach (var answer in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
         {
-            if (index != next)
+            if (answer.Values is { } values)
             {
-                early.Add(index, value);
-                continue;
+                for (var i = 0; i < values.Length; i++)
+                {
+                    yield return (answer.Index + i, values[i]);
+                }
             }
-
-            _window.Release();
-            yield return value;
-            next++;
-            while (early.Remove(next, out var waiting))
+            else
             {
-                _window.Release();
-                yield return waiting;
-                next++;
+                yield return (answer.Index, answer.Value!);
             }
         }
     }
 
-    /// <summary>Yields each answer once, in completion order; throws the first failure; cancels what is left when abandoned.</summary>
-    private async IAsyncEnumerable<(int Index, TResult Result)> ReadAsync(bool releaseOnRead, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerator<TResult> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        // Answers that came early wait here until every item before them has been yielded.
+        var early = new Dictionary<int, Answer>();
+        var next = 0;
+        await foreach (var answer in ReadAsync(releaseOnRead: false, cancellationToken).ConfigureAwait(false))
+        {
+            if (answer.Index != next)
+            {
+                early.Add(answer.Index, answer);
+                continue;
+            }
+
+            var ready = answer;
+            while (true)
+            {
+                _window.Release(ready.Count);
+                if (ready.Values is { } values)
+                {
+                    foreach (var value in values)
+                    {
+                        yield return value;
+                    }
+                }
+                else
+                {
+                    yield return ready.Value!;
+                }
+
+                next += ready.Count;
+                if (!early.Remove(next, out ready))
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Yields each answer once (an item, or a run of consecutive items that all succeeded), in completion order;
+    /// throws the first failure; cancels what is left when abandoned.
+    /// </summary>
+    private async IAsyncEnumerable<Answer> ReadAsync(bool releaseOnRead, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _consumed, 1) != 0)
         {
@@ -142,14 +182,14 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     continue;
                 }
 
-                received++;
-                if (releaseOnRead && ++unreleased >= ReleaseBatch)
+                received += answer.Count;
+                if (releaseOnRead && (unreleased += answer.Count) >= ReleaseBatch)
                 {
                     _window.Release(unreleased);
                     unreleased = 0;
                 }
 
-                yield return (answer.Index, answer.Value!);
+                yield return answer;
             }
         }
         finally
@@ -317,8 +357,22 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         _answers.Writer.TryWrite(new Answer(index, value, error, 0));
     }
 
-    /// <summary>One answer; an index of -1 marks the end of the input with the item count (or a failure of the input).</summary>
-    private readonly record struct Answer(int Index, TResult? Value, Exception? Error, int Total);
+    /// <summary>Posts the results of a chunk whose items all succeeded as one answer.</summary>
+    private void Post(PendingJob job, int firstIndex, TResult[] values)
+    {
+        Interlocked.Add(ref _succeeded, values.Length);
+        _active.TryRemove(job.Id, out _);
+        _answers.Writer.TryWrite(new Answer(firstIndex, default, null, 0, values));
+    }
+
+    /// <summary>
+    /// One answer: an item's value or error, or with <paramref name="Values"/> the values of consecutive items from
+    /// <paramref name="Index"/> on; an index of -1 marks the end of the input with the item count (or a failure of the input).
+    /// </summary>
+    private readonly record struct Answer(int Index, TResult? Value, Exception? Error, int Total, TResult[]? Values = null)
+    {
+        public int Count => Values?.Length ?? 1;
+    }
 
     private sealed class ItemJob(MapOperation<TResult> owner, int index, long id, JobTarget target, byte[] arguments, int length)
         : PendingJob(id, target, arguments, length)
@@ -358,9 +412,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
         {
             // Everything is read before anything is posted: a chunk that cannot be read fails as a whole.
-            var answers = new (TResult? Value, Exception? Error)[count];
+            var values = new TResult[count];
+            Exception?[]? errors = null; // only when an item failed or was cancelled
             int succeeded = 0, failed = 0, cancelled = 0;
             var reader = new SequenceReader<byte>(result);
+            var hasResult = Target.ResultType != typeof(void);
             for (var i = 0; i < count; i++)
             {
                 if (!reader.TryRead(out var status) || !reader.TryReadLittleEndian(out int size) || reader.Remaining < size)
@@ -373,18 +429,18 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 switch (status)
                 {
                     case 0:
-                        answers[i] = (Target.ResultType == typeof(void) ? default : (TResult?)serializer.Deserialize(blob, Target.ResultType), null);
+                        values[i] = hasResult ? (TResult)serializer.Deserialize(blob, Target.ResultType)! : default!;
                         succeeded++;
                         break;
                     case 1:
                         var json = new System.Text.Json.Utf8JsonReader(blob);
                         var error = System.Text.Json.JsonSerializer.Deserialize(ref json, Protocol.WireJsonContext.Default.RemoteError)
                             ?? throw new InvalidDataException("An empty fault in a chunk's answers.");
-                        answers[i] = (default, error.ToException(Target.Name));
+                        (errors ??= new Exception?[count])[i] = error.ToException(Target.Name);
                         failed++;
                         break;
                     default:
-                        answers[i] = (default, new OperationCanceledException("The job was cancelled in its worker process."));
+                        (errors ??= new Exception?[count])[i] = new OperationCanceledException("The job was cancelled in its worker process.");
                         cancelled++;
                         break;
                 }
@@ -392,9 +448,15 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
 
             RecordEnd(succeeded, failed, cancelled);
             owner.Adapt(this);
+            if (errors is null)
+            {
+                owner.Post(this, firstIndex, values);
+                return;
+            }
+
             for (var i = 0; i < count; i++)
             {
-                owner.Post(this, firstIndex + i, answers[i].Value, answers[i].Error, last: i == count - 1);
+                owner.Post(this, firstIndex + i, values[i], errors[i], last: i == count - 1);
             }
         }
 
