@@ -118,7 +118,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             var ready = answer;
             while (true)
             {
-                _window.Release(ready.Count);
+                // Window room comes back once the consumer has taken the items: the input never runs further ahead.
                 if (ready.Values is { } values)
                 {
                     foreach (var value in values)
@@ -131,6 +131,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     yield return ready.Value!;
                 }
 
+                _window.Release(ready.Count);
                 next += ready.Count;
                 if (!early.Remove(next, out ready))
                 {
