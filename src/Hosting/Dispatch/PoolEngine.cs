@@ -405,11 +405,12 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
         }
 
         object? progress = null;
+        var takesProgress = target.ProgressType is not null;
         for (var i = 0; i < arguments.Length; i++)
         {
             var argument = arguments[i];
             var type = types[i];
-            if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : !type.IsInstanceOfType(argument))
+            if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : argument.GetType() != type && !type.IsInstanceOfType(argument))
             {
                 throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' must be {type}; it is {argument?.GetType().ToString() ?? "null"}.", nameof(arguments));
             }
@@ -417,7 +418,7 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
             var lengthAt = buffer.WrittenCount;
             buffer.GetSpan(sizeof(int));
             buffer.Advance(sizeof(int)); // the length, filled in below
-            if (JobTarget.ProgressValueType(type) is not null)
+            if (takesProgress && JobTarget.ProgressValueType(type) is not null)
             {
                 // The caller's sink stays here; the worker learns only whether there is one.
                 progress = argument;
