@@ -35,13 +35,20 @@ internal static class Report
         foreach (var row in rows)
         {
             var baseline = row.Floor ?? row.InProcess;
-            var ratio = baseline is { } b && b > 0 ? $"{(row.HigherIsBetter ? b / row.Ours : row.Ours / b):0.##}x {(row.HigherIsBetter ? "slower" : "the cost")}" : "";
+            var ratio = baseline is { } b && b > 0 ? Ratio(row, b) : "";
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Workload} | {row.Metric} | {Format(row.Ours, row.Unit)} | {Format(row.InProcess, row.Unit)} | {Format(row.Floor, row.Unit)} | {ratio} | {(row.Target is null ? "" : (row.HigherIsBetter ? ">= " : "<= ") + Format(row.Target, row.Unit))} | {row.Met switch { true => "yes", false => "**no**", null => "" }} |");
         }
 
         return text.ToString();
     }
+
+    /// <summary>How ours compares with the baseline, in the words that fit the direction (slower/faster, the cost).</summary>
+    private static string Ratio(Row row, double baseline) => row.HigherIsBetter
+        ? row.Ours <= baseline
+            ? string.Create(CultureInfo.InvariantCulture, $"{baseline / row.Ours:0.##}x slower")
+            : string.Create(CultureInfo.InvariantCulture, $"{row.Ours / baseline:0.##}x faster")
+        : string.Create(CultureInfo.InvariantCulture, $"{row.Ours / baseline:0.##}x the cost");
 
     public static string Json(IReadOnlyList<Row> rows, string machine) =>
         JsonSerializer.Serialize(new { machine, rows }, Indented);

@@ -85,7 +85,7 @@ internal abstract class PendingJob
     /// <summary>Whose trace the worker continues: the job's span, or the caller's activity when the pool is not traced.</summary>
     public Activity? TraceParent { get; set; }
 
-    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp).</summary>
+    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp); 0 when nobody records queue waits.</summary>
     public long SubmittedAt { get; set; }
 
     /// <summary>When the job was last handed to a worker (a <see cref="Stopwatch"/> timestamp), 0 before.</summary>

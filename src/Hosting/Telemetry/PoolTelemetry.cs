@@ -44,7 +44,11 @@ internal sealed class PoolTelemetry : IDisposable
     /// <summary>Counts the job and starts its span as a child of the caller's, without making it the caller's current activity.</summary>
     public void OnSubmitted(PendingJob job)
     {
-        job.SubmittedAt = Stopwatch.GetTimestamp();
+        if (_queueWait.Enabled)
+        {
+            job.SubmittedAt = Stopwatch.GetTimestamp();
+        }
+
         _submitted.Add(job.ItemCount, _poolTag, new(Tags.Job, job.Target.Name));
         var caller = Activity.Current;
         job.TraceParent = caller;
@@ -67,7 +71,7 @@ internal sealed class PoolTelemetry : IDisposable
     public void OnDispatched(PendingJob job, WorkerConnection worker)
     {
         var now = Stopwatch.GetTimestamp();
-        if (job.DispatchedAt == 0)
+        if (job.DispatchedAt == 0 && job.SubmittedAt != 0)
         {
             var wait = Stopwatch.GetElapsedTime(job.SubmittedAt, now).TotalSeconds;
             for (var i = 0; i < job.ItemCount; i++)
@@ -109,7 +113,7 @@ internal sealed class PoolTelemetry : IDisposable
         var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
         var outcomeTag = new KeyValuePair<string, object?>(Tags.Outcome, outcome);
         _completed.Add(count, _poolTag, jobTag, outcomeTag);
-        if (job.DispatchedAt != 0)
+        if (job.DispatchedAt != 0 && _duration.Enabled)
         {
             var perItem = Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount;
             for (var i = 0; i < count; i++)
