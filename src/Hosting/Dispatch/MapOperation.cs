@@ -305,14 +305,14 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         }
     }
 
+    /// <summary>How many read answers may wait before their window room is given back while more answers are ready.</summary>
+    private const int ReleaseBatch = 64;
+
     /// <summary>
     /// How many items may share a job: 1 for slow items, and when each item needs its own timeout, retries
     /// or progress; up to a share of the window for items that take microseconds, where the per-job cost
     /// (a frame each way, a dispatch) would otherwise dominate.
     /// </summary>
-    /// <summary>How many read answers may wait before their window room is given back while more answers are ready.</summary>
-    private const int ReleaseBatch = 64;
-
     private int ChunkLimit => _chunking ? Volatile.Read(ref _chunkSize) : 1;
 
     /// <summary>Grows the chunk size while items take under 200 us each, shrinks it when they take over 2 ms.</summary>
