@@ -20,6 +20,7 @@ internal sealed class JobInvoker
     private readonly ParameterSource[] _parameters;
     private readonly Func<object, ValueTask<object?>> _await;
     private readonly bool _needsScope;
+    private readonly bool _allSent;
 
     private JobInvoker(string name, MethodInfo method, object? instance, Type? jobType, Type resultType)
     {
@@ -36,7 +37,9 @@ internal sealed class JobInvoker
             _ => ParameterSource.Sent,
         })];
         SentTypes = [.. method.GetParameters().Where(p => !JobTarget.IsBoundInChild(p.ParameterType)).Select(p => p.ParameterType)];
+        SentProgressTypes = [.. SentTypes.Select(JobTarget.ProgressValueType)];
         _needsScope = jobType is not null || _parameters.Contains(ParameterSource.Services);
+        _allSent = _parameters.All(p => p == ParameterSource.Sent);
         _await = CreateAwaiter(method.ReturnType);
     }
 
@@ -50,6 +53,9 @@ internal sealed class JobInvoker
     public string Name { get; }
 
     public Type[] SentTypes { get; }
+
+    /// <summary>For each sent parameter, the T of an <see cref="IProgress{T}"/> parameter, or null (found once, not per call).</summary>
+    public Type?[] SentProgressTypes { get; }
 
     /// <summary>The result's type; <see cref="void"/> when the job returns none.</summary>
     public Type ResultType { get; }
@@ -69,13 +75,26 @@ internal sealed class JobInvoker
         return new JobInvoker(definition.Name, method, instance, null, resultType);
     }
 
-    public async ValueTask<object?> InvokeAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    public ValueTask<object?> InvokeAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (!_needsScope)
+        if (_needsScope)
         {
-            return await _await(Call(_instance, sent, services, cancellationToken)).ConfigureAwait(false);
+            return InvokeScopedAsync(sent, services, cancellationToken);
         }
 
+        // No scope to dispose: a job that completed synchronously answers without an async state machine.
+        try
+        {
+            return _await(Call(_instance, sent, services, cancellationToken));
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException<object?>(exception);
+        }
+    }
+
+    private async ValueTask<object?> InvokeScopedAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    {
         var scope = services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
@@ -86,6 +105,11 @@ internal sealed class JobInvoker
 
     private object Call(object? instance, object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
     {
+        if (_allSent)
+        {
+            return _invoker.Invoke(instance, sent.AsSpan()) ?? throw new InvalidOperationException($"Job '{Name}' returned a null task.");
+        }
+
         var values = new object?[_parameters.Length];
         var next = 0;
         for (var i = 0; i < values.Length; i++)

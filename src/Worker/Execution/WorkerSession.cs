@@ -310,7 +310,7 @@ internal sealed class WorkerSession : IFrameHandler
                 throw new InvalidDataException($"The arguments of job '{invoker.Name}' are truncated.");
             }
 
-            arguments[i] = JobTarget.ProgressValueType(invoker.SentTypes[i]) is { } progressType
+            arguments[i] = invoker.SentProgressTypes[i] is { } progressType
                 ? ProgressToParent.Create(progressType, this, jobId, connected: length > 0)
                 : _serializer.Deserialize(reader.UnreadSequence.Slice(0, length), invoker.SentTypes[i]);
             reader.Advance(length);
