@@ -10,12 +10,11 @@ namespace ProcessPools.Dispatch;
 /// consumer, and turns each into a job; the jobs' answers arrive on a channel, from which the consumer
 /// reads them in completion order or puts them back in input order.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The semaphore never allocates a wait handle; nothing unmanaged to release.")]
 internal sealed class MapOperation<TResult> : PoolResult<TResult>
 {
     private readonly PoolEngine _pool;
     private readonly JobTarget _target;
-    private readonly SemaphoreSlim _window;
+    private readonly ItemWindow _window;
     private readonly CancellationTokenSource _cancellation;
     private readonly Channel<Answer> _answers = Channel.CreateUnbounded<Answer>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, PendingJob> _active = new();
@@ -38,7 +37,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         _target = target;
         _timeout = timeout;
         _maxRetries = maxRetries;
-        _window = new SemaphoreSlim(window, window);
+        _window = new ItemWindow(window);
         // Chunks share a timeout, a retry and a slot; MaxTasksPerChild counts jobs: each of those needs an item per job.
         _chunking = timeout is null && maxRetries == 0 && pool.Options.MaxTasksPerChild == 0
             && target.ProgressType is null;
@@ -226,7 +225,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 }
                 else
                 {
-                    await _window.WaitAsync(token).ConfigureAwait(false);
+                    await _window.TakeOneAsync(token).ConfigureAwait(false);
                     more = await items.MoveNextAsync().ConfigureAwait(false);
                 }
 
@@ -236,14 +235,16 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 }
 
                 var firstIndex = index++;
-                Interlocked.Increment(ref _pulled);
                 chunk.Clear();
                 chunk.Add(items.Current);
 
                 // Fast items travel in chunks: more of what the input has ready now, as far as the window allows.
                 var limit = ChunkLimit;
-                while (chunk.Count < limit && _window.Wait(0, CancellationToken.None))
+                var room = limit > 1 ? _window.TryTake(limit - 1) : 0;
+                var used = 0;
+                while (used < room)
                 {
+                    used++; // this room is the next item's, even one still on its way
 #pragma warning disable CA2012 // Awaited once: below when it completed at once, as a task on the next round otherwise.
                     var next = items.MoveNextAsync();
                     if (!next.IsCompletedSuccessfully)
@@ -260,9 +261,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     }
 
                     index++;
-                    Interlocked.Increment(ref _pulled);
                     chunk.Add(items.Current);
                 }
+
+                _window.Release(room - used);
+                Interlocked.Add(ref _pulled, chunk.Count);
 
                 PendingJob job = chunk.Count == 1
                     ? _pool.CreateJob(_target, chunk[0], (id, buffer, length) => new ItemJob(this, firstIndex, id, _target, buffer, length)
