@@ -11,6 +11,14 @@ public static class BenchJobs
         return milliseconds;
     }
 
+    /// <summary>Reports its worker's pid, then runs until cancelled (or its worker dies).</summary>
+    public static async Task<int> HoldAsync(IProgress<int> running, CancellationToken cancellationToken)
+    {
+        running.Report(Environment.ProcessId);
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return 0;
+    }
+
     /// <summary>CPU-bound: a fixed amount of arithmetic, no allocation.</summary>
     public static Task<long> SpinAsync(long iterations) => Task.FromResult(Spin(iterations));
 

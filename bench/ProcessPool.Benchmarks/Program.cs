@@ -8,6 +8,12 @@ if (TransportFloor.IsEchoChild)
     return TransportFloor.RunEcho();
 }
 
+// A pool host whose SIGKILL the crash workload times.
+if (CrashProbe.IsPoolHost)
+{
+    return await CrashProbe.RunPoolHostAsync();
+}
+
 // dotnet run -c Release --project bench/ProcessPool.Benchmarks [-- --quick] [--out DIR] [--only round-trip,map,...]
 // or, ReadyToRun: dotnet publish bench/ProcessPool.Benchmarks -c Release -o bench/out && dotnet bench/out/ProcessPool.Benchmarks.dll [...]
 var quick = args.Contains("--quick");

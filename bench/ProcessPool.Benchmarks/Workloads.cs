@@ -14,11 +14,11 @@ namespace ProcessPools.Benchmarks;
 /// </remarks>
 internal sealed record Sizes(
     int ColdStarts, int RoundTrips, int ConcurrentJobs, int MapItems, int IoJobs, int IoDelayMs, long CpuIterations, int RecycledJobs, TimeSpan Idle,
-    TimeSpan WarmUp, int Rounds)
+    TimeSpan WarmUp, int Rounds, int Crashes)
 {
-    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10), WarmUp: TimeSpan.FromSeconds(3), Rounds: 5);
+    public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10), WarmUp: TimeSpan.FromSeconds(3), Rounds: 5, Crashes: 5);
 
-    public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500), WarmUp: TimeSpan.Zero, Rounds: 1);
+    public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500), WarmUp: TimeSpan.Zero, Rounds: 1, Crashes: 1);
 }
 
 /// <summary>The workloads Python's pools are judged by, each next to its baseline measured in the same run.</summary>
@@ -38,6 +38,7 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         await Step("cpu", CpuBoundAsync);
         await Step("recycle", RecyclingAsync);
         await Step("idle", IdleAsync);
+        await Step("crash", CrashAsync);
 
         async Task Step(string name, Func<Task> run)
         {
@@ -77,6 +78,28 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
         Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
         Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
+    }
+
+    /// <summary>The lost-worker rule's latencies (a job of a killed worker fails; orphans of a killed parent exit), each at most 2 s.</summary>
+    private async Task CrashAsync()
+    {
+        var lost = new List<double>();
+        await using (var pool = await ProcessPool.StartAsync(o => o.Processes = 1))
+        {
+            for (var i = 0; i < sizes.Crashes; i++)
+            {
+                lost.Add(await CrashProbe.KilledWorkerToFailedJobAsync(pool));
+            }
+        }
+
+        var orphans = new List<double>();
+        for (var i = 0; i < sizes.Crashes; i++)
+        {
+            orphans.Add(await CrashProbe.KilledParentToOrphansGoneAsync());
+        }
+
+        Add("worker killed mid-job (SIGKILL)", "until its job fails", "ms", Median(lost), null, null, 2_000, higherIsBetter: false);
+        Add("parent killed (SIGKILL), 2 workers", "until both workers exited", "ms", Median(orphans), null, null, 2_000, higherIsBetter: false);
     }
 
     private async Task ThroughputAsync()
