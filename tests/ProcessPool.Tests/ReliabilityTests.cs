@@ -16,8 +16,8 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     {
         // Heartbeats are pushed out of the test's reach: an answer within the hang guard can only come from the
         // pool noticing the exit itself (channel end, process exit). The latency is printed, not asserted: the
-        // issue's 2 s budget is a property of that mechanism (~10 ms here), and a clock in a test only measures
-        // how loaded the machine is.
+        // benchmark's crash workload measures it against the 2 s budget (7-14 ms here); a clock in a test only
+        // measures how loaded the machine is.
         await using var pool = await ProcessPool.StartAsync(o =>
             (o.Processes, o.HeartbeatInterval, o.HeartbeatTimeout) = (1, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)));
         var running = await TestPools.SentToWorkerAsync<int>(pool, ReliabilityJobs.IgnoreCancellationAsync, [1], CancellationToken.None);
