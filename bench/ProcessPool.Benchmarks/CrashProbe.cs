@@ -14,12 +14,15 @@ internal static class CrashProbe
 
     public static bool IsPoolHost => Environment.GetEnvironmentVariable(HostVariable) is not null;
 
-    /// <summary>The pool host: starts a pool of 2, prints its workers' pids, and waits to be killed.</summary>
+    /// <summary>
+    /// The pool host: starts a pool of 2, prints its workers' pids, and waits to be killed; should the harness
+    /// die first, its standard input ends and the host closes its pool and exits instead of lingering.
+    /// </summary>
     public static async Task<int> RunPoolHostAsync()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
         Console.WriteLine(string.Join(' ', pool.GetStatus().Workers.Select(w => w.ProcessId)));
-        await Task.Delay(Timeout.Infinite);
+        await Console.In.ReadToEndAsync();
         return 0;
     }
 
@@ -45,7 +48,7 @@ internal static class CrashProbe
     /// <summary>Milliseconds from SIGKILL of a pool's parent process until both its workers have exited.</summary>
     public static async Task<double> KilledParentToOrphansGoneAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true };
         start.ArgumentList.Add(typeof(CrashProbe).Assembly.Location);
         start.Environment[HostVariable] = "1";
         using var host = Process.Start(start)!;
