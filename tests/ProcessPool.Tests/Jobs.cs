@@ -7,6 +7,11 @@ public static class Jobs
 {
     public static Task<int> SquareAsync(int x) => Task.FromResult(x * x);
 
+    public static Task<int> SquareUnless15000Async(int x) => x == 15_000 ? throw new InvalidOperationException("no 15000") : Task.FromResult(x * x);
+
+    /// <summary>Item 15000's result is a delegate, which JSON cannot write; the others are their numbers.</summary>
+    public static Task<object> UnserializableAt15000Async(int x) => Task.FromResult<object>(x == 15_000 ? (Func<int>)(() => 1) : x);
+
     public static async Task<int> SlowSquareAsync(int x)
     {
         await Task.Delay(Random.Shared.Next(0, 3));

@@ -34,6 +34,38 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task Records_through_a_lambda_taking_a_token_and_returning_a_value_task_travel_in_chunks_intact()
+    {
+        // Thousands of quick items go in chunks, where one-argument jobs run through a typed delegate.
+        var points = Enumerable.Range(0, 5_000).Select(i => new LabelledPoint(i, -i, $"p{i}")).ToArray();
+
+        var swapped = await Pool.Map(static (LabelledPoint p, CancellationToken _) => ValueTask.FromResult(p with { X = p.Y, Y = p.X }), points);
+
+        Assert.Equal(points.Select(p => new LabelledPoint(p.Y, p.X, p.Name)), swapped);
+    }
+
+    [Fact]
+    public async Task An_item_failing_inside_a_chunk_fails_the_map_with_its_own_exception()
+    {
+        // Item 15 000 comes long after the first answers made the chunks grow.
+        var failure = await Assert.ThrowsAsync<RemoteJobException>(async () => await Pool.Map(Jobs.SquareUnless15000Async, Enumerable.Range(0, 20_000)));
+
+        Assert.Equal(("System.InvalidOperationException", "no 15000"), (failure.RemoteType, failure.RemoteMessage));
+        Assert.Contains(nameof(Jobs.SquareUnless15000Async), failure.RemoteStackTrace);
+        Assert.Equal(Enumerable.Range(0, 15_000).Select(x => x * x), await Pool.Map(Jobs.SquareUnless15000Async, Enumerable.Range(0, 15_000)));
+    }
+
+    [Fact]
+    public async Task A_result_that_cannot_be_serialized_inside_a_chunk_fails_with_a_clear_message()
+    {
+        var failure = await Assert.ThrowsAsync<RemoteJobException>(async () => await Pool.Map(Jobs.UnserializableAt15000Async, Enumerable.Range(0, 20_000)));
+
+        Assert.Equal("System.InvalidOperationException", failure.RemoteType);
+        Assert.Contains("could not be serialized", failure.RemoteMessage);
+        Assert.Contains(nameof(Jobs.UnserializableAt15000Async), failure.RemoteMessage);
+    }
+
+    [Fact]
     public async Task AsCompleted_yields_each_index_exactly_once_with_its_result()
     {
         var seen = new int[10_000];
@@ -117,3 +149,5 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
         }
     }
 }
+
+public sealed record LabelledPoint(int X, int Y, string Name);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace ProcessPools;
@@ -69,5 +70,49 @@ public class JsonJobSerializer : IJobSerializer
 
         var reader = new Utf8JsonReader(source);
         return JsonSerializer.Deserialize(ref reader, type, Options);
+    }
+
+    /// <summary>
+    /// <see cref="Serialize"/> without boxing, for the typed chunk path of the default serializer: the same
+    /// bytes (integers written directly, everything else by System.Text.Json for <typeparamref name="T"/>).
+    /// </summary>
+    internal void SerializeValue<T>(IBufferWriter<byte> destination, T value)
+    {
+        if (ReferenceEquals(Options, DefaultOptions))
+        {
+            var span = destination.GetSpan(20);
+            var written = 0;
+            var formatted = typeof(T) == typeof(int) ? System.Buffers.Text.Utf8Formatter.TryFormat(Unsafe.As<T, int>(ref value), span, out written)
+                : typeof(T) == typeof(long) && System.Buffers.Text.Utf8Formatter.TryFormat(Unsafe.As<T, long>(ref value), span, out written);
+            if (formatted)
+            {
+                destination.Advance(written);
+                return;
+            }
+        }
+
+        using var writer = new Utf8JsonWriter(destination);
+        JsonSerializer.Serialize(writer, value, Options);
+    }
+
+    /// <summary><see cref="Deserialize"/> without boxing, for the typed chunk path of the default serializer.</summary>
+    internal T DeserializeValue<T>(ReadOnlySequence<byte> source)
+    {
+        if (ReferenceEquals(Options, DefaultOptions) && source.IsSingleSegment)
+        {
+            var span = source.FirstSpan;
+            if (typeof(T) == typeof(int) && System.Buffers.Text.Utf8Parser.TryParse(span, out int i, out var used) && used == span.Length)
+            {
+                return Unsafe.As<int, T>(ref i);
+            }
+
+            if (typeof(T) == typeof(long) && System.Buffers.Text.Utf8Parser.TryParse(span, out long l, out used) && used == span.Length)
+            {
+                return Unsafe.As<long, T>(ref l);
+            }
+        }
+
+        var reader = new Utf8JsonReader(source);
+        return JsonSerializer.Deserialize<T>(ref reader, Options)!;
     }
 }

@@ -40,6 +40,7 @@ internal sealed class JobInvoker
         SentProgressTypes = [.. SentTypes.Select(JobTarget.ProgressValueType)];
         _needsScope = jobType is not null || _parameters.Contains(ParameterSource.Services);
         _allSent = _parameters.All(p => p == ParameterSource.Sent);
+        Typed = TypedJob.TryCreate(name, method, instance, jobType);
         _await = CreateAwaiter(method.ReturnType);
     }
 
@@ -56,6 +57,9 @@ internal sealed class JobInvoker
 
     /// <summary>For each sent parameter, the T of an <see cref="IProgress{T}"/> parameter, or null (found once, not per call).</summary>
     public Type?[] SentProgressTypes { get; }
+
+    /// <summary>Gets the typed form of the job for chunks, when its shape allows one (one sent argument, a result).</summary>
+    public TypedJob? Typed { get; }
 
     /// <summary>The result's type; <see cref="void"/> when the job returns none.</summary>
     public Type ResultType { get; }
@@ -125,6 +129,10 @@ internal sealed class JobInvoker
         return _invoker.Invoke(instance, values.AsSpan())
             ?? throw new InvalidOperationException($"Job '{Name}' returned a null task.");
     }
+
+    /// <summary>The error of a job whose result could not be serialized (its caller gets it as the job's fault).</summary>
+    internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>
+        new($"The result of job '{jobName}' ({resultType.FullName}) could not be serialized: {exception.Message}", exception);
 
     private static Func<object, ValueTask<object?>> CreateAwaiter(Type returnType)
     {

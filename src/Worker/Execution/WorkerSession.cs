@@ -333,8 +333,10 @@ internal sealed class WorkerSession : IFrameHandler
             return;
         }
 
-        var items = new object?[]?[count];
-        var errors = new Exception?[count];
+        // Jobs of one argument and a result under the default serializer run typed (no argument arrays, no boxing).
+        ChunkItems items = invoker.Typed is { } typed && _serializer.GetType() == typeof(JsonJobSerializer)
+            ? typed.CreateItems((JsonJobSerializer)_serializer, count)
+            : new BoxedChunkItems(invoker, _serializer, (JobInvoker job, ref SequenceReader<byte> item) => ReadArguments(job, ref item, jobId), count);
         for (var i = 0; i < count; i++)
         {
             if (!reader.TryReadLittleEndian(out int length) || reader.Remaining < length)
@@ -346,32 +348,32 @@ internal sealed class WorkerSession : IFrameHandler
             reader.Advance(length);
             try
             {
-                items[i] = ReadArguments(invoker, ref item, jobId);
+                items.Read(i, ref item);
             }
             catch (Exception exception) when (exception is not InvalidDataException)
             {
-                errors[i] = new ArgumentException($"The worker could not deserialize the arguments of job '{invoker.Name}': {exception.Message}", exception);
+                items.Errors[i] = new ArgumentException($"The worker could not deserialize the arguments of job '{invoker.Name}': {exception.Message}", exception);
             }
         }
 
         _traceContexts.Remove(jobId, out var traceContext);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunManyAsync(state.JobId, state.Invoker, state.Items, state.Errors, state.Source, state.TraceContext),
-            (Session: this, JobId: jobId, Invoker: invoker, Items: items, Errors: errors, Source: source, TraceContext: traceContext), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunManyAsync(state.JobId, state.Invoker, state.Items, state.Source, state.TraceContext),
+            (Session: this, JobId: jobId, Invoker: invoker, Items: items, Source: source, TraceContext: traceContext), preferLocal: false);
     }
 
-    private async Task RunManyAsync(long jobId, JobInvoker invoker, object?[]?[] items, Exception?[] errors, CancellationTokenSource source, byte[]? traceContext)
+    private async Task RunManyAsync(long jobId, JobInvoker invoker, ChunkItems items, CancellationTokenSource source, byte[]? traceContext)
     {
         using var activity = StartExecuteActivity(invoker, traceContext);
-        activity?.SetTag("processpool.job.items", items.Length);
+        activity?.SetTag("processpool.job.items", items.Count);
         var answers = new PooledBufferWriter();
         var failures = 0;
-        for (var i = 0; i < items.Length; i++)
+        for (var i = 0; i < items.Count; i++)
         {
             var at = answers.WrittenCount;
             answers.GetSpan(1 + sizeof(int));
             answers.Advance(1 + sizeof(int)); // status and length, filled in below
             byte status;
-            var error = errors[i];
+            var error = items.Errors[i];
             if (error is null && source.IsCancellationRequested)
             {
                 status = 2;
@@ -380,20 +382,7 @@ internal sealed class WorkerSession : IFrameHandler
             {
                 try
                 {
-                    var result = await invoker.InvokeAsync(items[i]!, _services, source.Token).ConfigureAwait(false);
-                    if (invoker.ResultType != typeof(void))
-                    {
-                        try
-                        {
-                            _serializer.Serialize(answers, result, invoker.ResultType);
-                        }
-                        catch (Exception exception)
-                        {
-                            answers.Truncate(at + 1 + sizeof(int));
-                            throw Unserializable(invoker, exception);
-                        }
-                    }
-
+                    await items.RunAsync(i, answers, _services, source.Token).ConfigureAwait(false);
                     status = 0;
                 }
                 catch (OperationCanceledException) when (source.IsCancellationRequested)
@@ -402,7 +391,7 @@ internal sealed class WorkerSession : IFrameHandler
                 }
                 catch (Exception exception)
                 {
-                    await NotifyExceptionHandlersAsync(invoker, items[i]!, exception).ConfigureAwait(false);
+                    await NotifyExceptionHandlersAsync(invoker, items.Arguments(i), exception).ConfigureAwait(false);
                     error = exception;
                     status = 1;
                 }
@@ -434,7 +423,7 @@ internal sealed class WorkerSession : IFrameHandler
             var size = answers.WrittenCount;
             answers.Dispose();
             var tooLarge = new InvalidOperationException(
-                $"The results of a chunk of {items.Length} items of job '{invoker.Name}' are {size} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize).");
+                $"The results of a chunk of {items.Count} items of job '{invoker.Name}' are {size} bytes, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize).");
             EndActivity(activity, "failed", tooLarge);
             Finish(jobId, source, error: tooLarge);
             return;
@@ -538,7 +527,7 @@ internal sealed class WorkerSession : IFrameHandler
     }
 
     private static InvalidOperationException Unserializable(JobInvoker invoker, Exception exception) =>
-        new($"The result of job '{invoker.Name}' ({invoker.ResultType.FullName}) could not be serialized: {exception.Message}", exception);
+        JobInvoker.Unserializable(invoker.Name, invoker.ResultType, exception);
 
     private static void EndActivity(Activity? activity, string outcome, Exception? exception)
     {
