@@ -39,6 +39,13 @@ public static partial class ProcessPoolExtensions
         IProcessPool pool, Delegate job, int arity, IEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
+        if (arity == 1 && pool is IValueMapper values)
+        {
+            // Plain values of a one-argument job: the pool may keep them typed all the way into the chunk's bytes.
+            var target = Target(job, arity);
+            return values.TryMapValues<TItem, TResult>(target, items, cancellationToken) ?? pool.MapCore<TResult>(target, Adapt(items, spread), cancellationToken);
+        }
+
         return MapItems<TItem, TResult>(pool, job, arity, Adapt(items, spread), cancellationToken);
     }
 
@@ -53,13 +60,18 @@ public static partial class ProcessPoolExtensions
         IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pool);
+        return pool.MapCore<TResult>(Target(job, arity), argumentSets, cancellationToken);
+    }
+
+    private static JobTarget Target(Delegate job, int arity)
+    {
         var target = JobTarget.FromDelegate(job);
         if (target.ParameterTypes.Count != arity)
         {
             throw new ArgumentException($"The job '{target.Name}' takes {target.ParameterTypes.Count} sent arguments, but each item supplies {arity}.", nameof(job));
         }
 
-        return pool.MapCore<TResult>(target, argumentSets, cancellationToken);
+        return target;
     }
 
 #pragma warning disable CS1998 // a synchronous source behind the async shape: nothing to await.

@@ -7,6 +7,8 @@ public static class Jobs
 {
     public static Task<int> SquareAsync(int x) => Task.FromResult(x * x);
 
+    public static Task<string?> DescribeAsync(object item) => Task.FromResult(item.ToString());
+
     public static Task<int> SquareUnless15000Async(int x) => x == 15_000 ? throw new InvalidOperationException("no 15000") : Task.FromResult(x * x);
 
     /// <summary>Item 15000's result is a delegate, which JSON cannot write; the others are their numbers.</summary>

@@ -66,6 +66,28 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task Null_and_non_null_references_keep_their_values_through_chunks()
+    {
+        var words = Enumerable.Range(0, 6_000).Select(i => i % 3 == 0 ? null : new string('x', i % 7)).ToArray();
+
+        var lengths = await Pool.Map(static (string? word) => Task.FromResult(word?.Length ?? -1), words);
+
+        Assert.Equal(words.Select(w => w?.Length ?? -1), lengths);
+    }
+
+    [Fact]
+    public async Task An_item_that_cannot_be_serialized_ends_the_map_naming_the_job_and_the_pool_carries_on()
+    {
+        var items = Enumerable.Range(0, 20_000).Select(i => i == 15_000 ? (object)(Func<int>)(() => i) : i);
+
+        var failure = await Assert.ThrowsAsync<ArgumentException>(async () => await Pool.Map(Jobs.DescribeAsync, items));
+
+        Assert.Contains("cannot be serialized", failure.Message);
+        Assert.Contains(nameof(Jobs.DescribeAsync), failure.Message);
+        Assert.Equal(["1", "2"], await Pool.Map(Jobs.DescribeAsync, new object[] { 1, 2 }));
+    }
+
+    [Fact]
     public async Task AsCompleted_yields_each_index_exactly_once_with_its_result()
     {
         var seen = new int[10_000];

@@ -32,6 +32,12 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
 
     public MapOperation(
         PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
+        : this(pool, target, token => new ArgumentSetsInput(source.GetAsyncEnumerator(token)), window, timeout, maxRetries, cancellationToken)
+    {
+    }
+
+    private MapOperation(
+        PoolEngine pool, JobTarget target, Func<CancellationToken, Input> open, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
     {
         _pool = pool;
         _target = target;
@@ -39,13 +45,23 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         _maxRetries = maxRetries;
         _window = new ItemWindow(window);
         // Chunks share a timeout, a retry and a slot; MaxTasksPerChild counts jobs: each of those needs an item per job.
-        _chunking = timeout is null && maxRetries == 0 && pool.Options.MaxTasksPerChild == 0
-            && target.ProgressType is null;
+        _chunking = Chunks(pool, target, timeout, maxRetries);
         _maxChunk = Math.Clamp(window / (4 * pool.Options.Processes), 1, 256);
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _cancellation.Token.UnsafeRegister(static state => ((MapOperation<TResult>)state!).CancelActive(), this);
-        _ = Task.Run(() => ProduceAsync(source), CancellationToken.None);
+        _ = Task.Run(() => ProduceAsync(open), CancellationToken.None);
     }
+
+    /// <summary>
+    /// A map of a one-argument job over plain values, for a pool whose items can travel in chunks: items stay
+    /// typed from the input to the chunk's bytes (no argument array, no boxing per item).
+    /// </summary>
+    public static MapOperation<TResult> OverValues<TItem>(PoolEngine pool, JobTarget target, IEnumerable<TItem> items, int window, CancellationToken cancellationToken) =>
+        new(pool, target, _ => new ValuesInput<TItem>(items.GetEnumerator()), window, timeout: null, maxRetries: 0, cancellationToken);
+
+    /// <summary>Whether a map of this job with these settings sends its quick items in chunks.</summary>
+    public static bool Chunks(PoolEngine pool, JobTarget target, TimeSpan? timeout, int maxRetries) =>
+        timeout is null && maxRetries == 0 && pool.Options.MaxTasksPerChild == 0 && target.ProgressType is null;
 
     public override async Task<IReadOnlyList<TResult>> ToListAsync()
     {
@@ -203,16 +219,15 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         }
     }
 
-    private async Task ProduceAsync(IAsyncEnumerable<object?[]> source)
+    private async Task ProduceAsync(Func<CancellationToken, Input> open)
     {
         var token = _cancellation.Token;
         var index = 0;
         try
         {
             // Room in the window first, then the next item: the input is never pulled ahead of the window.
-            var items = source.GetAsyncEnumerator(token);
+            var items = open(token);
             await using var itemsScope = items.ConfigureAwait(false);
-            var chunk = new List<object?[]>();
             Task<bool>? pendingMove = null; // an item whose window room is taken and whose input is still coming
             var inputEnded = false;
             while (!inputEnded)
@@ -235,8 +250,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 }
 
                 var firstIndex = index++;
-                chunk.Clear();
-                chunk.Add(items.Current);
+                items.Keep();
 
                 // Fast items travel in chunks: more of what the input has ready now, as far as the window allows.
                 var limit = ChunkLimit;
@@ -261,19 +275,13 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     }
 
                     index++;
-                    chunk.Add(items.Current);
+                    items.Keep();
                 }
 
                 _window.Release(room - used);
-                Interlocked.Add(ref _pulled, chunk.Count);
+                Interlocked.Add(ref _pulled, items.Kept);
 
-                PendingJob job = chunk.Count == 1
-                    ? _pool.CreateJob(_target, chunk[0], (id, buffer, length) => new ItemJob(this, firstIndex, id, _target, buffer, length)
-                    {
-                        Timeout = _timeout,
-                        MaxRetries = _maxRetries,
-                    })
-                    : _pool.CreateChunkJob(_target, chunk, (id, buffer, length) => new ChunkJob(this, firstIndex, chunk.Count, id, _target, buffer, length));
+                var job = items.TakeJob(this, firstIndex);
                 _active[job.Id] = job;
                 if (token.IsCancellationRequested)
                 {
@@ -378,6 +386,81 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         public int Count => Values?.Length ?? 1;
     }
 
+    /// <summary>The map's input: pulls items, and turns the ones it kept into the next job.</summary>
+    private abstract class Input : IAsyncDisposable
+    {
+        public abstract int Kept { get; }
+
+        public abstract ValueTask<bool> MoveNextAsync();
+
+        /// <summary>The current item joins the next job.</summary>
+        public abstract void Keep();
+
+        /// <summary>A job of the kept items (one item, or a chunk of consecutive items from <paramref name="firstIndex"/>); keeps nothing after.</summary>
+        public abstract PendingJob TakeJob(MapOperation<TResult> map, int firstIndex);
+
+        public abstract ValueTask DisposeAsync();
+
+        protected static ItemJob CreateItemJob(MapOperation<TResult> map, int index, object?[] arguments) =>
+            map._pool.CreateJob(map._target, arguments, (id, buffer, length) => new ItemJob(map, index, id, map._target, buffer, length)
+            {
+                Timeout = map._timeout,
+                MaxRetries = map._maxRetries,
+            });
+    }
+
+    /// <summary>Argument sets (any job, any serializer, sync or async input).</summary>
+    private sealed class ArgumentSetsInput(IAsyncEnumerator<object?[]> items) : Input
+    {
+        private readonly List<object?[]> _kept = [];
+
+        public override int Kept => _kept.Count;
+
+        public override ValueTask<bool> MoveNextAsync() => items.MoveNextAsync();
+
+        public override void Keep() => _kept.Add(items.Current);
+
+        public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
+        {
+            var count = _kept.Count;
+            PendingJob job = count == 1
+                ? CreateItemJob(map, firstIndex, _kept[0])
+                : map._pool.CreateChunkJob(map._target, _kept, (id, buffer, length) => new ChunkJob(map, firstIndex, count, id, map._target, buffer, length));
+            _kept.Clear();
+            return job;
+        }
+
+        public override ValueTask DisposeAsync() => items.DisposeAsync();
+    }
+
+    /// <summary>Plain values of a one-argument job, kept typed until they are written into a chunk.</summary>
+    private sealed class ValuesInput<TItem>(IEnumerator<TItem> items) : Input
+    {
+        private readonly List<TItem> _kept = [];
+
+        public override int Kept => _kept.Count;
+
+        public override ValueTask<bool> MoveNextAsync() => new(items.MoveNext());
+
+        public override void Keep() => _kept.Add(items.Current);
+
+        public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
+        {
+            var count = _kept.Count;
+            PendingJob job = count == 1
+                ? CreateItemJob(map, firstIndex, [_kept[0]])
+                : map._pool.CreateValueChunkJob(map._target, _kept, (id, buffer, length) => new ChunkJob(map, firstIndex, count, id, map._target, buffer, length));
+            _kept.Clear();
+            return job;
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            items.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private sealed class ItemJob(MapOperation<TResult> owner, int index, long id, JobTarget target, byte[] arguments, int length)
         : PendingJob(id, target, arguments, length)
     {
@@ -421,6 +504,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             int succeeded = 0, failed = 0, cancelled = 0;
             var reader = new SequenceReader<byte>(result);
             var hasResult = Target.ResultType != typeof(void);
+            var typed = hasResult && Target.ResultType == typeof(TResult) && serializer.GetType() == typeof(JsonJobSerializer) ? (JsonJobSerializer)serializer : null;
             for (var i = 0; i < count; i++)
             {
                 if (!reader.TryRead(out var status) || !reader.TryReadLittleEndian(out int size) || reader.Remaining < size)
@@ -433,7 +517,8 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 switch (status)
                 {
                     case 0:
-                        values[i] = hasResult ? (TResult)serializer.Deserialize(blob, Target.ResultType)! : default!;
+                        values[i] = typed is not null ? typed.DeserializeValue<TResult>(blob)
+                            : hasResult ? (TResult)serializer.Deserialize(blob, Target.ResultType)! : default!;
                         succeeded++;
                         break;
                     case 1:

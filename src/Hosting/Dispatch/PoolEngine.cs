@@ -13,7 +13,7 @@ namespace ProcessPools.Dispatch;
 /// The pool itself: queues, scheduler, and the worker slots it keeps filled. Independent of
 /// Microsoft.Extensions.Hosting; the hosted service and <see cref="ProcessPool.StartAsync(Action{ProcessPoolOptions}?, CancellationToken)"/> wrap it.
 /// </summary>
-internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
+internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext, IValueMapper
 {
     private const int Created = 0;
     private const int Running = 1;
@@ -301,6 +301,23 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default) =>
         MapCore<TResult>(target, argumentSets, options: null, cancellationToken);
 
+    /// <inheritdoc />
+    PoolResult<TResult>? IValueMapper.TryMapValues<TItem, TResult>(JobTarget target, IEnumerable<TItem> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(items);
+        var (timeout, retries) = Effective(null);
+        if (_options.Serializer.GetType() != typeof(JsonJobSerializer) || target.ParameterTypes.Count != 1 || target.ParameterTypes[0] != typeof(TItem)
+            || !MapOperation<TResult>.Chunks(this, target, timeout, retries))
+        {
+            return null;
+        }
+
+        ThrowIfNotAccepting();
+        ThrowIfUnregistered(target);
+        return MapOperation<TResult>.OverValues(this, target, items, MapWindow, cancellationToken);
+    }
+
     public PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -396,6 +413,51 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext
     }
 
     /// <summary>Appends each argument as a length-prefixed blob; returns the caller's progress sink, if the job takes one.</summary>
+    /// <summary>
+    /// A chunk of a one-argument job's items written straight from their values (the default serializer's typed
+    /// path): the same bytes <see cref="CreateChunkJob{TJob}"/> writes, without an argument array per item.
+    /// </summary>
+    internal TJob CreateValueChunkJob<TItem, TJob>(JobTarget target, List<TItem> items, Func<long, byte[], int, TJob> create)
+        where TJob : PendingJob
+    {
+        var serializer = (JsonJobSerializer)_options.Serializer;
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), items.Count);
+            buffer.Advance(sizeof(int));
+            foreach (var item in items)
+            {
+                // [item length][argument length][argument], as an item of one argument is written by the general path.
+                var itemAt = buffer.WrittenCount;
+                buffer.GetSpan(2 * sizeof(int));
+                buffer.Advance(2 * sizeof(int));
+                try
+                {
+                    serializer.SerializeValue(buffer, item);
+                }
+                catch (Exception exception)
+                {
+                    throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", nameof(items), exception);
+                }
+
+                var argumentLength = buffer.WrittenCount - itemAt - (2 * sizeof(int));
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(itemAt, sizeof(int)), argumentLength + sizeof(int));
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(itemAt + sizeof(int), sizeof(int)), argumentLength);
+            }
+
+            ThrowIfTooLarge(target, buffer);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        var (array, written) = buffer.Detach();
+        return create(Interlocked.Increment(ref _lastJobId), array, written);
+    }
+
     private object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
     {
         var types = target.ParameterTypes;
