@@ -29,6 +29,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private int _cancelled;
     private int _total = -1;
     private int _chunkSize = 1;
+    private int _expectedCount;
 
     public MapOperation(
         PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
@@ -57,7 +58,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     /// typed from the input to the chunk's bytes (no argument array, no boxing per item).
     /// </summary>
     public static MapOperation<TResult> OverValues<TItem>(PoolEngine pool, JobTarget target, IEnumerable<TItem> items, int window, CancellationToken cancellationToken) =>
-        new(pool, target, _ => new ValuesInput<TItem>(items.GetEnumerator()), window, timeout: null, maxRetries: 0, cancellationToken);
+        new(pool, target, _ => new ValuesInput<TItem>(items.GetEnumerator()), window, timeout: null, maxRetries: 0, cancellationToken)
+        {
+            // An array, a list or a range knows its length: the awaited list is allocated once, not grown (and copied) 20 times.
+            _expectedCount = items.TryGetNonEnumeratedCount(out var count) ? count : 0,
+        };
 
     /// <summary>Whether a map of this job with these settings sends its quick items in chunks.</summary>
     public static bool Chunks(PoolEngine pool, JobTarget target, TimeSpan? timeout, int maxRetries) =>
@@ -65,7 +70,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
 
     public override async Task<IReadOnlyList<TResult>> ToListAsync()
     {
-        var results = new List<TResult>();
+        var results = new List<TResult>(_expectedCount);
         await foreach (var answer in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
         {
             var end = answer.Index + answer.Count;
