@@ -88,6 +88,36 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
     }
 
     [Fact]
+    public async Task Cancelling_a_map_of_an_endless_input_ends_it_and_the_pool_carries_on()
+    {
+        using var cancel = new CancellationTokenSource();
+        var consumed = 0;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var square in Pool.Map(Jobs.SquareAsync, Endless(), cancel.Token))
+            {
+                Assert.Equal(consumed % 1_000 * (consumed % 1_000), square);
+                if (++consumed == 5_000)
+                {
+                    await cancel.CancelAsync();
+                }
+            }
+        });
+
+        Assert.InRange(consumed, 5_000, 5_000 + 1_024); // answers already in hand may still come: at most a window (MapWindow: 1 024 here)
+        Assert.Equal(49, await Pool.ApplyAsync(Jobs.SquareAsync, 7));
+
+        static IEnumerable<int> Endless()
+        {
+            for (var i = 0; ; i++)
+            {
+                yield return i % 1_000;
+            }
+        }
+    }
+
+    [Fact]
     public async Task AsCompleted_yields_each_index_exactly_once_with_its_result()
     {
         var seen = new int[10_000];
