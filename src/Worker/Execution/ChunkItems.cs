@@ -80,8 +80,15 @@ internal abstract class TypedJob
             return null;
         }
 
-        var typed = typeof(TypedJob<,>).MakeGenericType(parameters[0].ParameterType, returnType.GetGenericArguments()[0]);
-        return (TypedJob)Activator.CreateInstance(typed, name, method, instance, parameters.Length == 2, definition == typeof(ValueTask<>))!;
+        try
+        {
+            var typed = typeof(TypedJob<,>).MakeGenericType(parameters[0].ParameterType, returnType.GetGenericArguments()[0]);
+            return (TypedJob)Activator.CreateInstance(typed, name, method, instance, parameters.Length == 2, definition == typeof(ValueTask<>))!;
+        }
+        catch (Exception exception) when (exception is ArgumentException or TargetInvocationException or NotSupportedException)
+        {
+            return null; // a shape no typed delegate fits (the general path runs it)
+        }
     }
 
     public abstract ChunkItems CreateItems(JsonJobSerializer serializer, int count);
