@@ -384,19 +384,51 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext, IVal
     /// length-prefixed blob. An item whose arguments cannot be sent throws here, like a single job's.
     /// </summary>
     internal TJob CreateChunkJob<TJob>(JobTarget target, IReadOnlyList<object?[]> items, Func<long, byte[], int, TJob> create)
+        where TJob : PendingJob =>
+        CreateChunk(target, items.Count, create, (buffer, i) => WriteArguments(target, items[i], buffer));
+
+    /// <summary>
+    /// A chunk of a one-argument job's items written straight from their values (the default serializer's typed
+    /// path): the same bytes <see cref="CreateChunkJob{TJob}"/> writes, without an argument array per item.
+    /// </summary>
+    internal TJob CreateValueChunkJob<TItem, TJob>(JobTarget target, List<TItem> items, Func<long, byte[], int, TJob> create)
+        where TJob : PendingJob
+    {
+        var serializer = (JsonJobSerializer)_options.Serializer;
+        return CreateChunk(target, items.Count, create, (buffer, i) =>
+        {
+            // [argument length][argument], as the general path writes the one argument of an item.
+            var lengthAt = buffer.WrittenCount;
+            buffer.GetSpan(sizeof(int));
+            buffer.Advance(sizeof(int));
+            try
+            {
+                serializer.SerializeValue(buffer, items[i]);
+            }
+            catch (Exception exception)
+            {
+                throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", nameof(items), exception);
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), buffer.WrittenCount - lengthAt - sizeof(int));
+        });
+    }
+
+    /// <summary>A chunk's payload: the item count, then each item as a length-prefixed blob of its arguments.</summary>
+    private TJob CreateChunk<TJob>(JobTarget target, int count, Func<long, byte[], int, TJob> create, Action<PooledBufferWriter, int> writeItem)
         where TJob : PendingJob
     {
         var buffer = new PooledBufferWriter();
         try
         {
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), items.Count);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), count);
             buffer.Advance(sizeof(int));
-            foreach (var arguments in items)
+            for (var i = 0; i < count; i++)
             {
                 var lengthAt = buffer.WrittenCount;
                 buffer.GetSpan(sizeof(int));
                 buffer.Advance(sizeof(int));
-                WriteArguments(target, arguments, buffer);
+                writeItem(buffer, i);
                 System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(lengthAt, sizeof(int)), buffer.WrittenCount - lengthAt - sizeof(int));
             }
 
@@ -413,51 +445,6 @@ internal sealed partial class PoolEngine : IProcessPool, ISchedulerContext, IVal
     }
 
     /// <summary>Appends each argument as a length-prefixed blob; returns the caller's progress sink, if the job takes one.</summary>
-    /// <summary>
-    /// A chunk of a one-argument job's items written straight from their values (the default serializer's typed
-    /// path): the same bytes <see cref="CreateChunkJob{TJob}"/> writes, without an argument array per item.
-    /// </summary>
-    internal TJob CreateValueChunkJob<TItem, TJob>(JobTarget target, List<TItem> items, Func<long, byte[], int, TJob> create)
-        where TJob : PendingJob
-    {
-        var serializer = (JsonJobSerializer)_options.Serializer;
-        var buffer = new PooledBufferWriter();
-        try
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), items.Count);
-            buffer.Advance(sizeof(int));
-            foreach (var item in items)
-            {
-                // [item length][argument length][argument], as an item of one argument is written by the general path.
-                var itemAt = buffer.WrittenCount;
-                buffer.GetSpan(2 * sizeof(int));
-                buffer.Advance(2 * sizeof(int));
-                try
-                {
-                    serializer.SerializeValue(buffer, item);
-                }
-                catch (Exception exception)
-                {
-                    throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", nameof(items), exception);
-                }
-
-                var argumentLength = buffer.WrittenCount - itemAt - (2 * sizeof(int));
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(itemAt, sizeof(int)), argumentLength + sizeof(int));
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(itemAt + sizeof(int), sizeof(int)), argumentLength);
-            }
-
-            ThrowIfTooLarge(target, buffer);
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
-        }
-
-        var (array, written) = buffer.Detach();
-        return create(Interlocked.Increment(ref _lastJobId), array, written);
-    }
-
     private object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
     {
         var types = target.ParameterTypes;
