@@ -63,19 +63,27 @@ internal static class CrashProbe
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary>A process's exit as an event (Linux pidfd), for processes that are not this one's children.</summary>
-    private sealed class ProcessExit(int descriptor)
+    /// <summary>
+    /// A process's exit as an event (a Linux pidfd), for processes that are not this one's children. Where there
+    /// is no pidfd (another OS, a sandbox that forbids the call), <see cref="Process.WaitForExitAsync"/> stands
+    /// in: correct, but it polls, so the figure is then coarse (seconds).
+    /// </summary>
+    private sealed class ProcessExit(int descriptor, Process? fallback)
     {
         public static ProcessExit Open(int pid)
         {
-            var descriptor = (int)NativeMethods.Syscall(NativeMethods.PidFdOpen, pid, 0);
-            return descriptor >= 0
-                ? new ProcessExit(descriptor)
-                : throw new PlatformNotSupportedException($"pidfd_open({pid}) failed with errno {Marshal.GetLastPInvokeError()}: this workload needs Linux 5.3 or later.");
+            var descriptor = OperatingSystem.IsLinux() ? (int)NativeMethods.Syscall(NativeMethods.PidFdOpen, pid, 0) : -1;
+            if (descriptor >= 0)
+            {
+                return new ProcessExit(descriptor, null);
+            }
+
+            Console.WriteLine($"  (no pidfd for {pid}: timed with Process.WaitForExitAsync, which polls; the figure is coarse)");
+            return new ProcessExit(-1, Process.GetProcessById(pid));
         }
 
         /// <summary>Blocks a dedicated thread in poll(2) until the pidfd turns readable, then closes it.</summary>
-        public Task WaitAsync(TimeSpan timeout) => Task.Factory.StartNew(
+        public Task WaitAsync(TimeSpan timeout) => fallback is not null ? WaitForFallbackAsync(fallback, timeout) : Task.Factory.StartNew(
             () =>
             {
                 try
@@ -94,6 +102,14 @@ internal static class CrashProbe
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
+
+        private static async Task WaitForFallbackAsync(Process process, TimeSpan timeout)
+        {
+            using (process)
+            {
+                await process.WaitForExitAsync().WaitAsync(timeout).ConfigureAwait(false);
+            }
+        }
     }
 
     private static class NativeMethods
