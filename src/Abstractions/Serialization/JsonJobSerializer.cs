@@ -35,16 +35,9 @@ public class JsonJobSerializer : IJobSerializer
         ArgumentNullException.ThrowIfNull(destination);
 
         // Integers are most of what small jobs send: written directly, as the same JSON text.
-        if (ReferenceEquals(Options, DefaultOptions) && value is int or long && (type == typeof(int) || type == typeof(long)))
+        if (IsDefault && (type == typeof(int) || type == typeof(long)) && value is int or long && TryWriteInteger(destination, value is int i ? i : (long)value))
         {
-            var span = destination.GetSpan(20);
-            var written = 0;
-            var formatted = value is int i ? System.Buffers.Text.Utf8Formatter.TryFormat(i, span, out written) : System.Buffers.Text.Utf8Formatter.TryFormat((long)value, span, out written);
-            if (formatted)
-            {
-                destination.Advance(written);
-                return;
-            }
+            return;
         }
 
         using var writer = new Utf8JsonWriter(destination);
@@ -54,18 +47,9 @@ public class JsonJobSerializer : IJobSerializer
     /// <inheritdoc />
     public object? Deserialize(ReadOnlySequence<byte> source, Type type)
     {
-        if (ReferenceEquals(Options, DefaultOptions) && source.IsSingleSegment && (type == typeof(int) || type == typeof(long)))
+        if (IsDefault && (type == typeof(int) || type == typeof(long)) && TryReadInteger(source, asInt: type == typeof(int), out var integer))
         {
-            var span = source.FirstSpan;
-            if (type == typeof(int) && System.Buffers.Text.Utf8Parser.TryParse(span, out int i, out var used) && used == span.Length)
-            {
-                return i;
-            }
-
-            if (type == typeof(long) && System.Buffers.Text.Utf8Parser.TryParse(span, out long l, out used) && used == span.Length)
-            {
-                return l;
-            }
+            return type == typeof(int) ? (object)(int)integer : integer; // boxed as its own type, not widened to long
         }
 
         var reader = new Utf8JsonReader(source);
@@ -78,17 +62,10 @@ public class JsonJobSerializer : IJobSerializer
     /// </summary>
     internal void SerializeValue<T>(IBufferWriter<byte> destination, T value)
     {
-        if (ReferenceEquals(Options, DefaultOptions))
+        if (IsDefault && (typeof(T) == typeof(int) ? TryWriteInteger(destination, Unsafe.As<T, int>(ref value))
+            : typeof(T) == typeof(long) && TryWriteInteger(destination, Unsafe.As<T, long>(ref value))))
         {
-            var span = destination.GetSpan(20);
-            var written = 0;
-            var formatted = typeof(T) == typeof(int) ? System.Buffers.Text.Utf8Formatter.TryFormat(Unsafe.As<T, int>(ref value), span, out written)
-                : typeof(T) == typeof(long) && System.Buffers.Text.Utf8Formatter.TryFormat(Unsafe.As<T, long>(ref value), span, out written);
-            if (formatted)
-            {
-                destination.Advance(written);
-                return;
-            }
+            return;
         }
 
         using var writer = new Utf8JsonWriter(destination);
@@ -98,21 +75,57 @@ public class JsonJobSerializer : IJobSerializer
     /// <summary><see cref="Deserialize"/> without boxing, for the typed chunk path of the default serializer.</summary>
     internal T DeserializeValue<T>(ReadOnlySequence<byte> source)
     {
-        if (ReferenceEquals(Options, DefaultOptions) && source.IsSingleSegment)
+        if (IsDefault && (typeof(T) == typeof(int) || typeof(T) == typeof(long)) && TryReadInteger(source, asInt: typeof(T) == typeof(int), out var integer))
         {
-            var span = source.FirstSpan;
-            if (typeof(T) == typeof(int) && System.Buffers.Text.Utf8Parser.TryParse(span, out int i, out var used) && used == span.Length)
+            if (typeof(T) == typeof(int))
             {
-                return Unsafe.As<int, T>(ref i);
+                var narrow = (int)integer;
+                return Unsafe.As<int, T>(ref narrow);
             }
 
-            if (typeof(T) == typeof(long) && System.Buffers.Text.Utf8Parser.TryParse(span, out long l, out used) && used == span.Length)
-            {
-                return Unsafe.As<long, T>(ref l);
-            }
+            return Unsafe.As<long, T>(ref integer);
         }
 
         var reader = new Utf8JsonReader(source);
         return JsonSerializer.Deserialize<T>(ref reader, Options)!;
+    }
+
+    /// <summary>Whether these are the default settings, under which integers take the direct path.</summary>
+    private bool IsDefault => ReferenceEquals(Options, DefaultOptions);
+
+    /// <summary>Writes an integer as its JSON text (what System.Text.Json writes for it).</summary>
+    private static bool TryWriteInteger(IBufferWriter<byte> destination, long value)
+    {
+        if (!System.Buffers.Text.Utf8Formatter.TryFormat(value, destination.GetSpan(20), out var written))
+        {
+            return false;
+        }
+
+        destination.Advance(written);
+        return true;
+    }
+
+    /// <summary>Reads a whole single-segment payload as an integer (in <see cref="int"/> range when <paramref name="asInt"/>); false sends it to System.Text.Json.</summary>
+    private static bool TryReadInteger(ReadOnlySequence<byte> source, bool asInt, out long value)
+    {
+        value = 0;
+        if (!source.IsSingleSegment)
+        {
+            return false;
+        }
+
+        var span = source.FirstSpan;
+        if (asInt)
+        {
+            if (!System.Buffers.Text.Utf8Parser.TryParse(span, out int narrow, out var usedNarrow) || usedNarrow != span.Length)
+            {
+                return false;
+            }
+
+            value = narrow;
+            return true;
+        }
+
+        return System.Buffers.Text.Utf8Parser.TryParse(span, out value, out var used) && used == span.Length;
     }
 }
