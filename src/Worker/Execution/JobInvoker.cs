@@ -109,11 +109,13 @@ internal sealed class JobInvoker
 
     private object Call(object? instance, object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (_allSent)
-        {
-            return _invoker.Invoke(instance, sent.AsSpan()) ?? throw new InvalidOperationException($"Job '{Name}' returned a null task.");
-        }
+        // When every parameter is sent, the sent arguments are the call's arguments as they are.
+        var values = _allSent ? sent : Bind(sent, services, cancellationToken);
+        return _invoker.Invoke(instance, values.AsSpan()) ?? throw NullTask(Name);
+    }
 
+    private object?[] Bind(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    {
         var values = new object?[_parameters.Length];
         var next = 0;
         for (var i = 0; i < values.Length; i++)
@@ -126,9 +128,11 @@ internal sealed class JobInvoker
             };
         }
 
-        return _invoker.Invoke(instance, values.AsSpan())
-            ?? throw new InvalidOperationException($"Job '{Name}' returned a null task.");
+        return values;
     }
+
+    /// <summary>The error of a job method that returned null instead of a task.</summary>
+    internal static InvalidOperationException NullTask(string jobName) => new($"Job '{jobName}' returned a null task.");
 
     /// <summary>The error of a job whose result could not be serialized (its caller gets it as the job's fault).</summary>
     internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>
