@@ -22,6 +22,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private readonly int _maxRetries;
     private readonly bool _chunking;
     private readonly int _maxChunk;
+    private readonly int _expectedCount;
     private int _consumed;
     private int _pulled;
     private int _succeeded;
@@ -29,17 +30,17 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private int _cancelled;
     private int _total = -1;
     private int _chunkSize = 1;
-    private int _expectedCount;
 
     public MapOperation(
         PoolEngine pool, JobTarget target, IAsyncEnumerable<object?[]> source, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
-        : this(pool, target, token => new ArgumentSetsInput(source.GetAsyncEnumerator(token)), window, timeout, maxRetries, cancellationToken)
+        : this(pool, target, token => new ArgumentSetsInput(source.GetAsyncEnumerator(token)), expectedCount: 0, window, timeout, maxRetries, cancellationToken)
     {
     }
 
     private MapOperation(
-        PoolEngine pool, JobTarget target, Func<CancellationToken, Input> open, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
+        PoolEngine pool, JobTarget target, Func<CancellationToken, Input> open, int expectedCount, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
     {
+        _expectedCount = expectedCount;
         _pool = pool;
         _target = target;
         _timeout = timeout;
@@ -58,11 +59,15 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     /// typed from the input to the chunk's bytes (no argument array, no boxing per item).
     /// </summary>
     public static MapOperation<TResult> OverValues<TItem>(PoolEngine pool, JobTarget target, IEnumerable<TItem> items, int window, CancellationToken cancellationToken) =>
-        new(pool, target, _ => new ValuesInput<TItem>(items.GetEnumerator()), window, timeout: null, maxRetries: 0, cancellationToken)
-        {
-            // An array, a list or a range knows its length: the awaited list is allocated once, not grown (and copied) 20 times.
-            _expectedCount = items.TryGetNonEnumeratedCount(out var count) ? count : 0,
-        };
+        new(
+            pool,
+            target,
+            _ => new ValuesInput<TItem>(items.GetEnumerator()),
+            expectedCount: items.TryGetNonEnumeratedCount(out var count) ? count : 0, // an array, list or range: the awaited list is allocated once, not grown
+            window,
+            timeout: null,
+            maxRetries: 0,
+            cancellationToken);
 
     /// <summary>Whether a map of this job with these settings sends its quick items in chunks.</summary>
     public static bool Chunks(PoolEngine pool, JobTarget target, TimeSpan? timeout, int maxRetries) =>
@@ -79,13 +84,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 results.Add(default!);
             }
 
-            if (answer.Values is { } values)
+            for (var i = 0; i < answer.Count; i++)
             {
-                values.AsSpan().CopyTo(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(results).Slice(answer.Index));
-            }
-            else
-            {
-                results[answer.Index] = answer.Value!;
+                results[answer.Index + i] = answer.ValueAt(i);
             }
         }
 
@@ -108,16 +109,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     {
         await foreach (var answer in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
         {
-            if (answer.Values is { } values)
+            for (var i = 0; i < answer.Count; i++)
             {
-                for (var i = 0; i < values.Length; i++)
-                {
-                    yield return (answer.Index + i, values[i]);
-                }
-            }
-            else
-            {
-                yield return (answer.Index, answer.Value!);
+                yield return (answer.Index + i, answer.ValueAt(i));
             }
         }
     }
@@ -139,16 +133,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
             while (true)
             {
                 // Window room comes back once the consumer has taken the items: the input never runs further ahead.
-                if (ready.Values is { } values)
+                for (var i = 0; i < ready.Count; i++)
                 {
-                    foreach (var value in values)
-                    {
-                        yield return value;
-                    }
-                }
-                else
-                {
-                    yield return ready.Value!;
+                    yield return ready.ValueAt(i);
                 }
 
                 _window.Release(ready.Count);
@@ -389,6 +376,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     private readonly record struct Answer(int Index, TResult? Value, Exception? Error, int Total, TResult[]? Values = null)
     {
         public int Count => Values?.Length ?? 1;
+
+        /// <summary>The value of item <c>Index + offset</c>.</summary>
+        public TResult ValueAt(int offset) => Values is { } values ? values[offset] : Value!;
     }
 
     /// <summary>The map's input: pulls items, and turns the ones it kept into the next job.</summary>
@@ -405,65 +395,71 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         public abstract PendingJob TakeJob(MapOperation<TResult> map, int firstIndex);
 
         public abstract ValueTask DisposeAsync();
+    }
 
-        protected static ItemJob CreateItemJob(MapOperation<TResult> map, int index, object?[] arguments) =>
-            map._pool.CreateJob(map._target, arguments, (id, buffer, length) => new ItemJob(map, index, id, map._target, buffer, length)
-            {
-                Timeout = map._timeout,
-                MaxRetries = map._maxRetries,
-            });
+    /// <summary>An input that keeps items of type <typeparamref name="TKept"/> until they become a job.</summary>
+    private abstract class Input<TKept> : Input
+    {
+        private readonly List<TKept> _kept = [];
+
+        public override int Kept => _kept.Count;
+
+        public override void Keep() => _kept.Add(Current);
+
+        public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
+        {
+            var count = _kept.Count;
+            PendingJob job = count == 1
+                ? map._pool.CreateJob(map._target, ArgumentsOf(_kept[0]), (id, buffer, length) => new ItemJob(map, firstIndex, id, map._target, buffer, length)
+                {
+                    Timeout = map._timeout,
+                    MaxRetries = map._maxRetries,
+                })
+                : CreateChunkJob(map, _kept, (id, buffer, length) => new ChunkJob(map, firstIndex, count, id, map._target, buffer, length));
+            _kept.Clear();
+            return job;
+        }
+
+        protected abstract TKept Current { get; }
+
+        /// <summary>A lone item's arguments, for a job of its own.</summary>
+        protected abstract object?[] ArgumentsOf(TKept item);
+
+        protected abstract ChunkJob CreateChunkJob(MapOperation<TResult> map, List<TKept> items, Func<long, byte[], int, ChunkJob> create);
     }
 
     /// <summary>Argument sets (any job, any serializer, sync or async input).</summary>
-    private sealed class ArgumentSetsInput(IAsyncEnumerator<object?[]> items) : Input
+    private sealed class ArgumentSetsInput(IAsyncEnumerator<object?[]> items) : Input<object?[]>
     {
-        private readonly List<object?[]> _kept = [];
-
-        public override int Kept => _kept.Count;
-
         public override ValueTask<bool> MoveNextAsync() => items.MoveNextAsync();
 
-        public override void Keep() => _kept.Add(items.Current);
-
-        public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
-        {
-            var count = _kept.Count;
-            PendingJob job = count == 1
-                ? CreateItemJob(map, firstIndex, _kept[0])
-                : map._pool.CreateChunkJob(map._target, _kept, (id, buffer, length) => new ChunkJob(map, firstIndex, count, id, map._target, buffer, length));
-            _kept.Clear();
-            return job;
-        }
-
         public override ValueTask DisposeAsync() => items.DisposeAsync();
+
+        protected override object?[] Current => items.Current;
+
+        protected override object?[] ArgumentsOf(object?[] item) => item;
+
+        protected override ChunkJob CreateChunkJob(MapOperation<TResult> map, List<object?[]> items, Func<long, byte[], int, ChunkJob> create) =>
+            map._pool.CreateChunkJob(map._target, items, create);
     }
 
     /// <summary>Plain values of a one-argument job, kept typed until they are written into a chunk.</summary>
-    private sealed class ValuesInput<TItem>(IEnumerator<TItem> items) : Input
+    private sealed class ValuesInput<TItem>(IEnumerator<TItem> items) : Input<TItem>
     {
-        private readonly List<TItem> _kept = [];
-
-        public override int Kept => _kept.Count;
-
         public override ValueTask<bool> MoveNextAsync() => new(items.MoveNext());
-
-        public override void Keep() => _kept.Add(items.Current);
-
-        public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
-        {
-            var count = _kept.Count;
-            PendingJob job = count == 1
-                ? CreateItemJob(map, firstIndex, [_kept[0]])
-                : map._pool.CreateValueChunkJob(map._target, _kept, (id, buffer, length) => new ChunkJob(map, firstIndex, count, id, map._target, buffer, length));
-            _kept.Clear();
-            return job;
-        }
 
         public override ValueTask DisposeAsync()
         {
             items.Dispose();
             return ValueTask.CompletedTask;
         }
+
+        protected override TItem Current => items.Current;
+
+        protected override object?[] ArgumentsOf(TItem item) => [item];
+
+        protected override ChunkJob CreateChunkJob(MapOperation<TResult> map, List<TItem> items, Func<long, byte[], int, ChunkJob> create) =>
+            map._pool.CreateValueChunkJob(map._target, items, create);
     }
 
     private sealed class ItemJob(MapOperation<TResult> owner, int index, long id, JobTarget target, byte[] arguments, int length)
