@@ -247,7 +247,7 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
         await pool.ApplyAsync(BenchJobs.TrivialAsync, 1);
-        var workers = pool.GetStatus().Workers.Select(w => w.ProcessId).ToArray();
+        var workers = pool.GetStatus().Workers.Where(w => w.ProcessId is not null).Select(w => w.ProcessId!.Value).ToArray();
         // Steady state, not start-up: the runtime recompiles hot start-up methods in the background for a
         // second or two after a process starts (tiered compilation), which is not idle cost.
         await Task.Delay(TimeSpan.FromSeconds(2));

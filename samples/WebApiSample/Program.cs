@@ -10,8 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddControllers();
 
 // The default pool, for CPU-heavy and IO-bound jobs written as static methods (Jobs/ComputeJobs.cs).
-builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"))
-    .AddHealthCheck();
+builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
 
 // A second, named pool for images: its workers add their own services, warm them up before the first job,
 // run a DI job class, and report job failures from inside the worker.
@@ -19,8 +18,12 @@ builder.Services.AddProcessPool(ImagePool.Name, builder.Configuration.GetSection
     .ConfigureWorkerHost(ImagePool.ConfigureWorker)
     .AddWorkerInitializer<WarmKernelsInitializer>()
     .AddJob<BlurJob>()
-    .AddJobExceptionHandler<LogFailedImageJobs>()
-    .AddHealthCheck();
+    .AddJobExceptionHandler<LogFailedImageJobs>();
+
+// Each pool's health: Healthy with all workers ready, Degraded below that, Unhealthy with none.
+builder.Services.AddHealthChecks()
+    .AddProcessPoolHealthCheck()
+    .AddProcessPoolHealthCheck(ImagePool.Name);
 
 // Traces and metrics: ASP.NET Core's and the pools'. With "Telemetry:OtlpEndpoint" set they go to that
 // OpenTelemetry collector; otherwise "Telemetry:Exporter" decides: Console (the default), Otlp (to the

@@ -1,3 +1,5 @@
+using ProcessPools.Jobs;
+
 namespace ProcessPools;
 
 /// <summary>
@@ -5,33 +7,27 @@ namespace ProcessPools;
 /// </summary>
 /// <remarks>
 /// The convenient entry points are the extension methods of <see cref="ProcessPoolExtensions"/>:
-/// <c>ApplyAsync</c>, <c>Map</c> and <c>StarMap</c>, which take a static method or a non-capturing lambda.
-/// The members of this interface are the primitives they are built on.
+/// <c>ApplyAsync</c>, <c>Map</c>, <c>StarMap</c> and <c>SendAsync</c>, which take a static method, a
+/// non-capturing lambda or a request. The members of this interface are the primitives they are built on:
+/// one per operation, each with optional per-call <see cref="JobOptions"/>.
 /// </remarks>
 public interface IProcessPool : IAsyncDisposable
 {
-    /// <summary>Gets the pool's name (the empty string for the unnamed pool).</summary>
+    /// <summary>Gets the pool's name (the empty string for the default pool).</summary>
     string Name { get; }
 
-    /// <summary>
-    /// Runs one job in a worker process and returns its result.
-    /// </summary>
+    /// <summary>Runs one job in a worker process and returns its result.</summary>
     /// <typeparam name="TResult">The job's result type; <see cref="object"/> for jobs that return no value (the result is then <see langword="null"/>).</typeparam>
     /// <param name="target">The job to run.</param>
     /// <param name="arguments">The arguments the job's sent parameters take, in order (see <see cref="JobTarget.ParameterTypes"/>).</param>
+    /// <param name="options">Overrides the pool's timeout and retries for this job; <see langword="null"/> keeps them.</param>
     /// <param name="cancellationToken">Cancels the job: removed from the queue when not yet dispatched, cancelled in the child otherwise.</param>
     /// <exception cref="ArgumentException">The arguments do not match the job's parameters or cannot be serialized. Nothing was sent.</exception>
+    /// <exception cref="InvalidOperationException">The job is a job class or request this pool has no registration for. Nothing was sent.</exception>
     /// <exception cref="RemoteJobException">The job threw in the child.</exception>
     /// <exception cref="WorkerLostException">The worker running the job died before it answered.</exception>
-    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
-    Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, CancellationToken cancellationToken = default);
-
-    /// <summary>Runs one job in a worker process with per-call settings (a timeout, retries); see <see cref="InvokeAsync{TResult}(JobTarget, object?[], CancellationToken)"/>.</summary>
-    /// <param name="target">The job to run.</param>
-    /// <param name="arguments">The arguments the job's sent parameters take, in order.</param>
-    /// <param name="options">Overrides the pool's timeout and retries for this job; <see langword="null"/> keeps them.</param>
-    /// <param name="cancellationToken">Cancels the job.</param>
     /// <exception cref="TimeoutException">The job did not answer within its timeout.</exception>
+    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
     Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, JobOptions? options, CancellationToken cancellationToken);
 
     /// <summary>
@@ -39,27 +35,28 @@ public interface IProcessPool : IAsyncDisposable
     /// Starts at once; the result is consumed by awaiting it (a list in input order), enumerating it
     /// (input order) or through <see cref="PoolResult{T}.AsCompleted"/> (completion order).
     /// </summary>
-    /// <remarks>
-    /// The input is pulled with a bounded window: at most <see cref="ProcessPoolOptions.MapWindow"/>
-    /// items are taken from it and not yet handed to the consumer.
-    /// </remarks>
-    PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default);
-
-    /// <summary>Runs a job once per set of arguments with per-item settings (a timeout and retries for each item); see <see cref="MapCore{TResult}(JobTarget, IAsyncEnumerable{object?[]}, CancellationToken)"/>.</summary>
     /// <param name="target">The job to run.</param>
-    /// <param name="argumentSets">The arguments of each job, pulled lazily.</param>
+    /// <param name="argumentSets">The arguments of each job, pulled lazily: at most <see cref="ProcessPoolOptions.MapWindow"/> items ahead of the consumer.</param>
     /// <param name="options">Overrides the pool's timeout and retries for each item; <see langword="null"/> keeps them.</param>
-    /// <param name="cancellationToken">Cancels the map.</param>
-    PoolResult<TResult> MapCore<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken);
+    /// <param name="cancellationToken">Cancels the map: items not yet answered end as cancelled.</param>
+    PoolResult<TResult> InvokeMany<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Gets the job class registered with this pool (<c>AddJob&lt;TJob&gt;()</c>) whose argument is of type
-    /// <paramref name="argumentType"/>; <c>SendAsync</c> uses it to find the job for a request.
+    /// Runs a one-argument job once for each item of <paramref name="items"/>, as <see cref="InvokeMany{TResult}"/>
+    /// does with one argument per set. A pool may keep the items typed from the sequence into their bytes
+    /// (no argument array per item): the fast path of <c>Map</c> over many small items.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No job class of this pool takes that argument type.</exception>
-    JobTarget GetJob(Type argumentType);
+    /// <param name="target">The job to run; it takes one sent argument.</param>
+    /// <param name="items">The items, pulled lazily.</param>
+    /// <param name="options">Overrides the pool's timeout and retries for each item; <see langword="null"/> keeps them.</param>
+    /// <param name="cancellationToken">Cancels the map.</param>
+    PoolResult<TResult> InvokeEach<TItem, TResult>(JobTarget target, IEnumerable<TItem> items, JobOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return InvokeMany<TResult>(target, ArgumentSets.Of(items), options, cancellationToken);
+    }
 
-    /// <summary>Gets a snapshot of the pool: its workers (pid, state, jobs in flight and answered), queue lengths, restarts.</summary>
+    /// <summary>Gets a snapshot of the pool: its workers (pid, state, queue, jobs in flight and answered), queue lengths, restarts.</summary>
     ProcessPoolStatus GetStatus();
 
     /// <summary>

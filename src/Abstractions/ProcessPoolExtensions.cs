@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using ProcessPools.Jobs;
 
 namespace ProcessPools;
 
@@ -6,7 +6,8 @@ namespace ProcessPools;
 /// The aiomultiprocess-style calls on a pool: <c>ApplyAsync</c> (one job), <c>Map</c> (one job per
 /// item) and <c>StarMap</c> (one job per tuple of arguments), for static methods and non-capturing
 /// lambdas of zero to four arguments returning <see cref="Task"/>, <see cref="Task{TResult}"/>,
-/// <see cref="ValueTask"/> or <see cref="ValueTask{TResult}"/>.
+/// <see cref="ValueTask"/> or <see cref="ValueTask{TResult}"/>; <c>SendAsync</c> for requests handled by job
+/// classes; and the primitives of <see cref="IProcessPool"/> without per-call options.
 /// </summary>
 public static partial class ProcessPoolExtensions
 {
@@ -23,13 +24,35 @@ public static partial class ProcessPoolExtensions
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(request);
-        return pool.InvokeAsync<TResult>(pool.GetJob(request.GetType()), [request], cancellationToken);
+        return pool.InvokeAsync<TResult>(JobTarget.ForRequest(request.GetType(), typeof(TResult)), [request], options: null, cancellationToken);
+    }
+
+    /// <summary>Runs one job in a worker process with the pool's settings; see <see cref="IProcessPool.InvokeAsync{TResult}"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="target">The job to run.</param>
+    /// <param name="arguments">The arguments the job's sent parameters take, in order.</param>
+    /// <param name="cancellationToken">Cancels the job.</param>
+    public static Task<TResult> InvokeAsync<TResult>(this IProcessPool pool, JobTarget target, object?[] arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return pool.InvokeAsync<TResult>(target, arguments, options: null, cancellationToken);
+    }
+
+    /// <summary>Runs a job once per set of arguments with the pool's settings; see <see cref="IProcessPool.InvokeMany{TResult}"/>.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="target">The job to run.</param>
+    /// <param name="argumentSets">The arguments of each job, pulled lazily.</param>
+    /// <param name="cancellationToken">Cancels the map.</param>
+    public static PoolResult<TResult> InvokeMany<TResult>(this IProcessPool pool, JobTarget target, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return pool.InvokeMany<TResult>(target, argumentSets, options: null, cancellationToken);
     }
 
     private static Task<TResult> Apply<TResult>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        return pool.InvokeAsync<TResult>(JobTarget.FromDelegate(job), arguments, cancellationToken);
+        return pool.InvokeAsync<TResult>(JobTarget.FromDelegate(job), arguments, options: null, cancellationToken);
     }
 
     private static Task<object?> ApplyVoid(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
@@ -38,29 +61,22 @@ public static partial class ProcessPoolExtensions
     private static PoolResult<TResult> MapItems<TItem, TResult>(
         IProcessPool pool, Delegate job, int arity, IEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(items);
-        if (arity == 1 && pool is IValueMapper values)
-        {
-            // Plain values of a one-argument job: the pool may keep them typed all the way into the chunk's bytes.
-            var target = Target(job, arity);
-            return values.TryMapValues<TItem, TResult>(target, items, cancellationToken) ?? pool.MapCore<TResult>(target, Adapt(items, spread), cancellationToken);
-        }
+        var target = Target(job, arity);
 
-        return MapItems<TItem, TResult>(pool, job, arity, Adapt(items, spread), cancellationToken);
+        // Plain values of a one-argument job: the pool may keep them typed all the way into the chunk's bytes.
+        return arity == 1
+            ? pool.InvokeEach<TItem, TResult>(target, items, options: null, cancellationToken)
+            : pool.InvokeMany<TResult>(target, ArgumentSets.Of(items, spread), options: null, cancellationToken);
     }
 
     private static PoolResult<TResult> MapItems<TItem, TResult>(
         IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(items);
-        return MapItems<TItem, TResult>(pool, job, arity, Adapt(items, spread, CancellationToken.None), cancellationToken);
-    }
-
-    private static PoolResult<TResult> MapItems<TItem, TResult>(
-        IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<object?[]> argumentSets, CancellationToken cancellationToken)
-    {
         ArgumentNullException.ThrowIfNull(pool);
-        return pool.MapCore<TResult>(Target(job, arity), argumentSets, cancellationToken);
+        ArgumentNullException.ThrowIfNull(items);
+        return pool.InvokeMany<TResult>(Target(job, arity), ArgumentSets.Of(items, spread, CancellationToken.None), options: null, cancellationToken);
     }
 
     private static JobTarget Target(Delegate job, int arity)
@@ -72,24 +88,5 @@ public static partial class ProcessPoolExtensions
         }
 
         return target;
-    }
-
-#pragma warning disable CS1998 // a synchronous source behind the async shape: nothing to await.
-    private static async IAsyncEnumerable<object?[]> Adapt<TItem>(IEnumerable<TItem> items, Func<TItem, object?[]> spread)
-    {
-        foreach (var item in items)
-        {
-            yield return spread(item);
-        }
-    }
-#pragma warning restore CS1998
-
-    private static async IAsyncEnumerable<object?[]> Adapt<TItem>(
-        IAsyncEnumerable<TItem> items, Func<TItem, object?[]> spread, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            yield return spread(item);
-        }
     }
 }

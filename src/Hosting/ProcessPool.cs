@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ProcessPools.Dispatch;
 using ProcessPools.Options;
+using ProcessPools.Supervision;
 
 namespace ProcessPools;
 
@@ -63,11 +64,17 @@ public static class ProcessPool
         WorkerRegistrations? registrations = null;
         if (configureWorkers is not null)
         {
-            // The same builder calls as in a host, collected from a private container.
+            // The same builder calls as in a host; what they register is applied here, without building a container.
             var services = new ServiceCollection();
             configureWorkers(new ProcessPoolBuilder(name, services));
-            using var provider = services.BuildServiceProvider();
-            registrations = provider.GetService<IOptionsMonitor<WorkerRegistrations>>()?.Get(name);
+            registrations = new WorkerRegistrations();
+            foreach (var descriptor in services)
+            {
+                if (descriptor.ImplementationInstance is IConfigureNamedOptions<WorkerRegistrations> configure)
+                {
+                    configure.Configure(name, registrations);
+                }
+            }
         }
 
         return new PoolEngine(name, options, registrations, environment: null, loggerFactory, TimeProvider.System);

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ProcessPools;
-using ProcessPools.Worker;
 
 namespace WebApiSample.Jobs;
 

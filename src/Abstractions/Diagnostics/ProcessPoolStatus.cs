@@ -1,26 +1,35 @@
 namespace ProcessPools;
 
 /// <summary>A snapshot of a pool, for dashboards and status endpoints (<see cref="IProcessPool.GetStatus"/>).</summary>
-/// <param name="Name">The pool's name.</param>
-/// <param name="IsAcceptingJobs">Whether the pool takes new jobs (started and not closed).</param>
-/// <param name="Processes">The configured number of workers.</param>
-/// <param name="ChildConcurrency">The configured number of jobs per worker.</param>
-/// <param name="Workers">The live worker processes, including those starting, spare and draining.</param>
-/// <param name="QueueLengths">The jobs waiting in each queue.</param>
-/// <param name="InFlight">The jobs running in workers.</param>
-/// <param name="WorkerRestarts">How many workers were started after the pool's start (replacements and recycling).</param>
-/// <param name="StartFailure">Why no worker is running, when the pool is in a crash loop; otherwise <see langword="null"/>.</param>
-public sealed record ProcessPoolStatus(
-    string Name,
-    bool IsAcceptingJobs,
-    int Processes,
-    int ChildConcurrency,
-    IReadOnlyList<WorkerStatus> Workers,
-    IReadOnlyList<int> QueueLengths,
-    int InFlight,
-    long WorkerRestarts,
-    string? StartFailure)
+public sealed class ProcessPoolStatus
 {
+    /// <summary>Gets the pool's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets whether the pool takes new jobs (started and not closed).</summary>
+    public bool IsAcceptingJobs { get; init; }
+
+    /// <summary>Gets the configured number of workers.</summary>
+    public int Processes { get; init; }
+
+    /// <summary>Gets the configured number of jobs per worker.</summary>
+    public int ChildConcurrency { get; init; }
+
+    /// <summary>Gets the live worker processes, including those starting, spare and draining.</summary>
+    public IReadOnlyList<WorkerStatus> Workers { get; init; } = [];
+
+    /// <summary>Gets the jobs waiting in each queue.</summary>
+    public IReadOnlyList<int> QueueLengths { get; init; } = [];
+
+    /// <summary>Gets the jobs running in workers.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets how many workers were started after the pool's start (replacements and recycling).</summary>
+    public long WorkerRestarts { get; init; }
+
+    /// <summary>Gets why no worker is running, when the pool is in a crash loop; otherwise <see langword="null"/>.</summary>
+    public string? StartFailure { get; init; }
+
     /// <summary>Gets the number of workers ready for jobs.</summary>
     public int ReadyWorkers => Workers.Count(w => w.State == WorkerState.Ready);
 
@@ -29,13 +38,29 @@ public sealed record ProcessPoolStatus(
 }
 
 /// <summary>One worker process in a <see cref="ProcessPoolStatus"/>.</summary>
-/// <param name="WorkerId">The worker's number in its pool.</param>
-/// <param name="ProcessId">The process id.</param>
-/// <param name="State">Where it is in its life.</param>
-/// <param name="InFlight">The jobs it runs now.</param>
-/// <param name="Completed">The jobs it answered.</param>
-/// <param name="StartedAt">When it became ready.</param>
-public sealed record WorkerStatus(int WorkerId, int ProcessId, WorkerState State, int InFlight, long Completed, DateTimeOffset? StartedAt);
+public sealed class WorkerStatus
+{
+    /// <summary>Gets the worker's number in its pool.</summary>
+    public int WorkerId { get; init; }
+
+    /// <summary>Gets the process id; <see langword="null"/> while the process is being launched.</summary>
+    public int? ProcessId { get; init; }
+
+    /// <summary>Gets where the worker is in its life.</summary>
+    public WorkerState State { get; init; }
+
+    /// <summary>Gets the queue the worker takes jobs from; <see langword="null"/> for a spare, which has none yet.</summary>
+    public int? Queue { get; init; }
+
+    /// <summary>Gets the jobs it runs now.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets the jobs it answered.</summary>
+    public long Completed { get; init; }
+
+    /// <summary>Gets when it became ready; <see langword="null"/> while it starts.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+}
 
 /// <summary>Where a worker process is in its life.</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkerState>))]

@@ -19,7 +19,28 @@ public interface IJobExceptionHandler
 }
 
 /// <summary>A job's failure, as an <see cref="IJobExceptionHandler"/> sees it in the worker process.</summary>
-/// <param name="JobName">The job's name (<c>Type.Method</c>, or the job class).</param>
-/// <param name="Exception">What the job threw.</param>
-/// <param name="Arguments">The job's arguments as the worker deserialized them (bound parameters excluded).</param>
-public sealed record JobExceptionContext(string JobName, Exception Exception, IReadOnlyList<object?> Arguments);
+public sealed class JobExceptionContext
+{
+    /// <summary>Creates the context of a failure.</summary>
+    /// <param name="jobName">The job's name (<c>Type.Method</c>, or the job class).</param>
+    /// <param name="exception">What the job threw.</param>
+    /// <param name="arguments">The job's arguments as the worker deserialized them (bound parameters excluded).</param>
+    public JobExceptionContext(string jobName, Exception exception, IReadOnlyList<object?> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(jobName);
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(arguments);
+        JobName = jobName;
+        Exception = exception;
+        Arguments = arguments;
+    }
+
+    /// <summary>Gets the job's name (<c>Type.Method</c>, or the job class).</summary>
+    public string JobName { get; }
+
+    /// <summary>Gets what the job threw.</summary>
+    public Exception Exception { get; }
+
+    /// <summary>Gets the job's arguments as the worker deserialized them (bound parameters excluded).</summary>
+    public IReadOnlyList<object?> Arguments { get; }
+}

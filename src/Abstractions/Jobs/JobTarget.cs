@@ -1,28 +1,31 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using System.Runtime.CompilerServices;
+using ProcessPools.Jobs;
 
 namespace ProcessPools;
 
 /// <summary>
-/// Identifies a job that a worker process can run: a static method (or a non-capturing lambda),
-/// or a job class implementing <see cref="IProcessJob{TArgument, TResult}"/>.
+/// Identifies a job that a worker process can run: a static method (or a non-capturing lambda), a job
+/// class implementing <see cref="IProcessJob{TArgument, TResult}"/>, or a request that the pool maps to its
+/// registered job class.
 /// </summary>
 /// <remarks>
-/// Only the identity crosses the process boundary (assembly, module version id and metadata token,
-/// or the job class's type name), never the delegate itself. That is why a delegate that captures
-/// state or is bound to an instance is refused: the child could not rebuild what it captured.
-/// Parameters of type <see cref="CancellationToken"/> and <see cref="IServiceProvider"/> are bound in
-/// the child and not sent. An <see cref="IProgress{T}"/> parameter takes the caller's progress sink, which
-/// stays in the parent and receives the job's reports in order.
+/// Only the identity crosses the process boundary (assembly, module version id and metadata token, or the
+/// job class's type name), never the delegate itself. That is why a delegate that captures state or is bound
+/// to an instance is refused: the child could not rebuild what it captured. Parameters of type
+/// <see cref="CancellationToken"/> and <see cref="IServiceProvider"/> are bound in the child and not sent. An
+/// <see cref="IProgress{T}"/> parameter takes the caller's progress sink, which stays in the parent and
+/// receives the job's reports in order.
 /// </remarks>
 public sealed class JobTarget
 {
+    private const string JobAdvice = "Pass the values the job needs as its arguments, and mark the lambda 'static' so the compiler checks it captures nothing.";
+
     private static readonly ConcurrentDictionary<MethodInfo, JobTarget> MethodTargets = new();
     private static readonly ConcurrentDictionary<Type, JobTarget> ClassTargets = new();
-    private static int s_lastId;
+    private static readonly ConcurrentDictionary<(Type Request, Type Result), JobTarget> RequestTargets = new();
 
-    private JobTarget(JobTargetKind kind, MethodInfo method, Type? jobType, Type[] parameterTypes, Type resultType, string name)
+    private JobTarget(JobTargetKind kind, MethodInfo? method, Type? jobType, Type[] parameterTypes, Type resultType, string name)
     {
         Kind = kind;
         Method = method;
@@ -30,15 +33,17 @@ public sealed class JobTarget
         ParameterTypes = parameterTypes;
         ResultType = resultType;
         Name = name;
-        Id = Interlocked.Increment(ref s_lastId);
-        ProgressType = parameterTypes.Select(ProgressValueType).FirstOrDefault(t => t is not null);
+        ProgressType = parameterTypes.Select(JobShape.ProgressValueType).FirstOrDefault(t => t is not null);
     }
 
     /// <summary>Gets what kind of job this is.</summary>
     public JobTargetKind Kind { get; }
 
-    /// <summary>Gets the method the child runs: the static method or lambda, or the job class's <c>ExecuteAsync</c>.</summary>
-    public MethodInfo Method { get; }
+    /// <summary>
+    /// Gets the method the child runs: the static method or lambda, or the job class's <c>ExecuteAsync</c>;
+    /// <see langword="null"/> for a <see cref="JobTargetKind.Request"/>, which the pool resolves to its job class.
+    /// </summary>
+    public MethodInfo? Method { get; }
 
     /// <summary>Gets the job class, for <see cref="JobTargetKind.JobClass"/>; otherwise <see langword="null"/>.</summary>
     public Type? JobType { get; }
@@ -49,44 +54,18 @@ public sealed class JobTarget
     /// <summary>Gets the type of the job's result; <see cref="void"/> for a job that returns <see cref="Task"/> or <see cref="ValueTask"/>.</summary>
     public Type ResultType { get; }
 
-    /// <summary>Gets a readable name (<c>Type.Method</c>) used in exceptions, logs and traces.</summary>
+    /// <summary>Gets a readable name (<c>Type.Method</c>, or the job class) used in exceptions, logs and traces.</summary>
     public string Name { get; }
 
-    /// <summary>The <c>T</c> of the job's <see cref="IProgress{T}"/> parameter, if it has one (at most one is allowed).</summary>
-    internal Type? ProgressType { get; }
+    /// <summary>Gets the <c>T</c> of the job's <see cref="IProgress{T}"/> parameter, if it has one (at most one is allowed).</summary>
+    public Type? ProgressType { get; }
 
-    /// <summary>A process-wide id, so the wire names a job by a number once the child has learnt it.</summary>
-    internal int Id { get; }
-
-    /// <summary>
-    /// Gets the target of a static method or a non-capturing lambda.
-    /// </summary>
+    /// <summary>Gets the target of a static method or a non-capturing lambda.</summary>
     /// <exception cref="ArgumentException">The delegate captures state, is bound to an instance, is generic, or does not return a task.</exception>
     public static JobTarget FromDelegate(Delegate job)
     {
-        var method = MethodOf(job, nameof(job));
+        var method = JobShape.StaticMethodOf(job, nameof(job), "job", JobAdvice);
         return MethodTargets.TryGetValue(method, out var known) ? known : MethodTargets.GetOrAdd(method, Create(method));
-    }
-
-    /// <summary>
-    /// The method of a delegate that a worker process can rebuild from its identity alone: a static
-    /// method or a lambda that captures nothing. Also used for code that configures a worker's host.
-    /// </summary>
-    internal static MethodInfo MethodOf(Delegate callback, string paramName)
-    {
-        ArgumentNullException.ThrowIfNull(callback, paramName);
-        if (callback.HasSingleTarget is false)
-        {
-            throw new ArgumentException("The delegate must be a single method; this one combines several.", paramName);
-        }
-
-        var method = callback.Method;
-        if (callback.Target is { } target)
-        {
-            CheckNonCapturing(target, method, paramName);
-        }
-
-        return method;
     }
 
     /// <summary>
@@ -100,40 +79,27 @@ public sealed class JobTarget
         return ClassTargets.TryGetValue(jobType, out var known) ? known : ClassTargets.GetOrAdd(jobType, CreateForClass(jobType));
     }
 
+    /// <summary>
+    /// Gets the target of a request: the pool runs the job class registered for <paramref name="requestType"/>
+    /// (or its nearest base type) with <c>AddJob&lt;TJob&gt;()</c>. <c>pool.SendAsync(request)</c> uses it.
+    /// </summary>
+    /// <param name="requestType">The request's type, which is the job class's argument.</param>
+    /// <param name="resultType">The result the caller expects; the pool checks the job class returns it.</param>
+    public static JobTarget ForRequest(Type requestType, Type resultType)
+    {
+        ArgumentNullException.ThrowIfNull(requestType);
+        ArgumentNullException.ThrowIfNull(resultType);
+        return RequestTargets.GetOrAdd(
+            (requestType, resultType),
+            static key => new JobTarget(JobTargetKind.Request, null, null, [key.Request], key.Result, $"request {JobShape.Describe(key.Request)}"));
+    }
+
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private static void CheckNonCapturing(object target, MethodInfo method, string paramName)
-    {
-        var type = target.GetType();
-        var name = $"{Describe(method.DeclaringType)}.{method.Name}";
-        if (type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
-        {
-            var captured = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
-            if (captured.Length == 0)
-            {
-                return; // a non-capturing lambda: the compiler's singleton closure holds nothing.
-            }
-
-            throw new ArgumentException(
-                $"The lambda '{name}' captures {string.Join(", ", captured.Select(f => $"'{CapturedName(f.Name)}'"))}; " +
-                "captured state cannot cross into a worker process. Pass the values as job arguments and mark the lambda 'static'.", paramName);
-        }
-
-        throw new ArgumentException(
-            $"The method \'{name}\' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. " +
-            "Use a static method (or a static lambda), or a job class implementing IProcessJob<TArgument, TResult>.", paramName);
-    }
-
-    // The compiler names a captured 'this' '<>4__this' and a hoisted local 'x' '<x>5__2'.
-    private static string CapturedName(string field) =>
-        field.StartsWith("<>4__this", StringComparison.Ordinal) ? "this"
-        : field.StartsWith('<') && field.IndexOf('>', StringComparison.Ordinal) is > 1 and var end ? field[1..end]
-        : field;
-
     private static JobTarget Create(MethodInfo method)
     {
-        var name = $"{Describe(method.DeclaringType)}.{method.Name}";
+        var name = $"{JobShape.Describe(method.DeclaringType)}.{method.Name}";
         if (method.IsGenericMethod || method.DeclaringType is { ContainsGenericParameters: true } || method.DeclaringType?.IsGenericType == true)
         {
             throw BadJob($"The job '{name}' is generic or declared in a generic type; a worker process resolves jobs by metadata token, which names no type arguments. Use a non-generic method.");
@@ -144,8 +110,8 @@ public sealed class JobTarget
             throw BadJob($"The job '{name}' lives in a dynamic assembly, which a worker process cannot load.");
         }
 
-        var resultType = ResultTypeOf(method.ReturnType)
-            ?? throw BadJob($"The job '{name}' returns {Describe(method.ReturnType)}; a job must return Task, Task<T>, ValueTask or ValueTask<T>.");
+        var resultType = JobShape.ResultTypeOf(method.ReturnType)
+            ?? throw BadJob($"The job '{name}' returns {JobShape.Describe(method.ReturnType)}; a job must return Task, Task<T>, ValueTask or ValueTask<T>.");
         var sent = new List<Type>();
         foreach (var parameter in method.GetParameters())
         {
@@ -154,12 +120,12 @@ public sealed class JobTarget
                 throw BadJob($"The job '{name}' has the by-reference or pointer parameter '{parameter.Name}'; only values can be sent to a worker process.");
             }
 
-            if (!IsBoundInChild(parameter.ParameterType))
+            if (!JobShape.IsBoundInChild(parameter.ParameterType))
             {
                 sent.Add(parameter.ParameterType);
             }
 
-            if (ProgressValueType(parameter.ParameterType) is not null && sent.Count(t => ProgressValueType(t) is not null) > 1)
+            if (JobShape.ProgressValueType(parameter.ParameterType) is not null && sent.Count(t => JobShape.ProgressValueType(t) is not null) > 1)
             {
                 throw BadJob($"The job '{name}' takes more than one IProgress<T> parameter; a job reports progress through one.");
             }
@@ -172,7 +138,7 @@ public sealed class JobTarget
     {
         if (jobType.IsAbstract || jobType.IsInterface || jobType.ContainsGenericParameters)
         {
-            throw new ArgumentException($"The job class '{Describe(jobType)}' must be a concrete, non-generic class.", nameof(jobType));
+            throw new ArgumentException($"The job class '{JobShape.Describe(jobType)}' must be a concrete, non-generic class.", nameof(jobType));
         }
 
         var interfaces = jobType.GetInterfaces()
@@ -181,65 +147,19 @@ public sealed class JobTarget
         if (interfaces.Length != 1)
         {
             throw new ArgumentException(
-                $"The job class '{Describe(jobType)}' must implement IProcessJob<TArgument, TResult> exactly once; it implements it {interfaces.Length} times.",
+                $"The job class '{JobShape.Describe(jobType)}' must implement IProcessJob<TArgument, TResult> exactly once; it implements it {interfaces.Length} times.",
                 nameof(jobType));
         }
 
         var contract = interfaces[0];
         var method = contract.GetMethod(nameof(IProcessJob<object, object>.ExecuteAsync))!;
         var arguments = contract.GetGenericArguments();
-        return new JobTarget(JobTargetKind.JobClass, method, jobType, [arguments[0]], arguments[1], Describe(jobType));
+        return new JobTarget(JobTargetKind.JobClass, method, jobType, [arguments[0]], arguments[1], JobShape.Describe(jobType));
     }
 
     // The delegate is the 'job' parameter of the public calls (ApplyAsync, Map); the helpers that inspect it take other names.
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
     private static ArgumentException BadJob(string message) => new(message, paramName: "job");
-
-    /// <summary>
-    /// The <c>T</c> of an <see cref="IProgress{T}"/> parameter: the caller passes its own <see cref="IProgress{T}"/>,
-    /// which stays in the parent; the job gets one whose reports travel back to it, in order.
-    /// </summary>
-    internal static Type? ProgressValueType(Type parameterType) =>
-        parameterType.IsGenericType && parameterType.GetGenericTypeDefinition() == typeof(IProgress<>) ? parameterType.GetGenericArguments()[0] : null;
-
-    /// <summary>Whether the child supplies a parameter of this type instead of the caller.</summary>
-    internal static bool IsBoundInChild(Type parameterType) =>
-        parameterType == typeof(CancellationToken) || parameterType == typeof(IServiceProvider);
-
-    internal static Type? ResultTypeOf(Type returnType)
-    {
-        if (returnType == typeof(Task) || returnType == typeof(ValueTask))
-        {
-            return typeof(void);
-        }
-
-        if (returnType.IsGenericType)
-        {
-            var definition = returnType.GetGenericTypeDefinition();
-            if (definition == typeof(Task<>) || definition == typeof(ValueTask<>))
-            {
-                return returnType.GetGenericArguments()[0];
-            }
-        }
-
-        return null;
-    }
-
-    internal static string Describe(Type? type)
-    {
-        if (type is null)
-        {
-            return "<global>";
-        }
-
-        // Lambdas live in compiler-generated nested classes ('<>c'); name the user's type instead.
-        while (type.DeclaringType is not null && type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
-        {
-            type = type.DeclaringType;
-        }
-
-        return type.FullName ?? type.Name;
-    }
 }
 
 /// <summary>What kind of job a <see cref="JobTarget"/> names.</summary>
@@ -250,4 +170,7 @@ public enum JobTargetKind
 
     /// <summary>A class implementing <see cref="IProcessJob{TArgument, TResult}"/>, created from dependency injection in the child.</summary>
     JobClass,
+
+    /// <summary>A request whose type selects the job class registered with the pool (<see cref="JobTarget.ForRequest"/>).</summary>
+    Request,
 }

@@ -34,13 +34,42 @@ public abstract class PoolResult<T> : IAsyncEnumerable<T>
 }
 
 /// <summary>Where a <c>Map</c> is: counts of its items by state.</summary>
-/// <param name="Succeeded">Items whose job returned a result.</param>
-/// <param name="Failed">Items whose job failed (threw, timed out, or lost its worker).</param>
-/// <param name="Cancelled">Items cancelled (the map was cancelled, abandoned, or ended by a failure).</param>
-/// <param name="Pending">Items taken from the input and not answered yet: queued or running.</param>
-/// <param name="Total">The number of items, once the whole input has been read; <see langword="null"/> before.</param>
-public readonly record struct MapProgress(int Succeeded, int Failed, int Cancelled, int Pending, int? Total)
+public readonly struct MapProgress : IEquatable<MapProgress>
 {
+    /// <summary>Gets the items whose job returned a result.</summary>
+    public int Succeeded { get; init; }
+
+    /// <summary>Gets the items whose job failed (threw, timed out, or lost its worker).</summary>
+    public int Failed { get; init; }
+
+    /// <summary>Gets the items cancelled (the map was cancelled, abandoned, or ended by a failure).</summary>
+    public int Cancelled { get; init; }
+
+    /// <summary>Gets the items taken from the input and not answered yet: queued or running.</summary>
+    public int Pending { get; init; }
+
+    /// <summary>Gets the number of items, once the whole input has been read; <see langword="null"/> before.</summary>
+    public int? Total { get; init; }
+
     /// <summary>Gets the items answered, whatever the outcome.</summary>
     public int Done => Succeeded + Failed + Cancelled;
+
+    /// <summary>Whether two snapshots hold the same counts.</summary>
+    public static bool operator ==(MapProgress left, MapProgress right) => left.Equals(right);
+
+    /// <summary>Whether two snapshots hold different counts.</summary>
+    public static bool operator !=(MapProgress left, MapProgress right) => !left.Equals(right);
+
+    /// <inheritdoc />
+    public bool Equals(MapProgress other) =>
+        (Succeeded, Failed, Cancelled, Pending, Total) == (other.Succeeded, other.Failed, other.Cancelled, other.Pending, other.Total);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is MapProgress other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Succeeded, Failed, Cancelled, Pending, Total);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Done}/{(Total is { } total ? total : "?")} done ({Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled, {Pending} pending)";
 }

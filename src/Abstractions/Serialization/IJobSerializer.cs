@@ -6,6 +6,11 @@ namespace ProcessPools;
 /// Turns job arguments and results into bytes and back. The worker process creates its own instance
 /// from the type's public parameterless constructor, so both sides use the same format.
 /// </summary>
+/// <remarks>
+/// The generic members serve the typed paths (a map's items, a chunk's results), which avoid boxing and
+/// argument arrays; they must write the same bytes as the non-generic ones for the same declared type. Their
+/// default implementations call the non-generic members, so a serializer only overrides them for speed.
+/// </remarks>
 public interface IJobSerializer
 {
     /// <summary>Writes <paramref name="value"/>, declared as <paramref name="type"/>, to <paramref name="destination"/>.</summary>
@@ -13,4 +18,10 @@ public interface IJobSerializer
 
     /// <summary>Reads a value of <paramref name="type"/> from <paramref name="source"/>.</summary>
     object? Deserialize(ReadOnlySequence<byte> source, Type type);
+
+    /// <summary>Writes <paramref name="value"/>, declared as <typeparamref name="T"/>, to <paramref name="destination"/>.</summary>
+    void Serialize<T>(IBufferWriter<byte> destination, T value) => Serialize(destination, value, typeof(T));
+
+    /// <summary>Reads a value of <typeparamref name="T"/> from <paramref name="source"/>.</summary>
+    T Deserialize<T>(ReadOnlySequence<byte> source) => (T)Deserialize(source, typeof(T))!;
 }

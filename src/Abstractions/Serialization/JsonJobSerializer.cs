@@ -56,12 +56,10 @@ public class JsonJobSerializer : IJobSerializer
         return JsonSerializer.Deserialize(ref reader, type, Options);
     }
 
-    /// <summary>
-    /// <see cref="Serialize"/> without boxing, for the typed chunk path of the default serializer: the same
-    /// bytes (integers written directly, everything else by System.Text.Json for <typeparamref name="T"/>).
-    /// </summary>
-    internal void SerializeValue<T>(IBufferWriter<byte> destination, T value)
+    /// <summary>Writes <paramref name="value"/> without boxing: the same bytes as <see cref="Serialize(IBufferWriter{byte}, object?, Type)"/>.</summary>
+    public void Serialize<T>(IBufferWriter<byte> destination, T value)
     {
+        ArgumentNullException.ThrowIfNull(destination);
         if (IsDefault && (typeof(T) == typeof(int) ? TryWriteInteger(destination, Unsafe.As<T, int>(ref value))
             : typeof(T) == typeof(long) && TryWriteInteger(destination, Unsafe.As<T, long>(ref value))))
         {
@@ -72,8 +70,8 @@ public class JsonJobSerializer : IJobSerializer
         JsonSerializer.Serialize(writer, value, Options);
     }
 
-    /// <summary><see cref="Deserialize"/> without boxing, for the typed chunk path of the default serializer.</summary>
-    internal T DeserializeValue<T>(ReadOnlySequence<byte> source)
+    /// <summary>Reads a value without boxing, as <see cref="Deserialize(ReadOnlySequence{byte}, Type)"/> does.</summary>
+    public T Deserialize<T>(ReadOnlySequence<byte> source)
     {
         if (IsDefault && (typeof(T) == typeof(int) || typeof(T) == typeof(long)) && TryReadInteger(source, asInt: typeof(T) == typeof(int), out var integer))
         {

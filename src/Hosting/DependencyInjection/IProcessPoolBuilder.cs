@@ -1,6 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
+using ProcessPools;
 
-namespace ProcessPools;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>What <c>AddProcessPool</c> returns: the pool's name and the services, for the calls that configure it further.</summary>
 public interface IProcessPoolBuilder
@@ -12,7 +12,16 @@ public interface IProcessPoolBuilder
     IServiceCollection Services { get; }
 }
 
-internal sealed record ProcessPoolBuilder(string Name, IServiceCollection Services) : IProcessPoolBuilder;
+/// <summary>The builder <c>AddProcessPool</c> returns.</summary>
+internal sealed class ProcessPoolBuilder(string name, IServiceCollection services) : IProcessPoolBuilder
+{
+    public string Name { get; } = name;
+
+    public IServiceCollection Services { get; } = services;
+}
 
 /// <summary>Marks a pool name as registered, so a second <c>AddProcessPool</c> for it adds nothing twice.</summary>
-internal sealed record ProcessPoolRegistration(string Name);
+internal sealed class ProcessPoolRegistration(string name)
+{
+    public string Name { get; } = name;
+}

@@ -1,11 +1,9 @@
-using System.Reflection;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using ProcessPools.Dispatch;
-using ProcessPools.Telemetry;
+using ProcessPools;
+using ProcessPools.Jobs;
+using ProcessPools.Supervision;
 
-namespace ProcessPools;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Worker-side registrations of a pool: what each worker process adds to its own host. They name types
@@ -71,35 +69,17 @@ public static class ProcessPoolBuilderExtensions
     public static IProcessPoolBuilder ConfigureWorkerHost(this IProcessPoolBuilder builder, Action<IHostApplicationBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var method = JobTarget.MethodOf(configure, nameof(configure));
+        var method = JobShape.StaticMethodOf(
+            configure,
+            nameof(configure),
+            "worker host configurator",
+            "It runs in each worker process, before the worker's host is built: read what it needs from the worker's own configuration (builder.Configuration, the same appsettings.json), and mark the lambda 'static'.");
         if (method.IsGenericMethod || method.DeclaringType?.IsGenericType == true || method.Module.Assembly.IsDynamic)
         {
             throw new ArgumentException($"The worker host configurator '{method.DeclaringType}.{method.Name}' must be a non-generic method of a loadable assembly.", nameof(configure));
         }
 
         builder.Services.Configure<WorkerRegistrations>(builder.Name, registrations => AddOnce(registrations.HostConfigurators, method));
-        return builder;
-    }
-
-    /// <summary>
-    /// Adds a health check for this pool: Healthy with all workers ready, Degraded below the configured
-    /// count or when replacements keep failing to start, <paramref name="failureStatus"/> (Unhealthy by
-    /// default) with none ready or when the pool is closed.
-    /// </summary>
-    /// <param name="builder">The pool's builder.</param>
-    /// <param name="name">The check's name; <c>processpool</c> or <c>processpool-{pool name}</c> by default.</param>
-    /// <param name="failureStatus">The status with no worker ready.</param>
-    /// <param name="tags">Tags to filter checks by (for example <c>ready</c>).</param>
-    public static IProcessPoolBuilder AddHealthCheck(
-        this IProcessPoolBuilder builder, string? name = null, HealthStatus failureStatus = HealthStatus.Unhealthy, IEnumerable<string>? tags = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var pool = builder.Name;
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            name ?? (pool.Length == 0 ? "processpool" : $"processpool-{pool}"),
-            provider => new ProcessPoolHealthCheck(provider.GetRequiredKeyedService<PoolEngine>(pool)),
-            failureStatus,
-            tags));
         return builder;
     }
 
@@ -110,16 +90,4 @@ public static class ProcessPoolBuilderExtensions
             list.Add(item);
         }
     }
-}
-
-/// <summary>The types and methods a pool's workers add to their own hosts, by pool name.</summary>
-internal sealed class WorkerRegistrations
-{
-    public List<Type> Jobs { get; } = [];
-
-    public List<Type> Initializers { get; } = [];
-
-    public List<Type> ExceptionHandlers { get; } = [];
-
-    public List<MethodInfo> HostConfigurators { get; } = [];
 }

@@ -8,6 +8,7 @@ using ProcessPools;
 using ProcessPools.DependencyInjection;
 using ProcessPools.Dispatch;
 using ProcessPools.Options;
+using ProcessPools.Supervision;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -15,10 +15,6 @@ internal sealed class JobQueue
     private int _inFlight;
     private int _workers;
 
-    public JobQueue(int index) => Index = index;
-
-    public int Index { get; }
-
     public int Queued => Volatile.Read(ref _queued);
 
     public int InFlight => Volatile.Read(ref _inFlight);

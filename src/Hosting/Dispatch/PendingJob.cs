@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
-using ProcessPools.Supervision;
+using ProcessPools.Channels;
 using ProcessPools.Telemetry;
 
 namespace ProcessPools.Dispatch;
@@ -9,7 +9,7 @@ namespace ProcessPools.Dispatch;
 /// A job the pool accepted: its serialized arguments, where it is (queued, dispatched, finished), and
 /// how to answer its caller. Every pending job gets exactly one answer.
 /// </summary>
-internal abstract class PendingJob
+internal abstract class PendingJob : ITracedJob
 {
     private const int Queued = 0;
     private const int Dispatched = 1;
@@ -23,10 +23,11 @@ internal abstract class PendingJob
     private JobQueue? _countedIn;
     private int _counted;
 
-    protected PendingJob(long id, JobTarget target, byte[] arguments, int argumentsLength)
+    protected PendingJob(long id, JobTarget target, int targetNumber, byte[] arguments, int argumentsLength)
     {
         Id = id;
         Target = target;
+        TargetNumber = targetNumber;
         _arguments = arguments;
         ArgumentsLength = argumentsLength;
     }
@@ -35,12 +36,18 @@ internal abstract class PendingJob
 
     public JobTarget Target { get; }
 
+    /// <summary>The number the channel knows the target by (<see cref="JobRegistry"/>).</summary>
+    public int TargetNumber { get; }
+
+    /// <inheritdoc />
+    public string JobName => Target.Name;
+
     public int ArgumentsLength { get; }
 
     public ReadOnlyMemory<byte> Arguments => _arguments.AsMemory(0, ArgumentsLength);
 
     /// <summary>The worker it was dispatched to, while it runs.</summary>
-    public WorkerConnection? Worker { get; set; }
+    public WorkerPump? Worker { get; set; }
 
     public bool IsFinished => Volatile.Read(ref _state) == Finished;
 
@@ -57,7 +64,7 @@ internal abstract class PendingJob
     public int Attempts { get; set; }
 
     /// <summary>The frame that runs the job: one item, or a chunk of a map's items.</summary>
-    public virtual Channels.FrameType InvokeFrame => Channels.FrameType.Invoke;
+    public virtual FrameType InvokeFrame => FrameType.Invoke;
 
     /// <summary>How many of the caller's items the job carries (a map's chunk carries several).</summary>
     public virtual int ItemCount => 1;
@@ -79,16 +86,16 @@ internal abstract class PendingJob
     /// <summary>The pool's telemetry, told when the job ends.</summary>
     public PoolTelemetry? Telemetry { get; set; }
 
-    /// <summary>The parent's span of the job, when traced.</summary>
+    /// <inheritdoc />
     public Activity? Activity { get; set; }
 
-    /// <summary>Whose trace the worker continues: the job's span, or the caller's activity when the pool is not traced.</summary>
+    /// <inheritdoc />
     public Activity? TraceParent { get; set; }
 
-    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp); 0 when nobody records queue waits.</summary>
+    /// <inheritdoc />
     public long SubmittedAt { get; set; }
 
-    /// <summary>When the job was last handed to a worker (a <see cref="Stopwatch"/> timestamp), 0 before.</summary>
+    /// <inheritdoc />
     public long DispatchedAt { get; set; }
 
     /// <summary>Starts the timeout clock (the call's start); <paramref name="onTimeout"/> runs once if it lapses before the answer.</summary>
@@ -236,70 +243,4 @@ internal abstract class PendingJob
         Release(argumentsMayBeInUse: previous == Dispatched && !answeredByWorker);
         return true;
     }
-}
-
-/// <summary>A job from <c>ApplyAsync</c>: answered through a task.</summary>
-internal sealed class SingleJob<TResult> : PendingJob
-{
-    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private CancellationTokenRegistration _registration;
-
-    public SingleJob(long id, JobTarget target, byte[] arguments, int argumentsLength)
-        : base(id, target, arguments, argumentsLength)
-    {
-    }
-
-    public Task<TResult> Task => _completion.Task;
-
-    /// <summary>Listens to the caller's token once the job is in a queue.</summary>
-    public void Watch(Action<PendingJob, CancellationToken> onCanceled, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.CanBeCanceled)
-        {
-            _registration = cancellationToken.UnsafeRegister(
-                static (state, token) =>
-                {
-                    var (job, callback) = ((SingleJob<TResult>, Action<PendingJob, CancellationToken>))state!;
-                    callback(job, token);
-                },
-                (this, onCanceled));
-        }
-    }
-
-    protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
-    {
-        var value = Target.ResultType == typeof(void) ? default : (TResult)serializer.Deserialize(result, Target.ResultType)!;
-        RecordEnd(null);
-        _completion.TrySetResult(value!);
-    }
-
-    protected override void OnFailed(Exception exception)
-    {
-        RecordEnd(exception);
-        _completion.TrySetException(exception);
-    }
-
-    protected override void OnCanceled(CancellationToken cancellationToken)
-    {
-        RecordEnd(new OperationCanceledException(cancellationToken));
-        _completion.TrySetCanceled(cancellationToken);
-    }
-
-    protected override void Release(bool argumentsMayBeInUse)
-    {
-        base.Release(argumentsMayBeInUse);
-        _registration.Dispose();
-    }
-}
-
-/// <summary>Calls <see cref="IProgress{T}.Report"/> for a <c>T</c> known at run time, through a delegate made once per type.</summary>
-internal static class ProgressReporters
-{
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Action<object, object?>> Reporters = new();
-
-    public static Action<object, object?> For(Type valueType) => Reporters.GetOrAdd(valueType, static type =>
-        typeof(ProgressReporters).GetMethod(nameof(Report), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(type).CreateDelegate<Action<object, object?>>());
-
-    private static void Report<T>(object sink, object? value) => ((IProgress<T>)sink).Report((T)value!);
 }

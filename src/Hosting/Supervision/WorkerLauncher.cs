@@ -29,9 +29,6 @@ internal sealed class WorkerLauncher
         _arguments = arguments;
     }
 
-    /// <summary>The command line, for logs and error messages.</summary>
-    public string CommandLine => $"{_host} {string.Join(' ', _arguments)}";
-
     /// <summary>Works out how to launch a worker of this application.</summary>
     /// <exception cref="ProcessPoolException">A file the launch needs is missing, or this process is itself a worker that did not hand over to <see cref="WorkerEntryPoint"/>.</exception>
     public static WorkerLauncher ForCurrentApplication(WorkerLaunchMode mode)

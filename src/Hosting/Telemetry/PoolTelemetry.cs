@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using ProcessPools.Dispatch;
-using ProcessPools.Supervision;
 using static ProcessPools.ProcessPoolDiagnostics;
 
 namespace ProcessPools.Telemetry;
@@ -21,10 +19,13 @@ internal sealed class PoolTelemetry : IDisposable
     private readonly Counter<long> _workersStarted;
     private readonly Counter<long> _workersExited;
 
-    public PoolTelemetry(PoolEngine pool, IMeterFactory? meterFactory)
+    /// <param name="pool">The pool's name.</param>
+    /// <param name="meterFactory">Creates the meter; without one (no host), the pool owns a meter of its own.</param>
+    /// <param name="gauges">Reads the pool's queued and in-flight jobs and ready workers, when a listener collects them.</param>
+    public PoolTelemetry(string pool, IMeterFactory? meterFactory, IPoolGauges gauges)
     {
-        Pool = pool.Name;
-        _poolTag = new(Tags.Pool, pool.Name);
+        Pool = pool;
+        _poolTag = new(Tags.Pool, pool);
         var options = new MeterOptions(MeterName) { Version = typeof(PoolTelemetry).Assembly.GetName().Version?.ToString() };
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(options) ?? new Meter(options);
@@ -34,22 +35,22 @@ internal sealed class PoolTelemetry : IDisposable
         _queueWait = _meter.CreateHistogram<double>(Instruments.QueueWait, "s", "Time a job waited in its queue before a worker took it.");
         _workersStarted = _meter.CreateCounter<long>(Instruments.WorkersStarted, "{worker}", "Worker processes that started and became ready.");
         _workersExited = _meter.CreateCounter<long>(Instruments.WorkersExited, "{worker}", "Worker processes that exited, by reason.");
-        _meter.CreateObservableUpDownCounter(Instruments.JobsQueued, () => new Measurement<long>(pool.QueuedJobs, _poolTag), "{job}", "Jobs waiting in the queues.");
-        _meter.CreateObservableUpDownCounter(Instruments.JobsInFlight, () => new Measurement<long>(pool.InFlightJobs, _poolTag), "{job}", "Jobs running in workers.");
-        _meter.CreateObservableUpDownCounter(Instruments.WorkersLive, () => new Measurement<long>(pool.ReadyWorkerCount, _poolTag), "{worker}", "Workers ready for jobs.");
+        _meter.CreateObservableUpDownCounter(Instruments.JobsQueued, () => new Measurement<long>(gauges.QueuedJobs, _poolTag), "{job}", "Jobs waiting in the queues.");
+        _meter.CreateObservableUpDownCounter(Instruments.JobsInFlight, () => new Measurement<long>(gauges.InFlightJobs, _poolTag), "{job}", "Jobs running in workers.");
+        _meter.CreateObservableUpDownCounter(Instruments.WorkersLive, () => new Measurement<long>(gauges.ReadyWorkers, _poolTag), "{worker}", "Workers ready for jobs.");
     }
 
     public string Pool { get; }
 
     /// <summary>Counts the job and starts its span as a child of the caller's, without making it the caller's current activity.</summary>
-    public void OnSubmitted(PendingJob job)
+    public void OnSubmitted(ITracedJob job)
     {
         if (_queueWait.Enabled)
         {
             job.SubmittedAt = Stopwatch.GetTimestamp();
         }
 
-        _submitted.Add(job.ItemCount, _poolTag, new(Tags.Job, job.Target.Name));
+        _submitted.Add(job.ItemCount, _poolTag, new(Tags.Job, job.JobName));
         var caller = Activity.Current;
         job.TraceParent = caller;
         if (Source.HasListeners())
@@ -57,9 +58,9 @@ internal sealed class PoolTelemetry : IDisposable
             var activity = Source.StartActivity(JobActivityName, ActivityKind.Client);
             if (activity is not null)
             {
-                activity.DisplayName = $"{JobActivityName} {job.Target.Name}";
+                activity.DisplayName = $"{JobActivityName} {job.JobName}";
                 activity.SetTag(Tags.Pool, Pool);
-                activity.SetTag(Tags.Job, job.Target.Name);
+                activity.SetTag(Tags.Job, job.JobName);
                 job.Activity = activity;
                 job.TraceParent = activity;
                 Activity.Current = caller; // the span lives until the answer; the caller's flow keeps its own
@@ -68,7 +69,7 @@ internal sealed class PoolTelemetry : IDisposable
     }
 
     /// <summary>A worker took the job: its queue wait ends, its span learns the worker.</summary>
-    public void OnDispatched(PendingJob job, WorkerConnection worker)
+    public void OnDispatched(ITracedJob job, int workerId, int processId)
     {
         var now = Stopwatch.GetTimestamp();
         if (job.DispatchedAt == 0 && job.SubmittedAt != 0)
@@ -76,18 +77,18 @@ internal sealed class PoolTelemetry : IDisposable
             var wait = Stopwatch.GetElapsedTime(job.SubmittedAt, now).TotalSeconds;
             for (var i = 0; i < job.ItemCount; i++)
             {
-                _queueWait.Record(wait, _poolTag, new(Tags.Job, job.Target.Name));
+                _queueWait.Record(wait, _poolTag, new(Tags.Job, job.JobName));
             }
         }
 
         job.DispatchedAt = now;
         job.Activity?.SetTag("processpool.job.items", job.ItemCount);
-        job.Activity?.SetTag(Tags.WorkerId, worker.Id);
-        job.Activity?.SetTag(Tags.WorkerProcessId, worker.ProcessId);
+        job.Activity?.SetTag(Tags.WorkerId, workerId);
+        job.Activity?.SetTag(Tags.WorkerProcessId, processId);
     }
 
     /// <summary>A chunk of a map's items ended, each with its own outcome; its duration counts once per item, shared evenly.</summary>
-    public void OnFinished(PendingJob job, int succeeded, int failed, int cancelled)
+    public void OnFinished(ITracedJob job, int succeeded, int failed, int cancelled)
     {
         RecordItems(job, succeeded, "success");
         RecordItems(job, failed, "failed");
@@ -95,7 +96,7 @@ internal sealed class PoolTelemetry : IDisposable
         Stop(job, failed > 0 ? "failed" : cancelled > 0 ? "cancelled" : "success", null);
     }
 
-    public void OnFinished(PendingJob job, Exception? exception)
+    public void OnFinished(ITracedJob job, Exception? exception)
     {
         var outcome = OutcomeOf(exception);
         RecordItems(job, job.ItemCount, outcome);
@@ -103,14 +104,14 @@ internal sealed class PoolTelemetry : IDisposable
     }
 
     /// <summary>Counts <paramref name="count"/> of the job's items with one outcome, each with an even share of the job's duration.</summary>
-    private void RecordItems(PendingJob job, int count, string outcome)
+    private void RecordItems(ITracedJob job, int count, string outcome)
     {
         if (count == 0)
         {
             return;
         }
 
-        var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.Target.Name);
+        var jobTag = new KeyValuePair<string, object?>(Tags.Job, job.JobName);
         var outcomeTag = new KeyValuePair<string, object?>(Tags.Outcome, outcome);
         _completed.Add(count, _poolTag, jobTag, outcomeTag);
         if (job.DispatchedAt != 0 && _duration.Enabled)
@@ -123,7 +124,7 @@ internal sealed class PoolTelemetry : IDisposable
         }
     }
 
-    private static void Stop(PendingJob job, string outcome, Exception? exception)
+    private static void Stop(ITracedJob job, string outcome, Exception? exception)
     {
         if (job.Activity is { } activity)
         {
@@ -161,4 +162,35 @@ internal sealed class PoolTelemetry : IDisposable
             _meter.Dispose();
         }
     }
+}
+
+/// <summary>What the pool's telemetry knows of a job: its name and size, and where it keeps the job's timestamps and spans.</summary>
+internal interface ITracedJob
+{
+    string JobName { get; }
+
+    /// <summary>How many of the caller's items the job carries (a map's chunk carries several).</summary>
+    int ItemCount { get; }
+
+    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp); 0 when nobody records queue waits.</summary>
+    long SubmittedAt { get; set; }
+
+    /// <summary>When the job was last handed to a worker (a <see cref="Stopwatch"/> timestamp), 0 before.</summary>
+    long DispatchedAt { get; set; }
+
+    /// <summary>The parent's span of the job, when traced.</summary>
+    Activity? Activity { get; set; }
+
+    /// <summary>Whose trace the worker continues: the job's span, or the caller's activity when the pool is not traced.</summary>
+    Activity? TraceParent { get; set; }
+}
+
+/// <summary>The pool's current counts, read by the observable instruments.</summary>
+internal interface IPoolGauges
+{
+    int QueuedJobs { get; }
+
+    int InFlightJobs { get; }
+
+    int ReadyWorkers { get; }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ProcessPools.Dispatch;
 
 namespace ProcessPools.Telemetry;
 
@@ -7,7 +6,7 @@ namespace ProcessPools.Telemetry;
 /// Healthy with every configured worker ready; Degraded below that count, or when replacements keep
 /// failing to start; Unhealthy (or the registration's failure status) with no worker ready.
 /// </summary>
-internal sealed class ProcessPoolHealthCheck(PoolEngine pool) : IHealthCheck
+internal sealed class ProcessPoolHealthCheck(IProcessPool pool) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

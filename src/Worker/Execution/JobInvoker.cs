@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using ProcessPools.Jobs;
 using ProcessPools.Protocol;
 
 namespace ProcessPools.Worker.Execution;
@@ -36,8 +37,8 @@ internal sealed class JobInvoker
             var t when t == typeof(IServiceProvider) => ParameterSource.Services,
             _ => ParameterSource.Sent,
         })];
-        SentTypes = [.. method.GetParameters().Where(p => !JobTarget.IsBoundInChild(p.ParameterType)).Select(p => p.ParameterType)];
-        SentProgressTypes = [.. SentTypes.Select(JobTarget.ProgressValueType)];
+        SentTypes = [.. method.GetParameters().Where(p => !JobShape.IsBoundInChild(p.ParameterType)).Select(p => p.ParameterType)];
+        SentProgressTypes = [.. SentTypes.Select(JobShape.ProgressValueType)];
         _needsScope = jobType is not null || _parameters.Contains(ParameterSource.Services);
         _allSent = _parameters.All(p => p == ParameterSource.Sent);
         Typed = TypedJob.TryCreate(name, method, instance, jobType);
@@ -70,11 +71,11 @@ internal sealed class JobInvoker
         {
             var jobType = ApplicationAssemblies.LoadType(new TypeReference(definition.JobTypeName!, definition.AssemblyPath), "job class");
             var target = JobTarget.FromJobType(jobType);
-            return new JobInvoker(definition.Name, target.Method, null, jobType, target.ResultType);
+            return new JobInvoker(definition.Name, target.Method!, null, jobType, target.ResultType);
         }
 
         var method = ApplicationAssemblies.ResolveMethod(definition);
-        var resultType = JobTarget.ResultTypeOf(method.ReturnType)!;
+        var resultType = JobShape.ResultTypeOf(method.ReturnType)!;
         var instance = ApplicationAssemblies.InstanceFor(method);
         return new JobInvoker(definition.Name, method, instance, null, resultType);
     }

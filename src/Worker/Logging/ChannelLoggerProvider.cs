@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Channels;
 using ProcessPools.Protocol;
@@ -34,7 +33,7 @@ internal sealed class ChannelLoggerProvider(FrameWriter writer) : ILoggerProvide
             }
 
             var entry = new LogEntry(category, (int)logLevel, eventId.Id, eventId.Name, formatter(state, exception), exception?.ToString());
-            writer.TryWrite(new OutgoingFrame(FrameType.Log, 0, JsonSerializer.SerializeToUtf8Bytes(entry, WireJsonContext.Default.LogEntry)));
+            writer.TryWrite(new OutgoingFrame(FrameType.Log, 0, LogPayload.Encode(entry)));
         }
     }
 }

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using ProcessPools.Protocol;
+using ProcessPools.Telemetry;
+
+namespace ProcessPools.Supervision;
+
+/// <summary>What every worker of one pool shares: its settings, how it is launched, its clock, logging and telemetry.</summary>
+internal sealed class SupervisorContext(
+    string poolName,
+    ProcessPoolOptions options,
+    WorkerLauncher launcher,
+    WorkerSetup setup,
+    TimeProvider timeProvider,
+    ILoggerFactory loggerFactory,
+    PoolTelemetry telemetry,
+    PoolLifecycle lifecycle)
+{
+    public string PoolName { get; } = poolName;
+
+    public ProcessPoolOptions Options { get; } = options;
+
+    public WorkerLauncher Launcher { get; } = launcher;
+
+    /// <summary>The setup every worker gets, with its own worker id.</summary>
+    public WorkerSetup Setup { get; } = setup;
+
+    public TimeProvider TimeProvider { get; } = timeProvider;
+
+    /// <summary>The parent's logging, where the workers' own log entries are written too.</summary>
+    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    public ILogger Logger { get; } = loggerFactory.CreateLogger(Log.Category);
+
+    public PoolTelemetry Telemetry { get; } = telemetry;
+
+    public PoolLifecycle Lifecycle { get; } = lifecycle;
+}

@@ -1,0 +1,78 @@
+namespace ProcessPools.Channels;
+
+/// <summary>
+/// The worker's watch over its parent, shared so it is tested with the rest of the channel. Watches for a parent that died without closing the channel (a process that inherited the pipe keeps it
+/// open): its process is gone, or it stopped pinging for longer than the heartbeat timeout. Checks four
+/// times per timeout, on the injected clock.
+/// </summary>
+internal sealed class ParentWatchdog : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly Func<bool> _parentIsAlive;
+    private readonly int _parentProcessId;
+    private readonly TaskCompletionSource<string> _abandoned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastHeardFrom;
+    private TimeSpan _heartbeatTimeout = Timeout.InfiniteTimeSpan;
+    private ITimer? _timer;
+
+    /// <param name="time">The clock.</param>
+    /// <param name="parentProcessId">The parent's pid, named in the reason; 0 when unknown (then only silence counts).</param>
+    /// <param name="parentIsAlive">Whether the parent process still exists.</param>
+    public ParentWatchdog(TimeProvider time, int parentProcessId, Func<bool> parentIsAlive)
+    {
+        _time = time;
+        _parentProcessId = parentProcessId;
+        _parentIsAlive = parentIsAlive;
+        _lastHeardFrom = time.GetTimestamp();
+    }
+
+    /// <summary>Completes with the reason once the parent is considered gone.</summary>
+    public Task<string> Abandoned => _abandoned.Task;
+
+    /// <summary>Records that the parent spoke (any frame).</summary>
+    public void Heard() => Volatile.Write(ref _lastHeardFrom, _time.GetTimestamp());
+
+    /// <summary>Starts checking, now that the parent's heartbeat timeout is known.</summary>
+    public void Start(TimeSpan heartbeatTimeout)
+    {
+        _heartbeatTimeout = heartbeatTimeout;
+        var period = heartbeatTimeout / 4;
+        _timer = _time.CreateTimer(static state => ((ParentWatchdog)state!).Check(), this, period, period);
+    }
+
+    private void Check()
+    {
+        if (_parentProcessId > 0 && !_parentIsAlive())
+        {
+            _abandoned.TrySetResult($"parent process {_parentProcessId} is gone");
+            return;
+        }
+
+        var silent = _time.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
+        if (silent > _heartbeatTimeout)
+        {
+            _abandoned.TrySetResult($"the parent was silent for {silent.TotalSeconds:0.#} s");
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    /// <summary>Whether a process exists, cheaply: a look at /proc on Linux, which runs every few seconds in idle workers.</summary>
+    public static bool ProcessExists(int processId)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Directory.Exists($"/proc/{processId}");
+        }
+
+        try
+        {
+            using var parent = System.Diagnostics.Process.GetProcessById(processId);
+            return !parent.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Buffers;
+using System.Reflection;
+using ProcessPools.Jobs;
+
+namespace ProcessPools.Protocol;
+
+/// <summary>The identity of a job target, sent once per child under a number (see <see cref="JobTarget"/>).</summary>
+internal sealed record JobDefinition
+{
+    public JobTargetKind Kind { get; init; }
+    public required string Name { get; init; }
+    public required string AssemblyName { get; init; }
+    public Guid ModuleVersionId { get; init; }
+    public int MetadataToken { get; init; }
+    public string? JobTypeName { get; init; }
+
+    /// <summary>Where the parent loaded the assembly from, for a child whose dependency graph does not list it.</summary>
+    public string? AssemblyPath { get; init; }
+
+    /// <summary>The identity of a static method (or non-capturing lambda) that is not a job, such as a host configurator.</summary>
+    public static JobDefinition From(MethodInfo method) => new()
+    {
+        Kind = JobTargetKind.Method,
+        Name = $"{JobShape.Describe(method.DeclaringType)}.{method.Name}",
+        AssemblyName = method.Module.Assembly.FullName!,
+        ModuleVersionId = method.Module.ModuleVersionId,
+        MetadataToken = method.MetadataToken,
+        AssemblyPath = LocationOf(method.Module.Assembly),
+    };
+
+    public static JobDefinition From(JobTarget target)
+    {
+        var method = target.Method!;
+        var assembly = target.JobType?.Assembly ?? method.Module.Assembly;
+        return new()
+        {
+            Kind = target.Kind,
+            Name = target.Name,
+            AssemblyName = assembly.FullName!,
+            ModuleVersionId = method.Module.ModuleVersionId,
+            MetadataToken = method.MetadataToken,
+            JobTypeName = target.JobType?.AssemblyQualifiedName,
+            AssemblyPath = LocationOf(assembly),
+        };
+    }
+
+    private static string? LocationOf(Assembly assembly) => assembly.Location is { Length: > 0 } location ? location : null;
+}
+
+/// <summary>The <see cref="Channels.FrameType.Define"/> payload; the frame's job id field carries the target's number.</summary>
+internal static class DefinePayload
+{
+    public static byte[] Encode(JobDefinition definition) => BinaryFields.Write(writer => Write(writer, definition));
+
+    public static JobDefinition Decode(ReadOnlySequence<byte> payload) => BinaryFields.Read(payload, Read);
+
+    internal static void Write(BinaryWriter writer, JobDefinition definition)
+    {
+        writer.Write((int)definition.Kind);
+        writer.Write(definition.Name);
+        writer.Write(definition.AssemblyName);
+        writer.Write(definition.ModuleVersionId.ToByteArray());
+        writer.Write(definition.MetadataToken);
+        BinaryFields.WriteOptional(writer, definition.JobTypeName);
+        BinaryFields.WriteOptional(writer, definition.AssemblyPath);
+    }
+
+    internal static JobDefinition Read(BinaryReader reader) => new()
+    {
+        Kind = (JobTargetKind)reader.ReadInt32(),
+        Name = reader.ReadString(),
+        AssemblyName = reader.ReadString(),
+        ModuleVersionId = new Guid(reader.ReadBytes(16)),
+        MetadataToken = reader.ReadInt32(),
+        JobTypeName = BinaryFields.ReadOptional(reader),
+        AssemblyPath = BinaryFields.ReadOptional(reader),
+    };
+}

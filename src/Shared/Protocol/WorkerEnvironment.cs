@@ -1,0 +1,28 @@
+namespace ProcessPools.Protocol;
+
+/// <summary>
+/// The environment variables that carry a worker's bootstrap data. They go in the environment, never on
+/// the command line, which any user of the machine can read in the process list.
+/// </summary>
+internal static class WorkerEnvironment
+{
+    /// <summary>The protocol both sides speak; the hello carries it, and a mismatch fails the handshake.</summary>
+    public const int ProtocolVersion = 2;
+
+    /// <summary>The frame size limit of a channel until the worker's setup says otherwise (the default of <c>MaxMessageSize</c>).</summary>
+    public const int DefaultMaxMessageSize = 64 * 1024 * 1024;
+
+    /// <summary>The inherited handle of the pipe the child reads (parent to child).</summary>
+    public const string InputHandle = "PROCESSPOOL_CHANNEL_IN";
+
+    /// <summary>The inherited handle of the pipe the child writes (child to parent).</summary>
+    public const string OutputHandle = "PROCESSPOOL_CHANNEL_OUT";
+
+    /// <summary>The handshake token the child echoes in its hello.</summary>
+    public const string Token = "PROCESSPOOL_TOKEN";
+
+    /// <summary>The parent's process id.</summary>
+    public const string ParentProcessId = "PROCESSPOOL_PARENT_PID";
+
+    public static readonly string[] All = [InputHandle, OutputHandle, Token, ParentProcessId];
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Reflection;
+using ProcessPools.Channels;
+using ProcessPools.Jobs;
+using ProcessPools.Protocol;
+
+namespace ProcessPools.Worker.Execution;
+
+/// <summary>
+/// A job of one sent argument (and optionally a cancellation token) returning <c>Task&lt;T&gt;</c> or
+/// <c>ValueTask&lt;T&gt;</c>, called through a typed delegate: no argument arrays, no boxing, no reflection per item.
+/// </summary>
+internal abstract class TypedJob
+{
+    /// <summary>The typed form of a job, or null when its shape needs the general path.</summary>
+    public static TypedJob? TryCreate(string name, MethodInfo method, object? instance, Type? jobType)
+    {
+        var parameters = method.GetParameters();
+        var returnType = method.ReturnType;
+        if (jobType is not null || !returnType.IsGenericType || parameters.Length is 0 or > 2
+            || (parameters.Length == 2 && parameters[1].ParameterType != typeof(CancellationToken))
+            || JobShape.IsBoundInChild(parameters[0].ParameterType) || JobShape.ProgressValueType(parameters[0].ParameterType) is not null
+            || parameters[0].ParameterType.IsByRef)
+        {
+            return null;
+        }
+
+        var definition = returnType.GetGenericTypeDefinition();
+        if (definition != typeof(Task<>) && definition != typeof(ValueTask<>))
+        {
+            return null;
+        }
+
+        try
+        {
+            var typed = typeof(TypedJob<,>).MakeGenericType(parameters[0].ParameterType, returnType.GetGenericArguments()[0]);
+            return (TypedJob)Activator.CreateInstance(typed, name, method, instance, parameters.Length == 2, definition == typeof(ValueTask<>))!;
+        }
+        catch (Exception exception) when (exception is ArgumentException or TargetInvocationException or NotSupportedException)
+        {
+            return null; // a shape no typed delegate fits (the general path runs it)
+        }
+    }
+
+    public abstract ChunkItems CreateItems(IJobSerializer serializer, int count);
+}
+
+internal sealed class TypedJob<TArg, TResult> : TypedJob
+{
+    private readonly string _name;
+    private readonly Func<TArg, CancellationToken, ValueTask<TResult>> _call;
+
+    public TypedJob(string name, MethodInfo method, object? instance, bool takesToken, bool returnsValueTask)
+    {
+        _name = name;
+        _call = (takesToken, returnsValueTask) switch
+        {
+            (false, false) => Wrap(method.CreateDelegate<Func<TArg, Task<TResult>>>(instance)),
+            (true, false) => Wrap(method.CreateDelegate<Func<TArg, CancellationToken, Task<TResult>>>(instance)),
+            (false, true) => Wrap(method.CreateDelegate<Func<TArg, ValueTask<TResult>>>(instance)),
+            (true, true) => method.CreateDelegate<Func<TArg, CancellationToken, ValueTask<TResult>>>(instance),
+        };
+
+        Func<TArg, CancellationToken, ValueTask<TResult>> Wrap(Delegate job) => job switch
+        {
+            Func<TArg, Task<TResult>> task => (argument, _) => new ValueTask<TResult>(task(argument) ?? throw JobInvoker.NullTask(name)),
+            Func<TArg, CancellationToken, Task<TResult>> task => (argument, token) => new ValueTask<TResult>(task(argument, token) ?? throw JobInvoker.NullTask(name)),
+            Func<TArg, ValueTask<TResult>> valueTask => (argument, _) => valueTask(argument),
+            _ => throw new ArgumentException("Not a job delegate.", nameof(job)),
+        };
+    }
+
+    public override ChunkItems CreateItems(IJobSerializer serializer, int count) => new Items(this, serializer, count);
+
+    private sealed class Items(TypedJob<TArg, TResult> job, IJobSerializer serializer, int count) : ChunkItems(count)
+    {
+        private readonly TArg[] _arguments = new TArg[count];
+
+        public override void Read(int index, ref SequenceReader<byte> item)
+        {
+            _arguments[index] = serializer.Deserialize<TArg>(InvokePayload.ReadArgument(ref item, job._name));
+        }
+
+        public override ValueTask RunAsync(int index, PooledBufferWriter answers, IServiceProvider services, CancellationToken cancellationToken)
+        {
+            var pending = job._call(_arguments[index], cancellationToken);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return WriteWhenDoneAsync(pending, answers);
+            }
+
+            Write(pending.Result, answers);
+            return default;
+        }
+
+        public override object?[] Arguments(int index) => [_arguments[index]];
+
+        private async ValueTask WriteWhenDoneAsync(ValueTask<TResult> pending, PooledBufferWriter answers) =>
+            Write(await pending.ConfigureAwait(false), answers);
+
+        private void Write(TResult result, PooledBufferWriter answers)
+        {
+            try
+            {
+                serializer.Serialize(answers, result);
+            }
+            catch (Exception exception)
+            {
+                throw JobInvoker.Unserializable(job._name, typeof(TResult), exception);
+            }
+        }
+    }
+}

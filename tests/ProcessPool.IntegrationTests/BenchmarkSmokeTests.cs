@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace ProcessPools.IntegrationTests;
+
+/// <summary>The benchmark harness keeps working: run with tiny sizes, it measures every workload and writes its three reports. No timing is asserted.</summary>
+public sealed class BenchmarkSmokeTests
+{
+    [Fact]
+    public async Task The_harness_runs_every_workload_with_tiny_sizes_and_writes_its_reports()
+    {
+        var output = Directory.CreateTempSubdirectory("processpool-bench-");
+        try
+        {
+            await using var bench = SampleProcess.StartIn("bench", "ProcessPool.Benchmarks", "--quick", "--out", output.FullName);
+
+            var exitCode = await bench.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+            Assert.True(exitCode == 0, bench.Output);
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.json")));
+            var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+            var workloads = rows.Select(r => r.GetProperty("Workload").GetString()!).ToArray();
+            foreach (var expected in new[] { "cold start", "round trip", "concurrent ApplyAsync", "Map of", "IO-bound", "CPU-bound", "recycling", "idle", "worker killed mid-job", "parent killed" })
+            {
+                Assert.Contains(workloads, w => w.Contains(expected, StringComparison.Ordinal));
+            }
+
+            Assert.All(rows, r => Assert.True(r.GetProperty("Ours").GetDouble() is >= 0 and < double.PositiveInfinity, r.ToString())); // idle CPU may round to 0
+            Assert.True(rows.Single(r => r.GetProperty("Metric").GetString() == "p50").GetProperty("Ours").GetDouble() > 0);
+            Assert.Contains("| round trip | p50 |", await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.md")));
+            Assert.StartsWith("<svg", await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.svg")));
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ProcessPools.IntegrationTests;
+
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task The_hosted_service_starts_workers_with_the_host_and_leaves_none_after_stop()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddProcessPool(o => o.Processes = 2);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IProcessPool>();
+        var pids = TestPools.WorkerPids(pool);
+        Assert.Equal(2, pids.Count);
+        Assert.Equal(25, await pool.ApplyAsync(Jobs.SquareAsync, 5));
+        await host.StopAsync();
+
+        Assert.All(pids, pid => Assert.True(HasExited(pid), $"worker {pid} outlived the host"));
+        Assert.Throws<ObjectDisposedException>(() => { _ = pool.ApplyAsync(Jobs.SquareAsync, 1); });
+    }
+
+    [Fact]
+    public async Task Options_bind_from_a_configuration_section()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ProcessPool:Processes"] = "1",
+            ["ProcessPool:ChildConcurrency"] = "3",
+            ["ProcessPool:MaxTasksPerChild"] = "5",
+            ["ProcessPool:Scheduler"] = "LeastLoaded",
+            ["ProcessPool:StartTimeout"] = "00:00:20",
+        });
+        builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(Microsoft.Extensions.Options.Options.DefaultName);
+        await host.StartAsync();
+
+        Assert.Equal((1, 3, 5, SchedulerKind.LeastLoaded, TimeSpan.FromSeconds(20)),
+            (options.Processes, options.ChildConcurrency, options.MaxTasksPerChild, options.Scheduler, options.StartTimeout));
+        Assert.Single(TestPools.WorkerPids(host.Services.GetRequiredService<IProcessPool>()));
+        await host.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("QueueCount", "3", "QueueCount (3) must not exceed Processes (2)")]
+    [InlineData("ChildConcurrency", "0", "ChildConcurrency")]
+    [InlineData("Scheduler", "Fastest", "ProcessPool:Scheduler")]
+    [InlineData("LaunchMode", "Fork", "ProcessPool:LaunchMode")]
+    [InlineData("Processes", "many", "ProcessPool:Processes")]
+    [InlineData("Procceses", "2", "Procceses")]
+    public async Task A_bad_configuration_value_fails_host_start_naming_the_key(string key, string value, string expected)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ProcessPool:Processes"] = "2",
+            [$"ProcessPool:{key}"] = value,
+        });
+        builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+        using var host = builder.Build();
+
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.True(exception is OptionsValidationException or InvalidOperationException, exception.ToString());
+        Assert.Contains(expected, exception.Message);
+    }
+
+    [Fact]
+    public async Task Named_pools_are_independent()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddProcessPool("images", o => o.Processes = 1);
+        builder.Services.AddProcessPool("reports", o => o.Processes = 1);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var images = host.Services.GetRequiredKeyedService<IProcessPool>("images");
+        var reports = host.Services.GetRequiredKeyedService<IProcessPool>("reports");
+        var imagesPid = await images.ApplyAsync(Jobs.GetProcessIdAsync);
+        var reportsPid = await reports.ApplyAsync(Jobs.GetProcessIdAsync);
+        await images.CloseAsync();
+
+        Assert.NotEqual(imagesPid, reportsPid);
+        Assert.Equal("images", images.Name);
+        Assert.Equal(9, await reports.ApplyAsync(Jobs.SquareAsync, 3));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => images.ApplyAsync(Jobs.SquareAsync, 3));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void Adding_the_same_pool_twice_registers_it_once()
+    {
+        var services = new ServiceCollection();
+        services.AddProcessPool(o => o.Processes = 1);
+        services.AddProcessPool(o => o.ChildConcurrency = 2);
+
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+    }
+
+    private static bool HasExited(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+}

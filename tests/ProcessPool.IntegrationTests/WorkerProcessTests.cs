@@ -1,0 +1,45 @@
+namespace ProcessPools.IntegrationTests;
+
+public sealed class WorkerProcessTests
+{
+    [Fact]
+    public async Task A_worker_process_runs_one_job_returns_its_result_and_exits()
+    {
+        await using var worker = await WorkerProcess.StartAsync(Jobs.AddAsync, 20, 22);
+
+        Assert.NotEqual(Environment.ProcessId, worker.ProcessId);
+        Assert.Equal(42, await worker);
+        Assert.Equal(0, await worker.WaitForExitAsync());
+        Assert.True(worker.HasExited);
+    }
+
+    [Fact]
+    public async Task A_process_without_a_result_reports_its_completion()
+    {
+        await using var process = await WorkerProcess.StartAsync(Jobs.DoNothingAsync);
+
+        await process.Completion;
+        Assert.Equal(0, await process.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_process_fails_its_job_as_lost()
+    {
+        await using var worker = await WorkerProcess.StartAsync(Jobs.WaitForCancellationAsync, 1);
+
+        await worker.KillAsync();
+
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => worker.Result);
+        Assert.Equal(worker.ProcessId, lost.ProcessId);
+        Assert.Equal(137, await worker.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task A_failing_job_in_a_worker_process_surfaces_the_remote_exception()
+    {
+        await using var worker = await WorkerProcess.StartAsync(Jobs.ThrowInvalidOperationAsync, "nope");
+
+        var exception = await Assert.ThrowsAsync<RemoteJobException>(() => worker.Result);
+        Assert.True(exception.Is<InvalidOperationException>());
+    }
+}

@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Options;
+using ProcessPools.Scheduling;
+
+namespace ProcessPools.UnitTests.Options;
+
+public sealed class OptionsTests
+{
+    [Theory]
+    [InlineData(nameof(ProcessPoolOptions.Processes), 0)]
+    [InlineData(nameof(ProcessPoolOptions.ChildConcurrency), 0)]
+    [InlineData(nameof(ProcessPoolOptions.QueueCount), 0)]
+    [InlineData(nameof(ProcessPoolOptions.MaxTasksPerChild), -1)]
+    public async Task Out_of_range_counts_fail_validation_naming_the_option(string option, int value)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => typeof(ProcessPoolOptions).GetProperty(option)!.SetValue(o, value)));
+
+        Assert.Contains(option, exception.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(ProcessPoolOptions.MaxRetries), -1)]
+    [InlineData(nameof(ProcessPoolOptions.MaxRetries), 101)]
+    [InlineData(nameof(ProcessPoolOptions.MaxQueuedJobs), -1)]
+    [InlineData(nameof(ProcessPoolOptions.SpareWorkers), 65)]
+    [InlineData(nameof(ProcessPoolOptions.MapWindow), -1)]
+    [InlineData(nameof(ProcessPoolOptions.MaxMessageSize), 100)]
+    public async Task Out_of_range_reliability_settings_fail_validation_naming_the_option(string option, int value)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => typeof(ProcessPoolOptions).GetProperty(option)!.SetValue(o, value)));
+
+        Assert.Contains(option, exception.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(ProcessPoolOptions.JobTimeout), "00:00:00")]
+    [InlineData(nameof(ProcessPoolOptions.CancellationGracePeriod), "-00:00:01")]
+    [InlineData(nameof(ProcessPoolOptions.HeartbeatInterval), "00:00:00.001")]
+    [InlineData(nameof(ProcessPoolOptions.StartTimeout), "00:00:00")]
+    [InlineData(nameof(ProcessPoolOptions.ShutdownTimeout), "-00:00:01")]
+    public async Task Out_of_range_durations_fail_validation_naming_the_option(string option, string value)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => typeof(ProcessPoolOptions).GetProperty(option)!.SetValue(o, TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture))));
+
+        Assert.Contains(option, exception.Message);
+    }
+
+    [Fact]
+    public async Task A_heartbeat_timeout_under_twice_the_interval_fails_validation()
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => (o.HeartbeatInterval, o.HeartbeatTimeout) = (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(8))));
+
+        Assert.Contains("HeartbeatTimeout", exception.Message);
+        Assert.Contains("twice HeartbeatInterval", exception.Message);
+    }
+
+    [Theory]
+    [InlineData(0, null, nameof(JobOptions.Timeout))]
+    [InlineData(-5, null, nameof(JobOptions.Timeout))]
+    [InlineData(null, -1, nameof(JobOptions.MaxRetries))]
+    [InlineData(null, 101, nameof(JobOptions.MaxRetries))]
+    public void Per_call_job_options_out_of_range_fail_where_they_are_set(int? timeoutMilliseconds, int? maxRetries, string setting)
+    {
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new JobOptions { Timeout = timeoutMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null, MaxRetries = maxRetries });
+
+        Assert.Equal(setting, exception.ParamName);
+    }
+
+    [Fact]
+    public void A_view_with_an_out_of_range_timeout_fails_at_the_call()
+    {
+        var pool = new NeverStartedPool();
+
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => pool.WithTimeout(TimeSpan.Zero));
+
+        Assert.Equal(nameof(JobOptions.Timeout), exception.ParamName);
+    }
+
+    [Fact]
+    public async Task QueueCount_above_Processes_fails_validation()
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => (o.Processes, o.QueueCount) = (2, 3)));
+
+        Assert.Contains("QueueCount (3) must not exceed Processes (2)", exception.Message);
+    }
+
+    [Fact]
+    public void Defaults_follow_aiomultiprocess()
+    {
+        var options = new ProcessPoolOptions();
+
+        Assert.Equal(Environment.ProcessorCount, options.Processes);
+        Assert.Equal(16, options.ChildConcurrency);
+        Assert.Equal(1, options.QueueCount);
+        Assert.Equal(0, options.MaxTasksPerChild);
+        Assert.Equal(SchedulerKind.RoundRobin, options.Scheduler);
+    }
+
+    [Fact]
+    public void Round_robin_weights_queues_by_their_processes()
+    {
+        var scheduler = new RoundRobinScheduler(processes: 3, queueCount: 2);
+
+        var picks = Enumerable.Range(0, 300).Select(_ => scheduler.SelectQueue(null!)).ToArray();
+
+        Assert.Equal(200, picks.Count(q => q == 0));
+        Assert.Equal(100, picks.Count(q => q == 1));
+    }
+
+    [Fact]
+    public void Least_loaded_picks_the_queue_with_the_least_work_per_worker()
+    {
+        var scheduler = new LeastLoadedScheduler();
+
+        Assert.Equal(1, scheduler.SelectQueue(new Loads((Workers: 1, Queued: 5, InFlight: 1), (Workers: 2, Queued: 4, InFlight: 2))));
+        Assert.Equal(0, scheduler.SelectQueue(new Loads((Workers: 1, Queued: 0, InFlight: 0), (Workers: 1, Queued: 0, InFlight: 0))));
+    }
+
+    /// <summary>A pool that is never called: per-call options are checked before anything reaches it.</summary>
+    private sealed class NeverStartedPool : IProcessPool
+    {
+        public string Name => "never";
+
+        public Task<TResult> InvokeAsync<TResult>(JobTarget target, object?[] arguments, JobOptions? options, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public PoolResult<TResult> InvokeMany<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ProcessPoolStatus GetStatus() => throw new NotSupportedException();
+
+        public Task CloseAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task TerminateAsync() => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class Loads(params (int Workers, int Queued, int InFlight)[] queues) : ISchedulerContext
+    {
+        public int QueueCount => queues.Length;
+
+        public int GetWorkerCount(int queue) => queues[queue].Workers;
+
+        public int GetQueuedCount(int queue) => queues[queue].Queued;
+
+        public int GetInFlightCount(int queue) => queues[queue].InFlight;
+    }
+}
