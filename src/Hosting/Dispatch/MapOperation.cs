@@ -178,7 +178,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     {
         if (Chunks.Enabled && job.DispatchedAt != 0)
         {
-            Chunks.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(job.DispatchedAt).TotalMicroseconds / job.ItemCount);
+            Chunks.Observe(Pool.TimeProvider.GetElapsedTime(job.DispatchedAt).TotalMicroseconds / job.ItemCount);
         }
     }
 

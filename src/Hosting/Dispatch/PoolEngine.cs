@@ -49,7 +49,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         _timeProvider = timeProvider;
         registrations ??= new WorkerRegistrations();
         _registry = new JobRegistry(name, registrations.Jobs);
-        _telemetry = new PoolTelemetry(name, meterFactory, this);
+        _telemetry = new PoolTelemetry(name, meterFactory, this, timeProvider);
         _logger = loggerFactory.CreateLogger(Log.Category);
         var setup = registrations.CreateSetup(name, options, environment);
         _context = new SupervisorContext(name, options, WorkerLauncher.ForCurrentApplication(options.LaunchMode), setup, timeProvider, loggerFactory, _telemetry, _lifecycle);
@@ -61,6 +61,9 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     public string Name { get; }
 
     public ProcessPoolOptions Options => _options;
+
+    /// <summary>The pool's clock.</summary>
+    internal TimeProvider TimeProvider => _timeProvider;
 
     internal JobAdmission Admission { get; }
 

@@ -14,6 +14,15 @@ namespace ProcessPools.Supervision;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The heartbeat is disposed when the worker dies, which every worker does.")]
 internal sealed class WorkerConnection : IFrameHandler
 {
+    /// <summary>How long a worker asked to leave may take to stop its host before it is killed.</summary>
+    internal static readonly TimeSpan GracefulExitTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long after a death the exit code may take to become observable.</summary>
+    internal static readonly TimeSpan ExitCodeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long after a death the last standard error lines may take to arrive.</summary>
+    internal static readonly TimeSpan StandardErrorTailTimeout = TimeSpan.FromMilliseconds(500);
+
     private readonly SupervisorContext _context;
     private readonly WorkerSlots _slots;
     private readonly string _token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -23,6 +32,7 @@ internal sealed class WorkerConnection : IFrameHandler
     private readonly WorkerLogRelay _logs;
     private readonly HeartbeatMonitor _heartbeat;
     private LaunchedWorker? _launched;
+    private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
     private bool _dead;
     private bool _shutdownSent;
@@ -198,8 +208,6 @@ internal sealed class WorkerConnection : IFrameHandler
         }
     }
 
-    private WorkerSetup? _pendingSetup;
-
     private void OnHello(ReadOnlySequence<byte> payload)
     {
         var hello = HelloPayload.Decode(payload);
@@ -269,7 +277,7 @@ internal sealed class WorkerConnection : IFrameHandler
                 if (asked)
                 {
                     // It was asked to leave and is stopping its host: give it the time to do so.
-                    using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10), _context.TimeProvider);
+                    using var stopping = new CancellationTokenSource(GracefulExitTimeout, _context.TimeProvider);
                     await process.WaitForExitAsync(stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
 
@@ -279,7 +287,7 @@ internal sealed class WorkerConnection : IFrameHandler
                 }
 
                 // The exit code, and the last stderr lines: both arrive shortly after the exit itself.
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2), _context.TimeProvider);
+                using var grace = new CancellationTokenSource(ExitCodeTimeout, _context.TimeProvider);
                 await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
                 exitCode = process.ExitCode;
             }
@@ -288,7 +296,7 @@ internal sealed class WorkerConnection : IFrameHandler
                 // Never started, or the exit is not observable; report what we know.
             }
 
-            await _logs.StandardError.Ended.WaitAsync(TimeSpan.FromMilliseconds(500), _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _logs.StandardError.Ended.WaitAsync(StandardErrorTailTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         ExitCode = exitCode;

@@ -9,6 +9,7 @@ internal sealed class PoolTelemetry : IDisposable
 {
     internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(PoolTelemetry).Assembly.GetName().Version?.ToString());
 
+    private readonly TimeProvider _time;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly KeyValuePair<string, object?> _poolTag;
@@ -22,8 +23,10 @@ internal sealed class PoolTelemetry : IDisposable
     /// <param name="pool">The pool's name.</param>
     /// <param name="meterFactory">Creates the meter; without one (no host), the pool owns a meter of its own.</param>
     /// <param name="gauges">Reads the pool's queued and in-flight jobs and ready workers, when a listener collects them.</param>
-    public PoolTelemetry(string pool, IMeterFactory? meterFactory, IPoolGauges gauges)
+    /// <param name="timeProvider">The clock of queue waits and durations.</param>
+    public PoolTelemetry(string pool, IMeterFactory? meterFactory, IPoolGauges gauges, TimeProvider timeProvider)
     {
+        _time = timeProvider;
         Pool = pool;
         _poolTag = new(Tags.Pool, pool);
         var options = new MeterOptions(MeterName) { Version = typeof(PoolTelemetry).Assembly.GetName().Version?.ToString() };
@@ -47,7 +50,7 @@ internal sealed class PoolTelemetry : IDisposable
     {
         if (_queueWait.Enabled)
         {
-            job.SubmittedAt = Stopwatch.GetTimestamp();
+            job.SubmittedAt = _time.GetTimestamp();
         }
 
         _submitted.Add(job.ItemCount, _poolTag, new(Tags.Job, job.JobName));
@@ -71,10 +74,10 @@ internal sealed class PoolTelemetry : IDisposable
     /// <summary>A worker took the job: its queue wait ends, its span learns the worker.</summary>
     public void OnDispatched(ITracedJob job, int workerId, int processId)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         if (job.DispatchedAt == 0 && job.SubmittedAt != 0)
         {
-            var wait = Stopwatch.GetElapsedTime(job.SubmittedAt, now).TotalSeconds;
+            var wait = _time.GetElapsedTime(job.SubmittedAt, now).TotalSeconds;
             for (var i = 0; i < job.ItemCount; i++)
             {
                 _queueWait.Record(wait, _poolTag, new(Tags.Job, job.JobName));
@@ -116,7 +119,7 @@ internal sealed class PoolTelemetry : IDisposable
         _completed.Add(count, _poolTag, jobTag, outcomeTag);
         if (job.DispatchedAt != 0 && _duration.Enabled)
         {
-            var perItem = Stopwatch.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount;
+            var perItem = _time.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount;
             for (var i = 0; i < count; i++)
             {
                 _duration.Record(perItem, _poolTag, jobTag, outcomeTag);
@@ -172,10 +175,10 @@ internal interface ITracedJob
     /// <summary>How many of the caller's items the job carries (a map's chunk carries several).</summary>
     int ItemCount { get; }
 
-    /// <summary>When the job was accepted (a <see cref="Stopwatch"/> timestamp); 0 when nobody records queue waits.</summary>
+    /// <summary>When the job was accepted (a timestamp of the pool's <see cref="TimeProvider"/>); 0 when nobody records queue waits.</summary>
     long SubmittedAt { get; set; }
 
-    /// <summary>When the job was last handed to a worker (a <see cref="Stopwatch"/> timestamp), 0 before.</summary>
+    /// <summary>When the job was last handed to a worker (a timestamp of the pool's <see cref="TimeProvider"/>), 0 before.</summary>
     long DispatchedAt { get; set; }
 
     /// <summary>The parent's span of the job, when traced.</summary>

@@ -1,9 +1,10 @@
 namespace ProcessPools.Channels;
 
 /// <summary>
-/// The worker's watch over its parent, shared so it is tested with the rest of the channel. Watches for a parent that died without closing the channel (a process that inherited the pipe keeps it
-/// open): its process is gone, or it stopped pinging for longer than the heartbeat timeout. Checks four
-/// times per timeout, on the injected clock.
+/// The worker's watch over its parent, for a parent that died without closing the channel (a process that
+/// inherited the pipe keeps it open): its process is gone, or it stopped pinging for longer than the
+/// heartbeat timeout. Checks four times per timeout, on the injected clock. Part of the channel, so it is
+/// unit-tested with the rest of it.
 /// </summary>
 internal sealed class ParentWatchdog : IDisposable
 {

@@ -87,7 +87,7 @@ internal static class JobShape
                 return method; // a non-capturing lambda: the compiler's singleton closure holds nothing.
             }
 
-            var names = captured.Select(f => CapturedName(f.Name)).Distinct().ToArray();
+            var names = CapturedNames(type, depth: 0).Distinct().ToArray();
             throw new ArgumentException(
                 $"The {role} in '{Describe(method.DeclaringType)}' captures {Quote(names)} from the code around it; a worker process runs it " +
                 $"without that code, so it cannot see {(names.Length == 1 ? "it" : "them")}. {advice}", paramName);
@@ -97,12 +97,38 @@ internal static class JobShape
             $"The {role} '{name}' is an instance method of {Describe(type)}; the instance cannot cross into a worker process. {advice}", paramName);
     }
 
-    private static string Quote(string[] names) =>
-        names.Length == 1 ? $"'{names[0]}'" : $"{string.Join(", ", names[..^1].Select(n => $"'{n}'"))} and '{names[^1]}'";
+    private static string Quote(string[] names) => names.Length switch
+    {
+        0 => "variables",
+        1 => $"'{names[0]}'",
+        _ => $"{string.Join(", ", names[..^1].Select(n => $"'{n}'"))} and '{names[^1]}'",
+    };
 
-    // The compiler names a captured 'this' '<>4__this', a hoisted local 'x' '<x>5__2', and a display class's field after the variable.
-    private static string CapturedName(string field) =>
-        field.StartsWith("<>4__this", StringComparison.Ordinal) ? "this"
-        : field.StartsWith('<') && field.IndexOf('>', StringComparison.Ordinal) is > 1 and var end ? field[1..end]
-        : field;
+    /// <summary>
+    /// The user's names for what a closure holds. The compiler names a captured variable after itself (or
+    /// '&lt;x&gt;5__2' when hoisted), a captured 'this' '&lt;&gt;4__this', an enclosing scope's closure
+    /// '&lt;&gt;8__locals1' (whose variables are captured too), and caches nested lambdas in '&lt;&gt;9__1', which hold no state.
+    /// </summary>
+    private static IEnumerable<string> CapturedNames(Type closure, int depth)
+    {
+        foreach (var field in closure.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            var name = field.Name;
+            if (name.StartsWith("<>4__this", StringComparison.Ordinal))
+            {
+                yield return "this";
+            }
+            else if (name.StartsWith("<>8__locals", StringComparison.Ordinal) && depth < 8)
+            {
+                foreach (var outer in CapturedNames(field.FieldType, depth + 1))
+                {
+                    yield return outer;
+                }
+            }
+            else if (!name.StartsWith("<>", StringComparison.Ordinal))
+            {
+                yield return name.StartsWith('<') && name.IndexOf('>', StringComparison.Ordinal) is > 1 and var end ? name[1..end] : name;
+            }
+        }
+    }
 }

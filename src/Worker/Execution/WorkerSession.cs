@@ -21,13 +21,18 @@ internal sealed class WorkerSession : IFrameHandler
     private readonly TaskCompletionSource<WorkerSetup> _setup = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _parentGone = new();
     private readonly ParentWatchdog _watchdog;
+    private readonly TimeProvider _time;
     private volatile JobRunner? _runner;
+
+    /// <summary>How long the worker's host may take to stop after the last job, before the process exits anyway.</summary>
+    private static readonly TimeSpan HostStopTimeout = TimeSpan.FromSeconds(5);
 
     public WorkerSession(Stream input, Stream output, string token, int parentProcessId, TimeProvider timeProvider)
     {
         _input = input;
         _writer = new FrameWriter(output);
         _token = token;
+        _time = timeProvider;
         _watchdog = new ParentWatchdog(timeProvider, parentProcessId, () => ParentWatchdog.ProcessExists(parentProcessId));
     }
 
@@ -90,7 +95,7 @@ internal sealed class WorkerSession : IFrameHandler
 
         _writer.Complete();
         await _writer.Completion.ConfigureAwait(false);
-        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var stopping = new CancellationTokenSource(HostStopTimeout, _time);
         await host.StopAsync(stopping.Token).ConfigureAwait(false);
         if (host is IAsyncDisposable asyncDisposable)
         {
