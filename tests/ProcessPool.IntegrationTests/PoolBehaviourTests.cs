@@ -127,7 +127,7 @@ public sealed class PoolBehaviourTests
         Assert.All(pids, TestPools.AssertExited);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task A_killed_worker_fails_its_job_as_lost_and_is_replaced()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ChildConcurrency) = (1, 1));

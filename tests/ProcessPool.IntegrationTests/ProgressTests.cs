@@ -2,7 +2,7 @@ namespace ProcessPools.IntegrationTests;
 
 public sealed class ProgressTests
 {
-    
+
     [Fact]
     public async Task A_running_maps_progress_counts_are_exact()
     {

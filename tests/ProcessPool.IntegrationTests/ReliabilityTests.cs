@@ -8,8 +8,8 @@ namespace ProcessPools.IntegrationTests;
 /// <summary>Every job the pool accepted gets an answer: crashes, hangs, timeouts, cancellation, backpressure, bad bytes.</summary>
 public sealed class ReliabilityTests(ITestOutputHelper output)
 {
-    
-    [Fact]
+
+    [LinuxFact]
     public async Task A_worker_killed_mid_job_fails_that_job_from_its_exit_not_a_heartbeat_and_the_next_job_succeeds()
     {
         // Heartbeats are pushed out of the test's reach: an answer within the hang guard can only come from the
@@ -223,7 +223,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.NotEqual(pid, await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard));
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task A_worker_that_stops_answering_heartbeats_is_killed_and_its_job_fails()
     {
         // Short, yet long enough that a worker slowed down by a loaded machine does not pass for a frozen one.
@@ -308,7 +308,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.Equal(60_000, (await pool.ApplyAsync(ReliabilityJobs.MakeStringAsync, 60_000).WaitAsync(TestPools.HangGuard)).Length);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task A_malformed_frame_gets_its_worker_killed_and_replaced_and_its_jobs_failed()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
@@ -323,7 +323,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.NotEqual(pid, await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard));
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task A_foreign_process_speaking_on_a_workers_channel_without_its_token_is_refused_and_the_pool_carries_on()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);

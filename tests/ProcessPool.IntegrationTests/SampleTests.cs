@@ -9,7 +9,7 @@ public sealed class SampleTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [LinuxFact]
     public async Task WebApiSample_serves_pool_work_over_http_and_stops_cleanly()
     {
         await using var app = SampleProcess.Start("WebApiSample", "--urls", "http://127.0.0.1:0");
@@ -68,7 +68,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("processpool.job WebApiSample.Jobs.ComputeJobs.HashAsync", app.Output); // the console exporter's spans
     }
 
-    [Theory]
+    [LinuxTheory]
     [InlineData("WorkerAssembly", "ProcessPool.Worker.dll")]
     [InlineData("ApplicationEntryPoint", "ConsoleSample.dll")]
     public async Task ConsoleSample_runs_in_each_launch_mode(string mode, string workerProgram)
@@ -83,7 +83,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("exception: System.IO.FileNotFoundException: no such file", app.Output);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task An_application_relaunched_as_its_worker_without_the_hook_fails_start_with_the_fix_instead_of_spawning_pools()
     {
         // WorkerServiceSample's Main has no WorkerEntryPoint hook: each worker would run the app and start a pool of its own.
@@ -96,7 +96,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("WorkerEntryPoint.IsWorkerProcess", app.Output);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task WorkerServiceSample_processes_its_stream_in_order_and_stops_by_itself()
     {
         await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=300");
@@ -107,7 +107,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("Processed 300 readings in order: 4 anomalies, 2 worker processes", app.Output); // readings 0, 97, 194, 291
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task When_the_parent_is_killed_with_SIGKILL_its_workers_exit_on_the_channels_end()
     {
         // The workers' own watchdog (parent check, parent silence) is set to minutes: exiting within the patience
@@ -128,7 +128,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.All(exited, Assert.True);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task WorkerServiceSample_with_an_endless_stream_stops_cleanly_on_SIGTERM()
     {
         await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=0", "--Feed:IntervalMilliseconds=1");

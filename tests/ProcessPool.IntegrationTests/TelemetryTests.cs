@@ -13,7 +13,7 @@ namespace ProcessPools.IntegrationTests;
 
 public sealed class TelemetryTests
 {
-    
+
     [Fact]
     public async Task One_trace_holds_the_callers_span_the_parents_job_span_and_the_workers_span()
     {

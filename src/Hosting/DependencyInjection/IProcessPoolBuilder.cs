@@ -1,5 +1,3 @@
-using ProcessPools;
-
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>What <c>AddProcessPool</c> returns: the pool's name and the services, for the calls that configure it further.</summary>

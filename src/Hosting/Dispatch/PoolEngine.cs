@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Jobs;
-using ProcessPools.Protocol;
 using ProcessPools.Supervision;
 using ProcessPools.Telemetry;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Reflection;
 using ProcessPools.Channels;
 
 namespace ProcessPools.Worker.Execution;
