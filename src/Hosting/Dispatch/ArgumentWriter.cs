@@ -46,13 +46,16 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
     /// generic member: the same bytes <see cref="CreateChunkJob{TJob}"/> writes, without an argument array or a box per item.
     /// </summary>
     public TJob CreateValueChunkJob<TItem, TJob>(JobTarget target, List<TItem> items, Func<long, byte[], int, TJob> create)
-        where TJob : PendingJob =>
-        CreateChunk(target, items.Count, create, (buffer, i) =>
+        where TJob : PendingJob
+    {
+        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
+        Action<System.Buffers.IBufferWriter<byte>, TItem> serialize = serializer.Serialize;
+        return CreateChunk(target, items.Count, create, (buffer, i) =>
         {
             var at = InvokePayload.BeginArgument(buffer);
             try
             {
-                serializer.Serialize(buffer, items[i]);
+                serialize(buffer, items[i]);
             }
             catch (Exception exception)
             {
@@ -61,6 +64,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
 
             InvokePayload.EndArgument(buffer, at);
         });
+    }
 
     private TJob CreateChunk<TJob>(JobTarget target, int count, Func<long, byte[], int, TJob> create, Action<PooledBufferWriter, int> writeItem)
         where TJob : PendingJob

@@ -48,14 +48,15 @@ internal sealed class MapChunkJob<TResult>(MapOperation<TResult> owner, int firs
         int succeeded = 0, failed = 0, cancelled = 0;
         var reader = new SequenceReader<byte>(result);
         var hasResult = Target.ResultType != typeof(void);
-        var typed = hasResult && Target.ResultType == typeof(TResult);
+        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
+        Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && Target.ResultType == typeof(TResult) ? serializer.Deserialize<TResult> : null;
         for (var i = 0; i < count; i++)
         {
             var (status, blob) = ChunkAnswerPayload.ReadItem(ref reader, Target.Name);
             switch (status)
             {
                 case ItemStatus.Succeeded:
-                    values[i] = typed ? serializer.Deserialize<TResult>(blob)
+                    values[i] = typed is not null ? typed(blob)
                         : hasResult ? (TResult)serializer.Deserialize(blob, Target.ResultType)! : default!;
                     succeeded++;
                     break;

@@ -76,9 +76,13 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
     {
         private readonly TArg[] _arguments = new TArg[count];
 
+        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
+        private readonly Func<ReadOnlySequence<byte>, TArg> _deserialize = serializer.Deserialize<TArg>;
+        private readonly Action<IBufferWriter<byte>, TResult> _serialize = serializer.Serialize;
+
         public override void Read(int index, ref SequenceReader<byte> item)
         {
-            _arguments[index] = serializer.Deserialize<TArg>(InvokePayload.ReadArgument(ref item, job._name));
+            _arguments[index] = _deserialize(InvokePayload.ReadArgument(ref item, job._name));
         }
 
         public override ValueTask RunAsync(int index, PooledBufferWriter answers, IServiceProvider services, CancellationToken cancellationToken)
@@ -102,7 +106,7 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
         {
             try
             {
-                serializer.Serialize(answers, result);
+                _serialize(answers, result);
             }
             catch (Exception exception)
             {
