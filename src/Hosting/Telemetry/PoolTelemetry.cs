@@ -7,7 +7,7 @@ namespace ProcessPools.Telemetry;
 /// <summary>One pool's spans and instruments (names in <see cref="ProcessPoolDiagnostics"/>).</summary>
 internal sealed class PoolTelemetry : IDisposable
 {
-    internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(PoolTelemetry).Assembly.GetName().Version?.ToString());
+    private static ActivitySource Source => ProcessPoolActivitySource.Instance;
 
     private readonly TimeProvider _time;
     private readonly Meter _meter;

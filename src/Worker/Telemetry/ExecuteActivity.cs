@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ProcessPools.Protocol;
+using ProcessPools.Telemetry;
 
 namespace ProcessPools.Worker.Telemetry;
 
@@ -11,7 +12,7 @@ namespace ProcessPools.Worker.Telemetry;
 /// </summary>
 internal static class ExecuteActivity
 {
-    private static readonly ActivitySource Source = new(ProcessPoolDiagnostics.ActivitySourceName);
+    private static ActivitySource Source => ProcessPoolActivitySource.Instance;
 
     public static Activity? Start(string jobName, string? poolName, int workerId, byte[]? traceContext)
     {
