@@ -32,6 +32,7 @@ internal sealed class WorkerConnection : IFrameHandler
     private readonly WorkerLogRelay _logs;
     private readonly HeartbeatMonitor _heartbeat;
     private LaunchedWorker? _launched;
+    private Task _readLoop = Task.CompletedTask;
     private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
     private bool _dead;
@@ -232,7 +233,8 @@ internal sealed class WorkerConnection : IFrameHandler
         var fromChild = _launched!.FromChild;
         try
         {
-            await FrameReader.Start(fromChild, _context.Options.MaxMessageSize, this, $"ProcessPool '{_context.PoolName}' worker {Id} reader").ConfigureAwait(false);
+            _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, this, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
+            await _readLoop.ConfigureAwait(false);
             reason = "closed its channel";
         }
         catch (Exception exception)
@@ -297,6 +299,14 @@ internal sealed class WorkerConnection : IFrameHandler
             }
 
             await _logs.StandardError.Ended.WaitAsync(StandardErrorTailTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+            // What the worker wrote before it exited is still in the pipe: a setup failure's own exception
+            // must win over the generic "exited before it was ready" (seen: an initializer's exception lost
+            // to the exit in 10 of 10 cold starts without console logging).
+            if (!_ready.Task.IsCompleted)
+            {
+                await _readLoop.WaitAsync(ExitCodeTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
         ExitCode = exitCode;

@@ -26,6 +26,29 @@ public sealed class HostingTests
         Assert.Throws<ObjectDisposedException>(() => { _ = pool.ApplyAsync(Jobs.SquareAsync, 1); });
     }
 
+    /// <summary>
+    /// Regression: in the worker template the worker is registered first and the pool after; hosts stop services
+    /// in reverse order, so the pool used to close first and the worker's last job failed with "The process pool
+    /// '' is closed". The pool now starts before and stops after every other hosted service.
+    /// </summary>
+    [Fact]
+    public async Task A_background_service_registered_before_the_pool_can_use_it_until_it_has_stopped()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var lastWork = new LastWork();
+        builder.Services.AddSingleton(lastWork);
+        builder.Services.AddHostedService<WorksUntilStopped>(); // the worker template's order
+        builder.Services.AddProcessPool(o => o.Processes = 1);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await lastWork.Started.Task.WaitAsync(TestPools.HangGuard);
+        await host.StopAsync();
+
+        Assert.Null(lastWork.Error);
+        Assert.Equal(81, lastWork.Answer);
+    }
+
     [Fact]
     public async Task Options_bind_from_a_configuration_section()
     {
@@ -116,6 +139,34 @@ public sealed class HostingTests
         catch (ArgumentException)
         {
             return true;
+        }
+    }
+}
+
+public sealed class LastWork
+{
+    public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int? Answer { get; set; }
+
+    public Exception? Error { get; set; }
+}
+
+/// <summary>A worker service whose last piece of work, done as the host stops, still needs the pool.</summary>
+public sealed class WorksUntilStopped(IProcessPool pool, LastWork lastWork) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Assert.Equal(4, await pool.ApplyAsync(Jobs.SquareAsync, 2, stoppingToken));
+        lastWork.Started.TrySetResult();
+        await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            lastWork.Answer = await pool.ApplyAsync(Jobs.SlowSquareAsync, 9, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            lastWork.Error = exception;
         }
     }
 }

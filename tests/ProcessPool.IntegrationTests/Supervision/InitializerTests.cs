@@ -35,6 +35,24 @@ public sealed class InitializerTests
         Assert.Contains("cache warm-up failed", exception.Message);
         Assert.Contains("System.InvalidOperationException", exception.Message);
     }
+
+    /// <summary>
+    /// Regression: a worker whose initializer throws sends its exception and exits at once; without logging to
+    /// slow the parent down, the exit used to win and the start failed with "exited before it was ready (exit
+    /// code 3)", the initializer's exception lost. Several starts, since each one races anew.
+    /// </summary>
+    [Fact]
+    public async Task An_initializer_that_throws_fails_a_cold_start_with_its_own_exception_whatever_the_timing()
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var exception = await Assert.ThrowsAsync<ProcessPoolException>(() =>
+                ProcessPool.StartAsync(o => o.Processes = 2, workers => workers.AddWorkerInitializer<FailingInitializer>())).WaitAsync(TestPools.HangGuard);
+
+            Assert.Contains("failed to start: System.InvalidOperationException: cache warm-up failed", exception.Message);
+            Assert.DoesNotContain("before it was ready", exception.Message);
+        }
+    }
 }
 
 public sealed class CountingInitializer : IWorkerInitializer
