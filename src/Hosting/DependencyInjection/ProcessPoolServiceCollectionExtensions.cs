@@ -19,7 +19,10 @@ public static class ProcessPoolServiceCollectionExtensions
     public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, Action<ProcessPoolOptions>? configure = null) =>
         services.AddProcessPool(Microsoft.Extensions.Options.Options.DefaultName, configure);
 
-    /// <summary>Adds the default pool, bound to a configuration section (by convention <c>"ProcessPool"</c>).</summary>
+    /// <summary>
+    /// Adds the default pool, bound to a configuration section (by convention <c>"ProcessPool"</c>). A key that is no
+    /// setting, or a value out of range, fails the host's start with a message naming the key's full path.
+    /// </summary>
     public static IProcessPoolBuilder AddProcessPool(this IServiceCollection services, IConfiguration section) =>
         services.AddProcessPool(Microsoft.Extensions.Options.Options.DefaultName, section);
 
@@ -40,7 +43,7 @@ public static class ProcessPoolServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(section);
         var builder = AddCore(services, name);
-        services.AddOptions<ProcessPoolOptions>(name).Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddSingleton<IConfigureOptions<ProcessPoolOptions>>(new ProcessPoolConfigurationBinder(name, section));
         return builder;
     }
 
@@ -56,8 +59,7 @@ public static class ProcessPoolServiceCollectionExtensions
 
         services.AddSingleton(new ProcessPoolRegistration(name));
         services.AddOptions<ProcessPoolOptions>(name).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsCrossValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProcessPoolOptions>, ProcessPoolOptionsValidation>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 

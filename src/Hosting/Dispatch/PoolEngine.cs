@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Jobs;
+using ProcessPools.Options;
 using ProcessPools.Supervision;
 using ProcessPools.Telemetry;
 
@@ -23,6 +24,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     private readonly PoolTelemetry _telemetry;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly string _display;
     private readonly Lock _gate = new();
     private Task? _closing;
 
@@ -44,16 +46,17 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         IMeterFactory? meterFactory = null)
     {
         Name = name;
+        _display = PoolNames.Display(name);
         _options = options;
         _timeProvider = timeProvider;
         registrations ??= new WorkerRegistrations();
-        _registry = new JobRegistry(name, registrations.Jobs);
+        _registry = new JobRegistry(_display, registrations.Jobs);
         _telemetry = new PoolTelemetry(name, meterFactory, this, timeProvider);
         _logger = loggerFactory.CreateLogger(Log.Category);
         var setup = registrations.CreateSetup(name, options, environment);
-        _context = new SupervisorContext(name, options, WorkerLauncher.ForCurrentApplication(options.LaunchMode), setup, timeProvider, loggerFactory, _telemetry, _lifecycle);
+        _context = new SupervisorContext(_display, options, WorkerLauncher.ForCurrentApplication(options.LaunchMode), setup, timeProvider, loggerFactory, _telemetry, _lifecycle);
         _slots = new WorkerSlots(_context, this);
-        Admission = new JobAdmission(name, options, _lifecycle, () => _slots.CrashLoop, _logger);
+        Admission = new JobAdmission(_display, options, _lifecycle, () => _slots.CrashLoop, _logger);
         Arguments = new ArgumentWriter(options.Serializer, options.MaxMessageSize);
     }
 
@@ -92,7 +95,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     {
         if (!_lifecycle.TryStart())
         {
-            throw new InvalidOperationException($"The process pool '{Name}' was already started.");
+            throw new InvalidOperationException($"The process pool '{_display}' was already started.");
         }
 
         try
@@ -105,7 +108,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
             throw;
         }
 
-        Log.PoolStarted(_logger, Name, _options.Processes, _options.ChildConcurrency);
+        Log.PoolStarted(_logger, _display, _options.Processes, _options.ChildConcurrency);
     }
 
     public ProcessPoolStatus GetStatus() => new()
@@ -221,8 +224,8 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         if (!_lifecycle.IsRunning)
         {
             throw _lifecycle.IsCreated
-                ? new InvalidOperationException($"The process pool '{Name}' has not been started.")
-                : new ObjectDisposedException(Name, $"The process pool '{Name}' is closed and takes no more jobs.");
+                ? new InvalidOperationException($"The process pool '{_display}' has not been started.")
+                : new ObjectDisposedException(_display, $"The process pool '{_display}' is closed and takes no more jobs.");
         }
     }
 
@@ -274,7 +277,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         }
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
-            Log.ShutdownTimedOut(_logger, Name, _options.ShutdownTimeout);
+            Log.ShutdownTimedOut(_logger, _display, _options.ShutdownTimeout);
         }
 
         await TerminateAsync().ConfigureAwait(false);
@@ -284,7 +287,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     public async Task TerminateAsync()
     {
         await _lifecycle.TerminateAsync().ConfigureAwait(false);
-        Admission.CompleteAll(new OperationCanceledException($"The process pool '{Name}' was terminated before the job started."));
+        Admission.CompleteAll(new OperationCanceledException($"The process pool '{_display}' was terminated before the job started."));
         await _slots.KillAllAsync("was killed: the pool was terminated").ConfigureAwait(false);
         _telemetry.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace ProcessPools.Options;
@@ -6,53 +7,74 @@ namespace ProcessPools.Options;
 [OptionsValidator]
 internal sealed partial class ProcessPoolOptionsValidator : IValidateOptions<ProcessPoolOptions>;
 
-/// <summary>The rules that span several options, and the serializer the child must be able to create.</summary>
-internal sealed class ProcessPoolOptionsCrossValidator : IValidateOptions<ProcessPoolOptions>
+/// <summary>
+/// Validates a pool's options: the generated range checks and the rules that span several options, with each
+/// message naming the full key path (<c>ProcessPools:Images:QueueCount</c> for options bound from
+/// configuration, the option's name for options set in code) and the pool.
+/// </summary>
+/// <param name="binders">The configuration binders of the pools bound from a section, for their key paths.</param>
+internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions<ProcessPoolOptions>> binders) : IValidateOptions<ProcessPoolOptions>
 {
     public ValidateOptionsResult Validate(string? name, ProcessPoolOptions options)
     {
-        var failures = new List<string>();
-        if (options.QueueCount > options.Processes)
-        {
-            failures.Add($"QueueCount ({options.QueueCount}) must not exceed Processes ({options.Processes}): a queue without a worker would never run its jobs.");
-        }
-
-        if (options.HeartbeatTimeout < 2 * options.HeartbeatInterval)
-        {
-            failures.Add($"HeartbeatTimeout ({options.HeartbeatTimeout}) must be at least twice HeartbeatInterval ({options.HeartbeatInterval}), or one late answer would kill a healthy worker.");
-        }
-
-        if (options.Serializer is null)
-        {
-            failures.Add("Serializer must be set.");
-        }
-        else if (options.Serializer.GetType().GetConstructor(Type.EmptyTypes) is null)
-        {
-            failures.Add($"Serializer: {options.Serializer.GetType()} needs a public parameterless constructor, so the worker process can create the same serializer.");
-        }
-
+        name ??= Microsoft.Extensions.Options.Options.DefaultName;
+        var section = binders.OfType<ProcessPoolConfigurationBinder>().LastOrDefault(b => b.PoolName == name)?.SectionPath;
+        var failures = Check(name, options, section);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-}
 
-internal static class ProcessPoolOptionsValidation
-{
     /// <summary>Validates options built in code (no host): the same rules as at host start.</summary>
+    /// <exception cref="OptionsValidationException">A rule is broken; the message names each option.</exception>
     public static void ThrowIfInvalid(string name, ProcessPoolOptions options)
     {
-        var failures = new List<string>();
-        foreach (var validator in new IValidateOptions<ProcessPoolOptions>[] { new ProcessPoolOptionsValidator(), new ProcessPoolOptionsCrossValidator() })
-        {
-            var result = validator.Validate(name, options);
-            if (result.Failed)
-            {
-                failures.AddRange(result.Failures);
-            }
-        }
-
+        var failures = Check(name, options, section: null);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(name, typeof(ProcessPoolOptions), failures);
         }
     }
+
+    private static List<string> Check(string name, ProcessPoolOptions options, string? section)
+    {
+        var pool = $"process pool '{PoolNames.Display(name)}'";
+        string Key(string option) => string.IsNullOrEmpty(section) ? option : $"{section}:{option}";
+
+        var failures = new List<string>();
+        var ranges = new ProcessPoolOptionsValidator().Validate(name, options);
+        if (ranges.Failed)
+        {
+            foreach (var failure in ranges.Failures)
+            {
+                // "Processes: The field ProcessPoolOptions.Processes must be between 1 and 1024." (older generators:
+                // "DataAnnotation validation failed for 'ProcessPoolOptions' members: 'Processes' with the error: '...'.")
+                var match = GeneratedFailure().Match(failure);
+                var error = match.Groups["error"].Value.Replace($"{nameof(ProcessPoolOptions)}.", string.Empty, StringComparison.Ordinal);
+                failures.Add(match.Success ? $"{Key(match.Groups["member"].Value)}: {error} ({pool})" : $"{failure} ({pool})");
+            }
+        }
+
+        if (options.QueueCount > options.Processes)
+        {
+            failures.Add($"{Key(nameof(options.QueueCount))} ({options.QueueCount}) must not exceed {Key(nameof(options.Processes))} ({options.Processes}): a queue without a worker would never run its jobs ({pool}).");
+        }
+
+        if (options.HeartbeatTimeout < 2 * options.HeartbeatInterval)
+        {
+            failures.Add($"{Key(nameof(options.HeartbeatTimeout))} ({options.HeartbeatTimeout}) must be at least twice {Key(nameof(options.HeartbeatInterval))} ({options.HeartbeatInterval}), or one late answer would kill a healthy worker ({pool}).");
+        }
+
+        if (options.Serializer is null)
+        {
+            failures.Add($"{Key(nameof(options.Serializer))} must be set ({pool}).");
+        }
+        else if (options.Serializer.GetType().GetConstructor(Type.EmptyTypes) is null)
+        {
+            failures.Add($"{Key(nameof(options.Serializer))}: {options.Serializer.GetType()} needs a public parameterless constructor, so the worker process can create the same serializer ({pool}).");
+        }
+
+        return failures;
+    }
+
+    [GeneratedRegex(@"^(?<member>\w+): (?<error>.*)$|members: '(?<member>\w+)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]
+    private static partial Regex GeneratedFailure();
 }

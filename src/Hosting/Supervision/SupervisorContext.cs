@@ -15,6 +15,7 @@ internal sealed class SupervisorContext(
     PoolTelemetry telemetry,
     PoolLifecycle lifecycle)
 {
+    /// <summary>The pool's name as messages and logs show it ('default' for the default pool); the setup carries the name itself.</summary>
     public string PoolName { get; } = poolName;
 
     public ProcessPoolOptions Options { get; } = options;

@@ -10,10 +10,23 @@ namespace ProcessPools.Supervision;
 /// channel) under their own category and level, with the worker in scope; and the lines it prints on its
 /// standard output and error, which also feed the tail quoted when it dies.
 /// </summary>
-internal sealed class WorkerLogRelay(SupervisorContext context, int workerId)
+internal sealed class WorkerLogRelay
 {
+    /// <summary>How long the lines of one burst are gathered before they are logged as one record.</summary>
+    internal static readonly TimeSpan BurstWait = TimeSpan.FromMilliseconds(20);
+
+    private readonly SupervisorContext _context;
+    private readonly int _workerId;
+    private readonly OutputBurst _errorBurst;
     private readonly ConcurrentDictionary<string, ILogger> _loggers = new(StringComparer.Ordinal);
     private KeyValuePair<string, object?>[]? _scope;
+
+    public WorkerLogRelay(SupervisorContext context, int workerId)
+    {
+        _context = context;
+        _workerId = workerId;
+        _errorBurst = new OutputBurst(context.TimeProvider, BurstWait, output => Log.WorkerErrorOutput(context.Logger, context.PoolName, workerId, output));
+    }
 
     /// <summary>The last lines of the worker's standard error.</summary>
     public StandardErrorTail StandardError { get; } = new();
@@ -23,14 +36,14 @@ internal sealed class WorkerLogRelay(SupervisorContext context, int workerId)
 
     public void Write(LogEntry entry)
     {
-        var logger = _loggers.GetOrAdd(entry.Category, static (category, factory) => factory.CreateLogger(category), context.LoggerFactory);
+        var logger = _loggers.GetOrAdd(entry.Category, static (category, factory) => factory.CreateLogger(category), _context.LoggerFactory);
         var level = (LogLevel)Math.Clamp(entry.Level, 0, 5);
         if (!logger.IsEnabled(level))
         {
             return;
         }
 
-        _scope ??= [new("ProcessPool.Pool", context.PoolName), new("ProcessPool.WorkerId", workerId), new("ProcessPool.ProcessId", ProcessId)];
+        _scope ??= [new("ProcessPool.Pool", _context.PoolName), new("ProcessPool.WorkerId", _workerId), new("ProcessPool.ProcessId", ProcessId)];
         using (logger.BeginScope(_scope))
         {
             var message = entry.Exception is null ? entry.Message : $"{entry.Message}{Environment.NewLine}{entry.Exception}";
@@ -42,7 +55,7 @@ internal sealed class WorkerLogRelay(SupervisorContext context, int workerId)
     {
         if (e.Data is { } line)
         {
-            Log.WorkerOutput(context.Logger, context.PoolName, workerId, line);
+            Log.WorkerOutput(_context.Logger, _context.PoolName, _workerId, line);
         }
     }
 
@@ -51,7 +64,11 @@ internal sealed class WorkerLogRelay(SupervisorContext context, int workerId)
         StandardError.Add(e.Data);
         if (e.Data is { } line)
         {
-            Log.WorkerErrorOutput(context.Logger, context.PoolName, workerId, line);
+            _errorBurst.Add(line);
+        }
+        else
+        {
+            _errorBurst.Flush(); // the stream ended: the last burst goes out now, before the death is reported
         }
     }
 }

@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Pool '{Pool}' worker {WorkerId}: {Line}", EventName = "WorkerOutput")]
     public static partial void WorkerOutput(ILogger logger, string pool, int workerId, string line);
 
-    [LoggerMessage(5, LogLevel.Warning, "Pool '{Pool}' worker {WorkerId} (stderr): {Line}", EventName = "WorkerErrorOutput")]
-    public static partial void WorkerErrorOutput(ILogger logger, string pool, int workerId, string line);
+    [LoggerMessage(5, LogLevel.Warning, "Pool '{Pool}' worker {WorkerId} (stderr): {Output}", EventName = "WorkerErrorOutput")]
+    public static partial void WorkerErrorOutput(ILogger logger, string pool, int workerId, string output);
 
     [LoggerMessage(10, LogLevel.Information, "Process pool '{Pool}' started {Processes} workers x {ChildConcurrency} concurrent jobs.", EventName = "PoolStarted")]
     public static partial void PoolStarted(ILogger logger, string pool, int processes, int childConcurrency);

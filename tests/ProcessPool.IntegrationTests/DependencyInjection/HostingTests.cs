@@ -23,7 +23,8 @@ public sealed class HostingTests
         await host.StopAsync();
 
         Assert.All(pids, pid => Assert.True(HasExited(pid), $"worker {pid} outlived the host"));
-        Assert.Throws<ObjectDisposedException>(() => { _ = pool.ApplyAsync(Jobs.SquareAsync, 1); });
+        var closed = Assert.Throws<ObjectDisposedException>(() => { _ = pool.ApplyAsync(Jobs.SquareAsync, 1); });
+        Assert.Contains("The process pool 'default' is closed", closed.Message); // regression: the default pool was named ''
     }
 
     /// <summary>
@@ -73,14 +74,16 @@ public sealed class HostingTests
         await host.StopAsync();
     }
 
+    /// <summary>Regression: messages named no section or pool, and a misspelt key or enum value listed nothing to choose from.</summary>
     [Theory]
-    [InlineData("QueueCount", "3", "QueueCount (3) must not exceed Processes (2)")]
-    [InlineData("ChildConcurrency", "0", "ChildConcurrency")]
-    [InlineData("Scheduler", "Fastest", "ProcessPool:Scheduler")]
-    [InlineData("LaunchMode", "Fork", "ProcessPool:LaunchMode")]
-    [InlineData("Processes", "many", "ProcessPool:Processes")]
-    [InlineData("Procceses", "2", "Procceses")]
-    public async Task A_bad_configuration_value_fails_host_start_naming_the_key(string key, string value, string expected)
+    [InlineData("QueueCount", "3", "ProcessPool:QueueCount (3) must not exceed ProcessPool:Processes (2): a queue without a worker would never run its jobs (process pool 'default').")]
+    [InlineData("ChildConcurrency", "0", "ProcessPool:ChildConcurrency: The field ChildConcurrency must be between 1 and 100000. (process pool 'default')")]
+    [InlineData("Scheduler", "Fastest", "ProcessPool:Scheduler is 'Fastest', which is not one of its values: RoundRobin, LeastLoaded (process pool 'default').")]
+    [InlineData("LaunchMode", "Fork", "ProcessPool:LaunchMode is 'Fork', which is not one of its values:")]
+    [InlineData("Processes", "many", "Failed to convert configuration value 'many' at 'ProcessPool:Processes' to type 'System.Int32'")]
+    [InlineData("Procceses", "2", "ProcessPool:Procceses is not a setting of process pool 'default'. Did you mean 'Processes'?")]
+    [InlineData("Serializer", "Json", "ProcessPool:Serializer cannot be set from configuration")]
+    public async Task A_bad_configuration_value_fails_host_start_naming_the_key_path_and_the_pool(string key, string value, string expected)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -91,10 +94,27 @@ public sealed class HostingTests
         builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
         using var host = builder.Build();
 
-        var exception = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.True(exception is OptionsValidationException or InvalidOperationException, exception.ToString());
         Assert.Contains(expected, exception.Message);
+    }
+
+    [Fact]
+    public async Task A_named_pool_bound_from_a_nested_section_names_its_path_and_its_name()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ProcessPools:Images:Processes"] = "2",
+            ["ProcessPools:Images:QueueCount"] = "3",
+        });
+        builder.Services.AddProcessPool("images", builder.Configuration.GetSection("ProcessPools:Images"));
+        using var host = builder.Build();
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("ProcessPools:Images:QueueCount (3) must not exceed ProcessPools:Images:Processes (2)", exception.Message);
+        Assert.Contains("(process pool 'images')", exception.Message);
     }
 
     [Fact]

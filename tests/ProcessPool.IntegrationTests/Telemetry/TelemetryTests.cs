@@ -124,6 +124,23 @@ public sealed class TelemetryTests
         Assert.Equal(["recycle", "crash", "shutdown"], exited.GetMeasurementSnapshot().Select(m => (string)m.Tags[Tags.ExitReason]!));
     }
 
+    /// <summary>Regression: a worker's stderr burst (a stack trace) arrived as one warning record per line.</summary>
+    [Fact]
+    public async Task A_burst_of_a_workers_standard_error_reaches_the_log_as_one_record()
+    {
+        using var loggerFactory = new LoggerFactory();
+        var logs = new FakeLogCollector();
+        loggerFactory.AddProvider(new FakeLoggerProvider(logs));
+        await using var pool = await ProcessPool.StartAsync(new ProcessPoolOptions { Processes = 1 }, loggerFactory);
+
+        await pool.ApplyAsync(LoggingJobs.WriteStandardErrorAsync, 20).WaitAsync(TestPools.HangGuard);
+        await TestPools.WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Message.Contains("stderr line 19", StringComparison.Ordinal)));
+
+        var record = Assert.Single(logs.GetSnapshot(), r => r.Message.Contains("stderr line", StringComparison.Ordinal));
+        Assert.Equal((LogLevel.Warning, "WorkerErrorOutput"), (record.Level, record.Id.Name));
+        Assert.All(Enumerable.Range(0, 20), i => Assert.Contains($"stderr line {i}", record.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_workers_log_entry_reaches_the_parents_logger_with_the_worker_in_scope()
     {
@@ -247,6 +264,13 @@ public static partial class LoggingJobs
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingJobs).FullName!);
         Hello(logger, text, Environment.ProcessId);
         return Task.FromResult(Environment.ProcessId);
+    }
+
+    /// <summary>Prints lines to the worker's standard error in one go, as a crash report would.</summary>
+    public static async Task WriteStandardErrorAsync(int lines)
+    {
+        var text = string.Join(Environment.NewLine, Enumerable.Range(0, lines).Select(i => $"stderr line {i}"));
+        await Console.Error.WriteLineAsync(text);
     }
 
     [LoggerMessage(42, LogLevel.Warning, "hello {Text} in {Pid}")]
