@@ -74,15 +74,19 @@ static string PoolOverloads()
         {
             foreach (var bound in Bound)
             {
-                foreach (var (ret, result) in Returns.Take(2))
+                foreach (var (ret, result) in Returns)
                 {
                     var what = n == 1 ? "each item" : "each tuple of arguments";
-                    lines.AddRange(Doc($"Runs <paramref name=\"job\"/> in the pool for {what} of <paramref name=\"items\"/>, pulled lazily; the results come in input order, or in completion order through <see cref=\"PoolResult{{T}}.AsCompleted\"/>.", bound));
+                    var results = result is null
+                        ? "each item's result is <see langword=\"null\"/>, and the items come back in input order, or in completion order through <see cref=\"PoolResult{T}.AsCompleted\"/>, once done"
+                        : "the results come in input order, or in completion order through <see cref=\"PoolResult{T}.AsCompleted\"/>";
+                    lines.AddRange(Doc($"Runs <paramref name=\"job\"/> in the pool for {what} of <paramref name=\"items\"/>, pulled lazily; {results}.", bound));
                     lines.Add("    /// <param name=\"items\">The inputs; enumerated once, at most <see cref=\"ProcessPoolOptions.MapWindow\"/> ahead of the consumer.</param>");
                     lines.Add("    /// <param name=\"cancellationToken\">Cancels the items not yet done.</param>");
                     var parameters = string.Join(", ", "this IProcessPool pool", $"{Func(inputs, bound, ret)} job", $"{source}<{item}> items", "CancellationToken cancellationToken = default");
-                    lines.Add($"    public static PoolResult<TResult> {name}{TypeParameters(n, result)}({parameters})");
-                    lines.Add($"        => MapItems<{item}, TResult>(pool, job, {n}, items, static item => {spread}, cancellationToken);");
+                    var resultType = result ?? "object?";
+                    lines.Add($"    public static PoolResult<{resultType}> {name}{TypeParameters(n, result)}({parameters})");
+                    lines.Add($"        => MapItems<{item}, {resultType}>(pool, job, {n}, items, static item => {spread}, cancellationToken);");
                     lines.Add(string.Empty);
                 }
             }
@@ -108,13 +112,15 @@ static string WorkerProcessOverloads()
                 lines.Add(JobDoc(bound));
                 lines.AddRange(ArgumentDocs(n));
                 lines.Add("    /// <param name=\"configure\">Sets other options of the worker (its environment, serializer, content root).</param>");
+                lines.Add("    /// <param name=\"configureWorker\">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>");
                 lines.Add("    /// <param name=\"cancellationToken\">Abandons the start, or cancels the job once started.</param>");
                 var parameters = string.Join(", ", new[] { $"{Func(inputs, bound, ret)} job" }
                     .Concat(inputs.Select((t, i) => $"{t} arg{i + 1}"))
                     .Append("Action<ProcessPoolOptions>? configure = null")
+                    .Append("Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null")
                     .Append("CancellationToken cancellationToken = default"));
                 lines.Add($"    public static Task<WorkerProcess<{r}>> StartAsync{TypeParameters(n, result)}({parameters})");
-                lines.Add($"        => StartCoreAsync<{r}>(job, {ArgumentArray(n)}, configure, cancellationToken);");
+                lines.Add($"        => StartCoreAsync<{r}>(job, {ArgumentArray(n)}, configure, configureWorker, cancellationToken);");
                 lines.Add(string.Empty);
             }
         }

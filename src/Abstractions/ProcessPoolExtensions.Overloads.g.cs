@@ -560,6 +560,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, ValueTask<TResult>> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, Task> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, ValueTask> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -575,6 +591,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask<TResult>> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, CancellationToken, Task> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -592,6 +624,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask> job, IEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -607,6 +655,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, ValueTask<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, Task> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, ValueTask> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -624,6 +688,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, CancellationToken, Task> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, CancellationToken, ValueTask> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -639,6 +719,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> Map<T1, TResult>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
         => MapItems<T1, TResult>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, Task> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each item of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> Map<T1>(this IProcessPool pool, Func<T1, IServiceProvider, CancellationToken, ValueTask> job, IAsyncEnumerable<T1> items, CancellationToken cancellationToken = default)
+        => MapItems<T1, object?>(pool, job, 1, items, static item => [item], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -656,6 +752,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, ValueTask<TResult>> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, Task> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, ValueTask> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -671,6 +783,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, CancellationToken, Task> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -688,6 +816,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, IEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -703,6 +847,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, Task> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, ValueTask> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -720,6 +880,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -735,6 +911,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, TResult>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2), TResult>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2>(this IProcessPool pool, Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2), object?>(pool, job, 2, items, static item => [item.Item1, item.Item2], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -752,6 +944,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, Task> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, ValueTask> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -767,6 +975,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, Task> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -784,6 +1008,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, IEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -799,6 +1039,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, Task> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, ValueTask> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -816,6 +1072,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -831,6 +1103,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, TResult>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3), TResult>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3>(this IProcessPool pool, Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2, T3)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3), object?>(pool, job, 3, items, static item => [item.Item1, item.Item2, item.Item3], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -848,6 +1136,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, Task> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, ValueTask> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -863,6 +1167,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, Task> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -880,6 +1200,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, IEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -895,6 +1231,22 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, Task> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, ValueTask> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
@@ -912,6 +1264,22 @@ public static partial class ProcessPoolExtensions
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
     /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; the results come in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>.</summary>
     /// <param name="pool">The pool.</param>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -927,4 +1295,20 @@ public static partial class ProcessPoolExtensions
     /// <param name="cancellationToken">Cancels the items not yet done.</param>
     public static PoolResult<TResult> StarMap<T1, T2, T3, T4, TResult>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
         => MapItems<(T1, T2, T3, T4), TResult>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
+
+    /// <summary>Runs <paramref name="job"/> in the pool for each tuple of arguments of <paramref name="items"/>, pulled lazily; each item's result is <see langword="null"/>, and the items come back in input order, or in completion order through <see cref="PoolResult{T}.AsCompleted"/>, once done.</summary>
+    /// <param name="pool">The pool.</param>
+    /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
+    /// <param name="items">The inputs; enumerated once, at most <see cref="ProcessPoolOptions.MapWindow"/> ahead of the consumer.</param>
+    /// <param name="cancellationToken">Cancels the items not yet done.</param>
+    public static PoolResult<object?> StarMap<T1, T2, T3, T4>(this IProcessPool pool, Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, IAsyncEnumerable<(T1, T2, T3, T4)> items, CancellationToken cancellationToken = default)
+        => MapItems<(T1, T2, T3, T4), object?>(pool, job, 4, items, static item => [item.Item1, item.Item2, item.Item3, item.Item4], cancellationToken);
 }

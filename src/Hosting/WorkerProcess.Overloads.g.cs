@@ -7,290 +7,326 @@ public partial class WorkerProcess
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<Task> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<ValueTask> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, Task<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<TResult>(Func<IServiceProvider, CancellationToken, ValueTask<TResult>> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, Task> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync(Func<IServiceProvider, CancellationToken, ValueTask> job, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, TResult>(Func<T1, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, Task> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1>(Func<T1, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, TResult>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
     /// <param name="arg1">Argument 1, serialized and sent to the worker.</param>
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2>(Func<T1, T2, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -298,9 +334,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -308,9 +345,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -318,9 +356,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -328,9 +367,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -338,9 +378,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -348,9 +389,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -358,9 +400,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -368,9 +411,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -378,9 +422,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -388,9 +433,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -398,9 +444,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -408,9 +455,10 @@ public partial class WorkerProcess
     /// <param name="arg2">Argument 2, serialized and sent to the worker.</param>
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3>(Func<T1, T2, T3, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -419,9 +467,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -430,9 +479,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -441,9 +491,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda.</param>
@@ -452,9 +503,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -463,9 +515,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -474,9 +527,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -485,9 +539,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="CancellationToken"/> parameter is bound in the child.</param>
@@ -496,9 +551,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -507,9 +563,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await the returned worker for the job's result.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -518,9 +575,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<TResult>> StartAsync<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask<TResult>> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<TResult>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -529,9 +587,10 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, Task> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 
     /// <summary>Starts a fresh worker process that runs <paramref name="job"/> once and then exits; returns once the job has been sent to it. Await <see cref="Completion"/> for the job's end.</summary>
     /// <param name="job">A static method or a non-capturing lambda. Its <see cref="IServiceProvider"/> (a scope of the worker's container) and <see cref="CancellationToken"/> parameters are bound in the child.</param>
@@ -540,7 +599,8 @@ public partial class WorkerProcess
     /// <param name="arg3">Argument 3, serialized and sent to the worker.</param>
     /// <param name="arg4">Argument 4, serialized and sent to the worker.</param>
     /// <param name="configure">Sets other options of the worker (its environment, serializer, content root).</param>
+    /// <param name="configureWorker">Adds to the worker's own host what a pool's workers take: <c>worker => worker.AddWorkerInitializer&lt;T&gt;().ConfigureWorkerHost(...)</c>.</param>
     /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
-    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
-        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, cancellationToken);
+    public static Task<WorkerProcess<object?>> StartAsync<T1, T2, T3, T4>(Func<T1, T2, T3, T4, IServiceProvider, CancellationToken, ValueTask> job, T1 arg1, T2 arg2, T3 arg3, T4 arg4, Action<ProcessPoolOptions>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker = null, CancellationToken cancellationToken = default)
+        => StartCoreAsync<object?>(job, [arg1, arg2, arg3, arg4], configure, configureWorker, cancellationToken);
 }

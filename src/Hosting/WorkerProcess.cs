@@ -51,7 +51,7 @@ public partial class WorkerProcess : IAsyncDisposable
     }
 
     private static async Task<WorkerProcess<TResult>> StartCoreAsync<TResult>(
-        Delegate job, object?[] arguments, Action<ProcessPoolOptions>? configure, CancellationToken cancellationToken)
+        Delegate job, object?[] arguments, Action<ProcessPoolOptions>? configure, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker, CancellationToken cancellationToken)
     {
         var target = JobTarget.FromDelegate(job);
         var options = new ProcessPoolOptions();
@@ -60,7 +60,7 @@ public partial class WorkerProcess : IAsyncDisposable
         options.QueueCount = 1;
         options.ChildConcurrency = 1;
         options.MaxTasksPerChild = 1;
-        var engine = ProcessPool.Create("worker-process", options, configureWorkers: null, NullLoggerFactory.Instance);
+        var engine = ProcessPool.Create("worker-process", options, configureWorker, NullLoggerFactory.Instance);
         engine.ReplacesWorkers = false;
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
         Task<TResult> result;

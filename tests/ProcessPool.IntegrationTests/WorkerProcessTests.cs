@@ -13,6 +13,20 @@ public sealed class WorkerProcessTests
         Assert.True(worker.HasExited);
     }
 
+    /// <summary>Regression: a one-off worker could not take the worker-side configuration a pool's workers take.</summary>
+    [Fact]
+    public async Task A_worker_process_takes_an_initializer_a_host_configurator_and_environment_variables()
+    {
+        await using var worker = await WorkerProcess.StartAsync(
+            OneOffJobs.DescribeAsync,
+            configure: o => o.EnvironmentVariables["ONE_OFF_GREETING"] = "hello",
+            configureWorker: w => w.AddWorkerInitializer<CountingInitializer>().ConfigureWorkerHost(OneOffJobs.ConfigureHost));
+
+        var (initializations, greeting, configured) = await worker;
+
+        Assert.Equal((1, "hello", "yes"), (initializations, greeting, configured));
+    }
+
     [Fact]
     public async Task A_process_without_a_result_reports_its_completion()
     {
@@ -43,3 +57,13 @@ public sealed class WorkerProcessTests
         Assert.True(exception.Is<InvalidOperationException>());
     }
 }
+
+public static class OneOffJobs
+{
+    public static void ConfigureHost(Microsoft.Extensions.Hosting.IHostApplicationBuilder builder) => builder.Services.AddSingleton(new HostMarker("yes"));
+
+    public static Task<(int Initializations, string? Greeting, string? Configured)> DescribeAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        Task.FromResult((CountingInitializer.Count, Environment.GetEnvironmentVariable("ONE_OFF_GREETING"), services.GetService<HostMarker>()?.Value));
+}
+
+public sealed record HostMarker(string Value);

@@ -12,7 +12,7 @@ internal sealed class MapItemJob<TResult>(MapOperation<TResult> owner, int index
 
     protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
     {
-        var value = (TResult?)serializer.Deserialize(result, Target.ResultType);
+        var value = Target.ResultType == typeof(void) ? default : (TResult?)serializer.Deserialize(result, Target.ResultType);
         RecordEnd(null);
         owner.Observe(this);
         owner.Post(this, Index, value, null);

@@ -110,7 +110,7 @@ internal sealed class WorkerConnection : IFrameHandler
         var setup = _context.Setup with { WorkerId = Id };
         _launched = _context.Launcher.Launch(
             _token,
-            options.EnvironmentVariables,
+            WorkerEnvironmentVariables(setup),
             setup.ContentRootPath ?? Environment.CurrentDirectory,
             _logs.OnStandardOutput,
             _logs.OnStandardError,
@@ -147,6 +147,29 @@ internal sealed class WorkerConnection : IFrameHandler
         StartedAt = _context.TimeProvider.GetUtcNow();
         _context.Telemetry.OnWorkerStarted();
         _heartbeat.Start();
+    }
+
+    /// <summary>
+    /// The worker's environment: the parent's, the pool's <see cref="ProcessPoolOptions.EnvironmentVariables"/>, and
+    /// the OpenTelemetry resource of the application (a worker process would otherwise report itself as
+    /// <c>unknown_service:dotnet</c>): <c>OTEL_SERVICE_NAME</c> unless set, and the pool, the worker and a service
+    /// instance id per worker added to <c>OTEL_RESOURCE_ATTRIBUTES</c>, which the OpenTelemetry SDK reads by default.
+    /// </summary>
+    private Dictionary<string, string> WorkerEnvironmentVariables(Protocol.WorkerSetup setup)
+    {
+        const string ServiceName = "OTEL_SERVICE_NAME";
+        const string ResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES";
+        var environment = new Dictionary<string, string>(_context.Options.EnvironmentVariables, StringComparer.Ordinal);
+        if (!environment.ContainsKey(ServiceName) && Environment.GetEnvironmentVariable(ServiceName) is null && setup.ApplicationName is { Length: > 0 } application)
+        {
+            environment[ServiceName] = application;
+        }
+
+        var attributes = FormattableString.Invariant(
+            $"service.instance.id={Environment.MachineName}-{Environment.ProcessId}-{_context.PoolName}-worker-{Id},{ProcessPoolDiagnostics.Tags.Pool}={_context.PoolName},{ProcessPoolDiagnostics.Tags.WorkerId}={Id}");
+        var inherited = environment.GetValueOrDefault(ResourceAttributes) ?? Environment.GetEnvironmentVariable(ResourceAttributes);
+        environment[ResourceAttributes] = string.IsNullOrEmpty(inherited) ? attributes : $"{inherited},{attributes}";
+        return environment;
     }
 
     /// <summary>The worker takes no more jobs and finishes what it has (recycling, or the pool closing).</summary>

@@ -200,6 +200,35 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
             yield return i;
         }
     }
+
+    /// <summary>Regression: Map and StarMap took only jobs with a result.</summary>
+    [Fact]
+    public async Task Map_and_StarMap_run_jobs_without_a_result_and_tell_when_each_item_is_done()
+    {
+        var directory = Directory.CreateTempSubdirectory("map-void-").FullName;
+        try
+        {
+            var mapped = await Pool.Map(Jobs.DoNothingValueAsync, Enumerable.Range(0, 300)).ToListAsync().WaitAsync(TestPools.HangGuard);
+            var starmapped = await Pool.StarMap(Jobs.TouchAsync, Enumerable.Range(0, 20).Select(i => (directory, i))).ToListAsync().WaitAsync(TestPools.HangGuard);
+
+            Assert.Equal(300, mapped.Count);
+            Assert.All(mapped, Assert.Null);
+            Assert.Equal(20, starmapped.Count);
+            Assert.Equal(20, Directory.GetFiles(directory).Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_item_of_a_map_without_results_ends_it_with_that_items_exception()
+    {
+        var exception = await Assert.ThrowsAsync<RemoteJobException>(() => Pool.Map(Jobs.FailOnSevenAsync, Enumerable.Range(0, 50)).ToListAsync()).WaitAsync(TestPools.HangGuard);
+
+        Assert.Equal("item 7", exception.RemoteMessage);
+    }
 }
 
 public sealed record LabelledPoint(int X, int Y, string Name);

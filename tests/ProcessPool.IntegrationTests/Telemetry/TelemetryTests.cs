@@ -124,6 +124,25 @@ public sealed class TelemetryTests
         Assert.Equal(["recycle", "crash", "shutdown"], exited.GetMeasurementSnapshot().Select(m => (string)m.Tags[Tags.ExitReason]!));
     }
 
+    /// <summary>Regression: worker spans carried service.name 'unknown_service:dotnet' instead of the application's resource.</summary>
+    [Fact]
+    public async Task Workers_report_the_applications_service_name_and_their_own_instance()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "Billing" });
+        builder.Services.AddProcessPool("reports", o => o.Processes = 1);
+        using var host = builder.Build();
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredKeyedService<IProcessPool>("reports");
+
+        var (service, attributes) = await pool.ApplyAsync(LoggingJobs.ReadResourceAsync).WaitAsync(TestPools.HangGuard);
+        await host.StopAsync();
+
+        Assert.Equal("Billing", service);
+        Assert.Contains("processpool.pool.name=reports", attributes);
+        Assert.Contains("processpool.worker.id=1", attributes);
+        Assert.Contains("service.instance.id=", attributes);
+    }
+
     /// <summary>Regression: a worker's stderr burst (a stack trace) arrived as one warning record per line.</summary>
     [Fact]
     public async Task A_burst_of_a_workers_standard_error_reaches_the_log_as_one_record()
@@ -265,6 +284,9 @@ public static partial class LoggingJobs
         Hello(logger, text, Environment.ProcessId);
         return Task.FromResult(Environment.ProcessId);
     }
+
+    public static Task<(string? Service, string? Attributes)> ReadResourceAsync() =>
+        Task.FromResult((Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME"), Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES")));
 
     /// <summary>Prints lines to the worker's standard error in one go, as a crash report would.</summary>
     public static async Task WriteStandardErrorAsync(int lines)

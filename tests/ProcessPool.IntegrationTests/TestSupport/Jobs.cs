@@ -36,6 +36,10 @@ public static class Jobs
 
     public static ValueTask DoNothingValueAsync(int x) => ValueTask.CompletedTask;
 
+    public static Task FailOnSevenAsync(int x) => x == 7 ? Task.FromException(new InvalidOperationException($"item {x}")) : Task.CompletedTask;
+
+    public static Task TouchAsync(string directory, int x) => File.WriteAllTextAsync(Path.Combine(directory, $"{x}.txt"), "done");
+
     public static Task<int> ThrowInvalidOperationAsync(string message) => throw new InvalidOperationException(message);
 
     public static async Task<int> ThrowArgumentNullLaterAsync(string name)
