@@ -11,11 +11,11 @@ if (WorkerEntryPoint.IsWorkerProcess)
 }
 
 // A console tool with no host: start a pool, use it, dispose it (which drains it).
-// Arguments: [count] [--launch-mode=WorkerAssembly|ApplicationEntryPoint] [--progress]
+// Arguments: [count] [--launch-mode=Auto|WorkerAssembly|ApplicationEntryPoint] [--progress]
 var count = args.FirstOrDefault(a => int.TryParse(a, out _)) is { } number ? int.Parse(number, System.Globalization.CultureInfo.InvariantCulture) : 40;
 var launchMode = args.FirstOrDefault(a => a.StartsWith("--launch-mode=", StringComparison.Ordinal)) is { } mode
     ? Enum.Parse<WorkerLaunchMode>(mode["--launch-mode=".Length..])
-    : WorkerLaunchMode.WorkerAssembly;
+    : WorkerLaunchMode.Auto;
 await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.LaunchMode) = (Math.Max(2, Environment.ProcessorCount), launchMode));
 Console.WriteLine($"Pool started; this process is {Environment.ProcessId}; launch mode {launchMode}: workers run {await pool.ApplyAsync(Work.DescribeProcessAsync)}.");
 

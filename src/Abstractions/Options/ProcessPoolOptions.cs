@@ -105,9 +105,9 @@ public sealed class ProcessPoolOptions
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Gets or sets how worker processes are started.</summary>
-    /// <value><see cref="WorkerLaunchMode.WorkerAssembly"/>: no change to the application needed.</value>
+    /// <value><see cref="WorkerLaunchMode.Auto"/>: the worker assembly where it can run, the application itself otherwise.</value>
     [EnumDataType(typeof(WorkerLaunchMode))]
-    public WorkerLaunchMode LaunchMode { get; set; } = WorkerLaunchMode.WorkerAssembly;
+    public WorkerLaunchMode LaunchMode { get; set; } = WorkerLaunchMode.Auto;
 
     /// <summary>Gets or sets how long a worker may take from launch until it is ready for jobs.</summary>
     /// <value>30 seconds.</value>

@@ -1,11 +1,18 @@
 namespace ProcessPools;
 
 /// <summary>
-/// How a pool starts its worker processes: the counterpart of aiomultiprocess's start methods. Both are
+/// How a pool starts its worker processes: the counterpart of aiomultiprocess's start methods. All are
 /// "spawn": a fresh process that loads the application's assemblies; .NET has no <c>fork</c>.
 /// </summary>
 public enum WorkerLaunchMode
 {
+    /// <summary>
+    /// <see cref="WorkerAssembly"/> where it can run (a framework-dependent application with ProcessPool.Worker.dll
+    /// beside it and a <c>dotnet</c> host to run it), <see cref="ApplicationEntryPoint"/> otherwise (self-contained,
+    /// single-file and Native AOT applications, which then need the hook in <c>Main</c>).
+    /// </summary>
+    Auto,
+
     /// <summary>
     /// <c>dotnet exec ProcessPool.Worker.dll</c> with the application's own deps.json and runtimeconfig.json,
     /// so the worker loads the same assemblies and frameworks. Needs no change to the application; needs a

@@ -346,8 +346,11 @@ internal sealed class WorkerConnection : IFrameHandler
 
         Jobs?.OnDied(new WorkerDeath(ProcessId, exitCode, reason, tail));
 
-        _ready.TrySetException(new ProcessPoolException(
-            $"Worker process {ProcessId} of pool '{_context.PoolName}' {reason} before it was ready{(exitCode is { } code ? $" (exit code {code})" : string.Empty)}.{FormatTail(tail)}"));
+        _ready.TrySetException(new ProcessPoolException(exitCode == WorkerExitCode.EntryPointNotHandedOver
+            ? $"Worker process {ProcessId} of pool '{_context.PoolName}' is this application relaunched as its worker (LaunchMode {_context.Launcher.Mode}), " +
+              $"and its Main did not hand over to the worker. Make this the first statement of Main: {WorkerLauncher.EntryPointHook} " +
+              "(with top-level statements, end the program with 'return 0;')."
+            : $"Worker process {ProcessId} of pool '{_context.PoolName}' {reason} before it was ready{(exitCode is { } code ? $" (exit code {code})" : string.Empty)}.{FormatTail(tail)}"));
         _writer?.Complete();
         if (_launched is not null)
         {

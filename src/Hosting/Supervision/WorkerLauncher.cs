@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
+using ProcessPools.Jobs;
 using ProcessPools.Protocol;
 using ProcessPools.Worker;
 
@@ -14,7 +15,7 @@ internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream Fr
 /// deps.json and runtimeconfig.json, so the child loads the same assemblies (the way
 /// Microsoft.DotNet.RemoteExecutor does it), under <c>dotnet run</c>, <c>dotnet test</c> and a published app.
 /// </summary>
-internal sealed class WorkerLauncher
+internal sealed record WorkerLauncher
 {
     // Pipes and process starts are serialized: a child started while another child's inheritable pipe
     // ends are still open in this process would inherit them, and then hold a crashed sibling's pipe open.
@@ -29,20 +30,51 @@ internal sealed class WorkerLauncher
         _arguments = arguments;
     }
 
+    /// <summary>The first statement <c>Main</c> needs when the application is relaunched as its own worker.</summary>
+    public const string EntryPointHook = "if (ProcessPools.Worker.WorkerEntryPoint.IsWorkerProcess) return await ProcessPools.Worker.WorkerEntryPoint.RunAsync();";
+
+    /// <summary>The launch mode <see cref="WorkerLaunchMode.Auto"/> stands for in this application.</summary>
+    public WorkerLaunchMode Mode { get; private init; }
+
     /// <summary>Works out how to launch a worker of this application.</summary>
-    /// <exception cref="ProcessPoolException">A file the launch needs is missing, or this process is itself a worker that did not hand over to <see cref="WorkerEntryPoint"/>.</exception>
+    /// <exception cref="ProcessPoolException">A file the launch needs is missing.</exception>
     public static WorkerLauncher ForCurrentApplication(WorkerLaunchMode mode)
     {
         if (WorkerEntryPoint.IsWorkerProcess)
         {
-            // Without this, an application relaunched as its own worker that forgot the hook would start a
-            // pool of its own, whose workers would do the same.
-            throw new ProcessPoolException(
-                "This process was launched as a pool's worker (LaunchMode ApplicationEntryPoint) but its Main did not hand over: " +
-                "make 'if (WorkerEntryPoint.IsWorkerProcess) return await WorkerEntryPoint.RunAsync();' the first statement of Main.");
+            // This process is a pool's worker, relaunched from the application, whose Main did not hand over: it
+            // must not start a pool of its own (whose workers would do the same). The parent reports the exit
+            // code with the fix; an exception here would only show as an unhandled crash in relayed logs.
+            Console.Error.WriteLine($"ProcessPool: this process was started as a worker but Main did not hand over. First statement of Main: {EntryPointHook}");
+            Environment.Exit(WorkerExitCode.EntryPointNotHandedOver);
         }
 
-        return mode == WorkerLaunchMode.ApplicationEntryPoint ? ForEntryPoint() : ForWorkerAssembly();
+        if (mode == WorkerLaunchMode.Auto)
+        {
+            mode = CanRunWorkerAssembly() ? WorkerLaunchMode.WorkerAssembly : WorkerLaunchMode.ApplicationEntryPoint;
+        }
+
+        return mode == WorkerLaunchMode.ApplicationEntryPoint ? ForEntryPoint() with { Mode = mode } : ForWorkerAssembly() with { Mode = mode };
+    }
+
+    /// <summary>
+    /// Whether workers can be <c>dotnet exec ProcessPool.Worker.dll</c>: the application is framework-dependent
+    /// (its runtime is not in its own folder), not single-file (its assemblies have paths), and a dotnet host exists.
+    /// </summary>
+    private static bool CanRunWorkerAssembly()
+    {
+        var worker = AssemblyLocation.Of(typeof(WorkerEntryPoint).Assembly);
+        var runtime = AssemblyLocation.Of(typeof(object).Assembly);
+        if (string.IsNullOrEmpty(worker) || string.IsNullOrEmpty(runtime) || !File.Exists(worker))
+        {
+            return false; // single-file or Native AOT
+        }
+
+        var selfContained = string.Equals(
+            Path.TrimEndingDirectorySeparator(Path.GetDirectoryName(runtime)!),
+            Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory),
+            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        return !selfContained && TryFindDotnetHost() is not null;
     }
 
     private static WorkerLauncher ForEntryPoint()
@@ -56,7 +88,7 @@ internal sealed class WorkerLauncher
         }
 
         // 'dotnet app.dll': run the same entry assembly again.
-        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        var entry = System.Reflection.Assembly.GetEntryAssembly() is { } entryAssembly ? AssemblyLocation.Of(entryAssembly) : null;
         if (string.IsNullOrEmpty(entry) || !File.Exists(entry))
         {
             throw new ProcessPoolException("The entry assembly of this process was not found, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
@@ -67,11 +99,12 @@ internal sealed class WorkerLauncher
 
     private static WorkerLauncher ForWorkerAssembly()
     {
-        var workerPath = typeof(WorkerEntryPoint).Assembly.Location;
+        var workerPath = AssemblyLocation.Of(typeof(WorkerEntryPoint).Assembly);
         if (string.IsNullOrEmpty(workerPath) || !File.Exists(workerPath))
         {
             throw new ProcessPoolException(
-                "ProcessPool.Worker.dll was not found beside the application (single-file or trimmed publish?). Publish the application as a framework-dependent folder.");
+                "ProcessPool.Worker.dll was not found beside the application, so LaunchMode WorkerAssembly cannot start a worker. This looks like a single-file or " +
+                "Native AOT application: use LaunchMode Auto (the default) or ApplicationEntryPoint, with this first statement in Main: " + EntryPointHook);
         }
 
         // The host joins the app's and the frameworks' deps files with ';' on every OS (not Path.PathSeparator):
@@ -165,7 +198,12 @@ internal sealed class WorkerLauncher
         }
     }
 
-    private static string FindDotnetHost()
+    private static string FindDotnetHost() =>
+        TryFindDotnetHost() ?? throw new ProcessPoolException(
+            "The dotnet host was not found (looked beside the runtime and in DOTNET_HOST_PATH), so LaunchMode WorkerAssembly cannot start a worker. " +
+            "This looks like a self-contained application: use LaunchMode Auto (the default) or ApplicationEntryPoint, with this first statement in Main: " + EntryPointHook);
+
+    private static string? TryFindDotnetHost()
     {
         var current = Environment.ProcessPath;
         var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
@@ -176,15 +214,12 @@ internal sealed class WorkerLauncher
 
         // An app started by its apphost: the runtime in use sits at <root>/shared/Microsoft.NETCore.App/<version>/.
         var runtimeDirectory = RuntimeEnvironment.GetRuntimeDirectory();
-        var root = Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", ".."));
-        var candidate = Path.Combine(root, executable);
+        var candidate = Path.Combine(Path.GetFullPath(Path.Combine(runtimeDirectory, "..", "..", "..")), executable);
         if (File.Exists(candidate))
         {
             return candidate;
         }
 
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath)
-            ? hostPath
-            : throw new ProcessPoolException($"The dotnet host was not found (looked beside the runtime at '{root}' and in DOTNET_HOST_PATH); worker processes need it.");
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath) ? hostPath : null;
     }
 }

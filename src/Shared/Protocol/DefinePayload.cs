@@ -44,7 +44,7 @@ internal sealed record JobDefinition
         };
     }
 
-    private static string? LocationOf(Assembly assembly) => assembly.Location is { Length: > 0 } location ? location : null;
+    private static string? LocationOf(Assembly assembly) => AssemblyLocation.Of(assembly);
 }
 
 /// <summary>The <see cref="Channels.FrameType.Define"/> payload; the frame's job id field carries the target's number.</summary>

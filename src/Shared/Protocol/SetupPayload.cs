@@ -34,7 +34,7 @@ internal sealed record WorkerSetup
 internal sealed record TypeReference(string TypeName, string? AssemblyPath)
 {
     public static TypeReference From(Type type) =>
-        new(type.AssemblyQualifiedName!, type.Assembly.Location is { Length: > 0 } location ? location : null);
+        new(type.AssemblyQualifiedName!, Jobs.AssemblyLocation.Of(type.Assembly));
 }
 
 /// <summary>The <see cref="Channels.FrameType.Setup"/> payload, sent once after the child's hello.</summary>

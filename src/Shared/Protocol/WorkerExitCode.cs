@@ -17,4 +17,10 @@ internal static class WorkerExitCode
 
     /// <summary>The parent is gone (its process exited, or it stopped pinging).</summary>
     public const int ParentGone = 5;
+
+    /// <summary>
+    /// The application, relaunched as its own worker (<c>LaunchMode.ApplicationEntryPoint</c>), reached a pool of its
+    /// own instead of handing over to the worker first thing in <c>Main</c>.
+    /// </summary>
+    public const int EntryPointNotHandedOver = 6;
 }

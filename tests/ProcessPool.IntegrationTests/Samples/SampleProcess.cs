@@ -33,30 +33,45 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public static SampleProcess Start(string project, params string[] arguments) => StartIn("samples", project, arguments);
 
+    /// <summary>The repository's root: the folder of Hosting.sln, above the test output.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Hosting.sln")))
+            {
+                root = root.Parent;
+            }
+
+            return root?.FullName ?? throw new InvalidOperationException("Hosting.sln not found above the test output.");
+        }
+    }
+
     /// <summary>Runs a project of the repository (built by the test project's build) as its own process, from its folder.</summary>
     public static SampleProcess StartIn(string folder, string project, params string[] arguments)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testOutput.Parent!.Name; // bin/<configuration>/<tfm>/
-        var root = testOutput;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Hosting.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var projectDirectory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Hosting.sln not found above the test output."), folder, project);
+        var projectDirectory = Path.Combine(RepositoryRoot, folder, project);
         var assembly = Path.Combine(projectDirectory, "bin", configuration, testOutput.Name, project + ".dll");
         Assert.True(File.Exists(assembly), $"{assembly} is missing: the test project's build should have built it.");
 
-        var start = new ProcessStartInfo("dotnet")
+        // The content root is the project's folder: the sample's own appsettings.json.
+        return StartProgram("dotnet", [assembly, .. arguments], projectDirectory);
+    }
+
+    /// <summary>Runs a program (a published application's executable, or dotnet with its arguments), its output gathered.</summary>
+    public static SampleProcess StartProgram(string fileName, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(fileName)
         {
-            WorkingDirectory = projectDirectory, // the content root: the sample's own appsettings.json
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

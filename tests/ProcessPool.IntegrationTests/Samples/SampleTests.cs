@@ -69,6 +69,7 @@ public sealed class SampleTests(ITestOutputHelper output)
     }
 
     [LinuxTheory]
+    [InlineData("Auto", "ProcessPool.Worker.dll")] // a framework-dependent build: the worker assembly
     [InlineData("WorkerAssembly", "ProcessPool.Worker.dll")]
     [InlineData("ApplicationEntryPoint", "ConsoleSample.dll")]
     public async Task ConsoleSample_runs_in_each_launch_mode(string mode, string workerProgram)
@@ -92,8 +93,9 @@ public sealed class SampleTests(ITestOutputHelper output)
         var exitCode = await app.WaitForExitAsync(Patience);
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("did not hand over", app.Output);
-        Assert.Contains("WorkerEntryPoint.IsWorkerProcess", app.Output);
+        Assert.Contains("is this application relaunched as its worker (LaunchMode ApplicationEntryPoint), and its Main did not hand over to the worker. " +
+            "Make this the first statement of Main: if (ProcessPools.Worker.WorkerEntryPoint.IsWorkerProcess) return await ProcessPools.Worker.WorkerEntryPoint.RunAsync();", app.Output);
+        Assert.DoesNotContain("at ProcessPools.Supervision.WorkerLauncher", app.Output); // regression: the worker crashed with a stack trace (exit code 134)
     }
 
     [LinuxFact]
