@@ -1,0 +1,86 @@
+namespace ProcessPools.IntegrationTests;
+
+/// <summary>
+/// The packages as a user gets them: packed from src/ into a local feed, referenced by a fresh project outside
+/// the repository (none of its build settings apply), built and run.
+/// </summary>
+public sealed class PackageTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+
+    [LinuxFact]
+    public async Task A_fresh_project_referencing_the_packed_packages_runs_jobs_in_worker_processes()
+    {
+        var root = Directory.CreateTempSubdirectory("packages-").FullName;
+        try
+        {
+            // A version of its own, so the NuGet cache never serves a package packed from other sources.
+            var version = $"1.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+            var feed = Directory.CreateDirectory(Path.Combine(root, "feed")).FullName;
+            foreach (var project in new[] { "Abstractions/ProcessPool.Abstractions.csproj", "Worker/ProcessPool.Worker.csproj", "Hosting/ProcessPool.Hosting.csproj" })
+            {
+                await RunAsync("dotnet", ["pack", Path.Combine(SampleProcess.RepositoryRoot, "src", project), "-c", "Release", "-o", feed, $"-p:Version={version}"], root);
+            }
+
+            Assert.Contains($"ProcessPool.Hosting.{version}.nupkg", Directory.GetFiles(feed).Select(Path.GetFileName));
+            Assert.Contains($"ProcessPool.Hosting.{version}.snupkg", Directory.GetFiles(feed).Select(Path.GetFileName));
+
+            var app = Directory.CreateDirectory(Path.Combine(root, "FreshApp")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
+                <configuration>
+                  <packageSources>
+                    <add key="local-feed" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(app, "FreshApp.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
+                using ProcessPools;
+
+                await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+                var squares = await pool.Map(Jobs.SquareAsync, Enumerable.Range(1, 10));
+                var worker = await pool.ApplyAsync(Jobs.ProcessIdAsync);
+                Console.WriteLine($"sum of squares {squares.Sum()}; parent {Environment.ProcessId}; worker {worker}");
+
+                public static class Jobs
+                {
+                    public static Task<int> SquareAsync(int x) => Task.FromResult(x * x);
+
+                    public static Task<int> ProcessIdAsync() => Task.FromResult(Environment.ProcessId);
+                }
+                """);
+
+            var run = await RunAsync("dotnet", ["run", "--project", app], app);
+
+            var match = System.Text.RegularExpressions.Regex.Match(run, @"sum of squares (\d+); parent (\d+); worker (\d+)");
+            Assert.True(match.Success, run);
+            Assert.Equal("385", match.Groups[1].Value);
+            Assert.NotEqual(match.Groups[2].Value, match.Groups[3].Value);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private async Task<string> RunAsync(string program, string[] arguments, string directory)
+    {
+        await using var process = SampleProcess.StartProgram(program, arguments, directory);
+        var exitCode = await process.WaitForExitAsync(Patience);
+        output.WriteLine(process.Output);
+        Assert.True(exitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {exitCode}:{Environment.NewLine}{process.Output}");
+        return process.Output;
+    }
+}
