@@ -21,6 +21,9 @@ public static class WorkerEntryPoint
         var output = Environment.GetEnvironmentVariable(WorkerEnvironment.OutputHandle);
         var token = Environment.GetEnvironmentVariable(WorkerEnvironment.Token);
         var parentId = Environment.GetEnvironmentVariable(WorkerEnvironment.ParentProcessId);
+        var maxMessageSize = int.TryParse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxMessageSize), System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0
+            ? limit
+            : WorkerEnvironment.DefaultMaxMessageSize;
         if (input is null || output is null || token is null)
         {
             await Console.Error.WriteLineAsync(
@@ -50,7 +53,7 @@ public static class WorkerEntryPoint
         var toParent = new AnonymousPipeClientStream(PipeDirection.Out, output);
 #pragma warning restore CA2000
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
-        var session = new WorkerSession(fromParent, toParent, token, parentProcessId, TimeProvider.System);
+        var session = new WorkerSession(fromParent, toParent, token, parentProcessId, maxMessageSize, TimeProvider.System);
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);
         if (session.ParentGone)
         {

@@ -110,6 +110,7 @@ internal sealed class WorkerConnection : IFrameHandler
         var setup = _context.Setup with { WorkerId = Id };
         _launched = _context.Launcher.Launch(
             _token,
+            options.MaxMessageSize,
             WorkerEnvironmentVariables(setup),
             setup.ContentRootPath ?? Environment.CurrentDirectory,
             _logs.OnStandardOutput,

@@ -129,6 +129,7 @@ internal sealed record WorkerLauncher
 
     public LaunchedWorker Launch(
         string token,
+        int maxMessageSize,
         IEnumerable<KeyValuePair<string, string>> environment,
         string workingDirectory,
         DataReceivedEventHandler onOutput,
@@ -159,6 +160,7 @@ internal sealed record WorkerLauncher
 
         start.Environment[WorkerEnvironment.Token] = token;
         start.Environment[WorkerEnvironment.ParentProcessId] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment[WorkerEnvironment.MaxMessageSize] = maxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += onOutput;

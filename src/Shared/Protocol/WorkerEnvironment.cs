@@ -24,5 +24,11 @@ internal static class WorkerEnvironment
     /// <summary>The parent's process id.</summary>
     public const string ParentProcessId = "PROCESSPOOL_PARENT_PID";
 
-    public static readonly string[] All = [InputHandle, OutputHandle, Token, ParentProcessId];
+    /// <summary>
+    /// The largest frame the worker accepts (<c>MaxMessageSize</c>), in force from the channel's first byte: the
+    /// setup frame comes too late for the reader, which starts before it.
+    /// </summary>
+    public const string MaxMessageSize = "PROCESSPOOL_MAX_MESSAGE_SIZE";
+
+    public static readonly string[] All = [InputHandle, OutputHandle, Token, ParentProcessId, MaxMessageSize];
 }

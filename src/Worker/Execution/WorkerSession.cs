@@ -27,8 +27,11 @@ internal sealed class WorkerSession : IFrameHandler
     /// <summary>How long the worker's host may take to stop after the last job, before the process exits anyway.</summary>
     private static readonly TimeSpan HostStopTimeout = TimeSpan.FromSeconds(5);
 
-    public WorkerSession(Stream input, Stream output, string token, int parentProcessId, TimeProvider timeProvider)
+    private readonly int _maxMessageSize;
+
+    public WorkerSession(Stream input, Stream output, string token, int parentProcessId, int maxMessageSize, TimeProvider timeProvider)
     {
+        _maxMessageSize = maxMessageSize;
         _input = input;
         _writer = new FrameWriter(output);
         _token = token;
@@ -44,7 +47,7 @@ internal sealed class WorkerSession : IFrameHandler
     {
         _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, HelloPayload.Encode(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion))));
 
-        var reading = FrameReader.Start(_input, WorkerEnvironment.DefaultMaxMessageSize, this, "ProcessPool channel reader");
+        var reading = FrameReader.Start(_input, _maxMessageSize, this, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
             return await EndedAsync(reading).ConfigureAwait(false);

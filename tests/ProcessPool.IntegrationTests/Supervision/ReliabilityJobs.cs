@@ -3,6 +3,8 @@ namespace ProcessPools.IntegrationTests;
 /// <summary>Jobs that misbehave on purpose, run in worker processes.</summary>
 public static class ReliabilityJobs
 {
+    public static Task<(int Length, long Sum)> MeasureAsync(byte[] data) => Task.FromResult((data.Length, data.Sum(b => (long)b)));
+
     /// <summary>Never ends and never looks at a token: only killing its worker stops it.</summary>
     public static async Task<int> IgnoreCancellationAsync(int x)
     {

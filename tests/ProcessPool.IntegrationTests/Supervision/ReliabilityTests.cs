@@ -378,6 +378,24 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     }
 
     /// <summary>Has another process (<c>cat</c>) write bytes into the pipe a worker answers its parent on.</summary>
+    /// <summary>
+    /// Regression: the worker's reader started with the default 64 MiB limit before its setup arrived, so a larger
+    /// argument that MaxMessageSize allowed killed the worker (and the unrelated jobs running beside it).
+    /// </summary>
+    [Fact]
+    public async Task An_argument_over_64_MiB_that_MaxMessageSize_allows_runs_and_the_jobs_beside_it_are_untouched()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, 128 * 1024 * 1024));
+        var beside = Enumerable.Range(0, 2).Select(_ => pool.ApplyAsync(ReliabilityJobs.SleepThenReturnPidAsync, 300)).ToArray();
+        var data = new byte[70 * 1024 * 1024];
+        Random.Shared.NextBytes(data);
+
+        var (length, sum) = await pool.ApplyAsync(ReliabilityJobs.MeasureAsync, data).WaitAsync(TestPools.HangGuard);
+
+        Assert.Equal((data.Length, data.Sum(b => (long)b)), (length, sum));
+        Assert.All(await Task.WhenAll(beside).WaitAsync(TestPools.HangGuard), pid => Assert.Equal(TestPools.WorkerPids(pool).Single(), pid));
+    }
+
     private static async Task WriteIntoWorkerChannelAsync(int workerPid, byte[] bytes)
     {
         // The worker's environment as it started holds the number of its outgoing pipe.

@@ -33,4 +33,25 @@ public sealed class JsonJobSerializerTests
         Assert.Equal(42, serializer.Deserialize(new ReadOnlySequence<byte>(" 42 "u8.ToArray()), typeof(int)));
         Assert.Throws<JsonException>(() => serializer.Deserialize(new ReadOnlySequence<byte>("\"x\""u8.ToArray()), typeof(int)));
     }
+
+    /// <summary>Regression: a 75 MB byte[] became 100 MB on the wire (base64).</summary>
+    [Fact]
+    public void Binary_data_travels_as_its_own_bytes_plus_one()
+    {
+        var serializer = new JsonJobSerializer();
+        var data = new byte[] { 0, 1, 2, 250, 255 };
+        var boxed = new ArrayBufferWriter<byte>();
+        var typed = new ArrayBufferWriter<byte>();
+        var none = new ArrayBufferWriter<byte>();
+
+        serializer.Serialize(boxed, data, typeof(byte[]));
+        serializer.Serialize(typed, new ReadOnlyMemory<byte>(data));
+        serializer.Serialize<byte[]?>(none, null);
+
+        Assert.Equal(data.Length + 1, boxed.WrittenCount);
+        Assert.Equal(boxed.WrittenSpan.ToArray(), typed.WrittenSpan.ToArray());
+        Assert.Equal(data, (byte[])serializer.Deserialize(new ReadOnlySequence<byte>(boxed.WrittenMemory), typeof(byte[]))!);
+        Assert.Equal(data, serializer.Deserialize<ReadOnlyMemory<byte>>(new ReadOnlySequence<byte>(typed.WrittenMemory)).ToArray());
+        Assert.Null(serializer.Deserialize<byte[]?>(new ReadOnlySequence<byte>(none.WrittenMemory)));
+    }
 }
