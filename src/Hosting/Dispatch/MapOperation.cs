@@ -165,9 +165,9 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
     /// <summary>The input ended after <paramref name="count"/> items, or failed.</summary>
     public void PostEnd(int count, Exception? error)
     {
-        if (error is null)
+        if (error is null or ObjectDisposedException)
         {
-            Volatile.Write(ref _total, count);
+            Volatile.Write(ref _total, count); // a closed pool still answers the items it took
         }
 
         _answers.Writer.TryWrite(new MapAnswer<TResult>(-1, default, error, count));
@@ -228,6 +228,7 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
         var received = 0;
         var total = -1;
         var unreleased = 0;
+        Exception? afterTaken = null;
         try
         {
             while (total < 0 || received < total)
@@ -243,6 +244,14 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                     }
 
                     answer = await _answers.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (answer.Index < 0 && answer.Error is ObjectDisposedException closed)
+                {
+                    // The pool closed under the map: the items it took are still answered, then the map ends.
+                    total = answer.Total;
+                    afterTaken = closed;
+                    continue;
                 }
 
                 if (answer.Error is not null)
@@ -264,6 +273,11 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 }
 
                 yield return answer;
+            }
+
+            if (afterTaken is not null)
+            {
+                throw afterTaken;
             }
         }
         finally

@@ -2,7 +2,8 @@ namespace ProcessPools.Dispatch;
 
 /// <summary>
 /// The producer of a map: room in the window first, then the next item, so the input is never pulled ahead
-/// of the window; fast items are gathered into chunks from what the input has ready now.
+/// of the window; fast items are gathered into chunks from what the input has ready now. It stops when the
+/// map is cancelled or the pool begins closing, even while the input itself never answers.
 /// </summary>
 internal static class MapProducer<TResult>
 {
@@ -12,26 +13,41 @@ internal static class MapProducer<TResult>
     private static async Task ProduceAsync(MapOperation<TResult> map, Func<CancellationToken, MapInput<TResult>> open)
     {
         var token = map.Cancellation;
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(token, map.Pool.CloseRequested);
+        var stop = stopping.Token;
         var window = map.Window;
         var index = 0;
+        MapInput<TResult>? items = null;
+        Task<bool>? pendingMove = null; // an item whose window room is taken and whose input is still coming
         try
         {
-            var items = open(token);
-            await using var itemsScope = items.ConfigureAwait(false);
-            Task<bool>? pendingMove = null; // an item whose window room is taken and whose input is still coming
+            items = open(token);
             var inputEnded = false;
             while (!inputEnded)
             {
                 bool more;
                 if (pendingMove is not null)
                 {
-                    more = await pendingMove.ConfigureAwait(false);
+                    // An input that never answers must not hold the map (or the pool's close) forever.
+                    more = await pendingMove.WaitAsync(stop).ConfigureAwait(false);
                     pendingMove = null;
                 }
                 else
                 {
-                    await window.TakeOneAsync(token).ConfigureAwait(false);
-                    more = await items.MoveNextAsync().ConfigureAwait(false);
+                    await window.TakeOneAsync(stop).ConfigureAwait(false);
+#pragma warning disable CA2012 // Awaited once: at once when it completed, as a task otherwise.
+                    var move = items.MoveNextAsync();
+                    if (move.IsCompletedSuccessfully)
+                    {
+                        more = move.Result;
+                    }
+                    else
+                    {
+                        pendingMove = move.AsTask();
+                        more = await pendingMove.WaitAsync(stop).ConfigureAwait(false);
+                        pendingMove = null;
+                    }
+#pragma warning restore CA2012
                 }
 
                 if (!more)
@@ -73,7 +89,7 @@ internal static class MapProducer<TResult>
 
                 var job = items.TakeJob(map, firstIndex);
                 map.Track(job);
-                if (token.IsCancellationRequested)
+                if (stop.IsCancellationRequested)
                 {
                     job.Cancel(token);
                     break;
@@ -83,17 +99,51 @@ internal static class MapProducer<TResult>
                 await map.Pool.Admission.EnqueueAsync(job, token).ConfigureAwait(false);
             }
 
-            token.ThrowIfCancellationRequested();
+            stop.ThrowIfCancellationRequested();
             map.PostEnd(index, error: null);
         }
         catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException && token.IsCancellationRequested)
         {
             map.PostEnd(index, new OperationCanceledException("The map was cancelled.", exception, token));
         }
+        catch (Exception exception) when (exception is OperationCanceledException && stop.IsCancellationRequested)
+        {
+            // The pool is closing: what was taken is answered; the rest of the input is not taken.
+            map.PostEnd(index, new ObjectDisposedException(
+                map.Pool.DisplayName, $"The process pool '{map.Pool.DisplayName}' closed while the map was running: the {index} items taken from the input were answered; no more were taken."));
+        }
         catch (Exception exception)
         {
             // A failing input or an argument that cannot be sent ends the map with that exception.
             map.PostEnd(index, exception);
+        }
+        finally
+        {
+            await DisposeAsync(items, pendingMove).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disposes the input; while its last move has not answered, once it does (an enumerator cannot be disposed during a move).</summary>
+    private static async Task DisposeAsync(MapInput<TResult>? items, Task<bool>? pendingMove)
+    {
+        if (items is null)
+        {
+            return;
+        }
+
+        if (pendingMove is { IsCompleted: false })
+        {
+            _ = pendingMove.ContinueWith(static (_, state) => ((MapInput<TResult>)state!).DisposeAsync().AsTask(), items, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+
+        try
+        {
+            await items.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException)
+        {
+            // An input that cannot be disposed now (a move still running inside it) is left to the GC.
         }
     }
 }

@@ -64,6 +64,12 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
 
     public ProcessPoolOptions Options => _options;
 
+    /// <summary>Signalled when the pool begins closing: a running map stops taking items from its input.</summary>
+    internal CancellationToken CloseRequested => _lifecycle.CloseRequested;
+
+    /// <summary>The pool's name as messages show it.</summary>
+    internal string DisplayName => _display;
+
     /// <summary>The pool's clock.</summary>
     internal TimeProvider TimeProvider => _timeProvider;
 

@@ -13,6 +13,7 @@ internal sealed class PoolLifecycle
     private const int Closed = 3;
 
     private readonly CancellationTokenSource _terminated = new();
+    private readonly CancellationTokenSource _closing = new();
     private int _state;
 
     public bool IsCreated => Volatile.Read(ref _state) == Created;
@@ -24,6 +25,9 @@ internal sealed class PoolLifecycle
 
     public bool IsClosed => Volatile.Read(ref _state) == Closed;
 
+    /// <summary>Signalled when the pool begins closing (or is terminated): producers of new jobs stop.</summary>
+    public CancellationToken CloseRequested => _closing.Token;
+
     /// <summary>Signalled when the pool is terminated: every wait of the pool's own ends.</summary>
     public CancellationToken Terminated => _terminated.Token;
 
@@ -31,12 +35,22 @@ internal sealed class PoolLifecycle
     public bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Created) == Created;
 
     /// <summary>Running to closing; false when the pool was not running (never started, or already closing).</summary>
-    public bool TryBeginClosing() => Interlocked.CompareExchange(ref _state, Closing, Running) == Running;
+    public bool TryBeginClosing()
+    {
+        if (Interlocked.CompareExchange(ref _state, Closing, Running) != Running)
+        {
+            return false;
+        }
+
+        _closing.Cancel();
+        return true;
+    }
 
     /// <summary>Closed for good; cancels <see cref="Terminated"/>.</summary>
     public Task TerminateAsync()
     {
         Volatile.Write(ref _state, Closed);
+        _closing.Cancel();
         return _terminated.CancelAsync();
     }
 }

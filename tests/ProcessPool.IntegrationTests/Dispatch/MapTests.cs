@@ -229,6 +229,47 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
 
         Assert.Equal("item 7", exception.RemoteMessage);
     }
+
+    /// <summary>
+    /// Regression: an async input that stops answering (awaits a task that never completes, ignoring the token)
+    /// kept a cancelled map's awaited list and its await foreach pending forever.
+    /// </summary>
+    [Fact]
+    public async Task Cancelling_a_map_whose_input_stopped_answering_ends_it_for_every_way_of_consuming()
+    {
+        using var cancelAwaited = new CancellationTokenSource();
+        var awaited = Pool.Map(Jobs.SquareAsync, StallsAfterTen(), cancelAwaited.Token).ToListAsync();
+        await cancelAwaited.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => awaited).WaitAsync(TestPools.HangGuard);
+
+        using var cancelStreamed = new CancellationTokenSource();
+        var received = 0;
+        var streamed = Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var square in Pool.Map(Jobs.SquareAsync, StallsAfterTen(), cancelStreamed.Token))
+            {
+                if (++received == 10)
+                {
+                    await cancelStreamed.CancelAsync(); // every item the input gave is answered; it gives no more
+                }
+            }
+        });
+        await streamed.WaitAsync(TestPools.HangGuard);
+
+        Assert.Equal(10, received);
+        Assert.Equal(4, await Pool.ApplyAsync(Jobs.SquareAsync, 2)); // the pool carries on
+    }
+
+    private static async IAsyncEnumerable<int> StallsAfterTen()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            yield return i;
+        }
+
+        await new TaskCompletionSource().Task; // never completes, and ignores cancellation
+        yield return -1;
+    }
 }
 
 public sealed record LabelledPoint(int X, int Y, string Name);

@@ -161,4 +161,41 @@ public sealed class PoolBehaviourTests
     {
         public int SelectQueue(ISchedulerContext context) => queue;
     }
+
+    /// <summary>
+    /// Regression: after CloseAsync a running map went on taking items from its input, the close waited for the
+    /// whole ShutdownTimeout, and the consumer got OperationCanceledException instead of ObjectDisposedException.
+    /// </summary>
+    [Fact]
+    public async Task Closing_the_pool_stops_a_running_map_from_taking_more_items_and_answers_what_it_took()
+    {
+        var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ShutdownTimeout) = (2, TimeSpan.FromMinutes(10)));
+        var map = pool.Map(Jobs.SlowSquareAsync, Endless());
+        var received = 0;
+        var consumed = Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+        {
+            await foreach (var square in map)
+            {
+                if (++received == 100)
+                {
+                    _ = pool.CloseAsync();
+                }
+            }
+        });
+
+        var exception = await consumed.WaitAsync(TestPools.HangGuard);
+        await pool.CloseAsync().WaitAsync(TestPools.HangGuard); // long before the 10 minutes of ShutdownTimeout
+
+        Assert.Contains("closed while the map was running", exception.Message);
+        Assert.Equal(map.Progress.Total, received); // every item taken was answered, none cancelled
+        Assert.Equal((0, 0), (map.Progress.Pending, map.Progress.Cancelled));
+    }
+
+    private static IEnumerable<int> Endless()
+    {
+        for (var i = 0; ; i++)
+        {
+            yield return i % 1000;
+        }
+    }
 }
