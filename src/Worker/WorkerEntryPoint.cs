@@ -52,6 +52,8 @@ public static class WorkerEntryPoint
         var fromParent = new AnonymousPipeClientStream(PipeDirection.In, input);
         var toParent = new AnonymousPipeClientStream(PipeDirection.Out, output);
 #pragma warning restore CA2000
+        CloseOnExec.Set(fromParent.SafePipeHandle);
+        CloseOnExec.Set(toParent.SafePipeHandle);
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
         var session = new WorkerSession(fromParent, toParent, token, parentProcessId, maxMessageSize, TimeProvider.System);
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);

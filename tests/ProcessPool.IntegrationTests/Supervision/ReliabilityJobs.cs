@@ -1,8 +1,16 @@
+using System.Diagnostics;
 namespace ProcessPools.IntegrationTests;
 
 /// <summary>Jobs that misbehave on purpose, run in worker processes.</summary>
 public static class ReliabilityJobs
 {
+    /// <summary>Starts a process from inside a job, as a job shelling out to a tool does, and returns its pid.</summary>
+    public static Task<int> StartSleepAsync()
+    {
+        using var sleep = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        return Task.FromResult(sleep.Id);
+    }
+
     public static Task<(int Length, long Sum)> MeasureAsync(byte[] data) => Task.FromResult((data.Length, data.Sum(b => (long)b)));
 
     /// <summary>Never ends and never looks at a token: only killing its worker stops it.</summary>

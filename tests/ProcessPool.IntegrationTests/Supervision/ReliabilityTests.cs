@@ -396,6 +396,39 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.All(await Task.WhenAll(beside).WaitAsync(TestPools.HangGuard), pid => Assert.Equal(TestPools.WorkerPids(pool).Single(), pid));
     }
 
+    /// <summary>
+    /// Regression: the worker's inherited channel descriptors were not close-on-exec, so a process a job started
+    /// held both ends: a crash was reported late and without its exit code, and the parent kept a reader.
+    /// </summary>
+    [LinuxFact]
+    public async Task A_process_a_job_starts_does_not_hold_the_workers_channel()
+    {
+        // Pipes this process had before the pool: inherited from whatever started the tests, not the channel's.
+        var before = PipesOf(Environment.ProcessId, aboveStdio: false);
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+
+        var child = await pool.ApplyAsync(ReliabilityJobs.StartSleepAsync).WaitAsync(TestPools.HangGuard);
+        try
+        {
+            var inherited = PipesOf(child, aboveStdio: true).Except(before).ToArray();
+
+            Assert.Empty(inherited);
+        }
+        finally
+        {
+            using var sleep = Process.GetProcessById(child);
+            sleep.Kill();
+        }
+    }
+
+    /// <summary>The pipes a process holds (by inode), beyond its standard streams when <paramref name="aboveStdio"/>.</summary>
+    private static string[] PipesOf(int pid, bool aboveStdio) =>
+        [.. Directory.GetFiles($"/proc/{pid}/fd")
+            .Where(fd => !aboveStdio || int.Parse(Path.GetFileName(fd), CultureInfo.InvariantCulture) > 2)
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .OfType<string>()
+            .Where(target => target.StartsWith("pipe:", StringComparison.Ordinal))];
+
     private static async Task WriteIntoWorkerChannelAsync(int workerPid, byte[] bytes)
     {
         // The worker's environment as it started holds the number of its outgoing pipe.
