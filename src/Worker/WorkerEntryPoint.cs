@@ -12,19 +12,18 @@ namespace ProcessPools.Worker;
 public static class WorkerEntryPoint
 {
     /// <summary>Gets whether this process was launched by a process pool as one of its workers.</summary>
-    public static bool IsWorkerProcess => Environment.GetEnvironmentVariable(WorkerEnvironment.Token) is { Length: > 0 };
+    public static bool IsWorkerProcess => Environment.GetEnvironmentVariable(WorkerEnvironment.Marker) is { Length: > 0 };
 
     /// <summary>Runs the worker until its parent shuts it down or goes away; returns the exit code.</summary>
     public static async Task<int> RunAsync()
     {
         var input = Environment.GetEnvironmentVariable(WorkerEnvironment.InputHandle);
         var output = Environment.GetEnvironmentVariable(WorkerEnvironment.OutputHandle);
-        var token = Environment.GetEnvironmentVariable(WorkerEnvironment.Token);
         var parentId = Environment.GetEnvironmentVariable(WorkerEnvironment.ParentProcessId);
         var maxMessageSize = int.TryParse(Environment.GetEnvironmentVariable(WorkerEnvironment.MaxMessageSize), System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0
             ? limit
             : WorkerEnvironment.DefaultMaxMessageSize;
-        if (input is null || output is null || token is null)
+        if (input is null || output is null || !IsWorkerProcess)
         {
             await Console.Error.WriteLineAsync(
                 "ProcessPool.Worker is started by a process pool, not by hand: its channel and token come through the environment.").ConfigureAwait(false);
@@ -55,7 +54,7 @@ public static class WorkerEntryPoint
         CloseOnExec.Set(fromParent.SafePipeHandle);
         CloseOnExec.Set(toParent.SafePipeHandle);
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
-        var session = new WorkerSession(fromParent, toParent, token, parentProcessId, maxMessageSize, TimeProvider.System);
+        var session = new WorkerSession(fromParent, toParent, parentProcessId, maxMessageSize, TimeProvider.System);
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);
         if (session.ParentGone)
         {

@@ -100,18 +100,18 @@ internal sealed class WorkerPump : IWorkerJobs
         switch (type)
         {
             case FrameType.Result:
-                Take(jobId)?.Complete(payload, _options.Serializer);
+                (Take(jobId) ?? NotHeld(type, jobId))?.Complete(payload, _options.Serializer);
                 break;
             case FrameType.Fault:
                 var error = FaultPayload.Decode(payload);
-                if (Take(jobId) is { } failed)
+                if ((Take(jobId) ?? NotHeld(type, jobId)) is { } failed)
                 {
                     failed.Fail(error.ToException(failed.Target.Name), answeredByWorker: true);
                 }
 
                 break;
             case FrameType.Canceled:
-                Take(jobId)?.Fail(new OperationCanceledException("The job was cancelled in its worker process."), answeredByWorker: true);
+                (Take(jobId) ?? NotHeld(type, jobId))?.Fail(new OperationCanceledException("The job was cancelled in its worker process."), answeredByWorker: true);
                 break;
             case FrameType.Progress:
                 PendingJob? reporting;
@@ -119,6 +119,9 @@ internal sealed class WorkerPump : IWorkerJobs
                 {
                     _inFlight.TryGetValue(jobId, out reporting);
                 }
+
+                // A report for a job already answered is dropped: a job's own code may report from another thread
+                // after it returned, which is a race of the job's, not a forged frame.
 
                 try
                 {
@@ -132,6 +135,24 @@ internal sealed class WorkerPump : IWorkerJobs
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// A frame about a job this worker does not hold does not fit the protocol (a forged or corrupt frame): it breaks
+    /// the channel, which kills the worker and fails only its jobs. After the worker's death, frames still in the
+    /// pipe find no job and are dropped.
+    /// </summary>
+    private PendingJob? NotHeld(FrameType type, long jobId)
+    {
+        lock (_gate)
+        {
+            if (_dead)
+            {
+                return null;
+            }
+        }
+
+        throw new InvalidDataException($"The worker sent a {type} frame for job {jobId}, which it does not hold.");
     }
 
     public int OnDying()

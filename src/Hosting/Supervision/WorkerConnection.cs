@@ -32,6 +32,7 @@ internal sealed class WorkerConnection : IFrameHandler
     private readonly WorkerLogRelay _logs;
     private readonly HeartbeatMonitor _heartbeat;
     private LaunchedWorker? _launched;
+    private int _helloReceived;
     private Task _readLoop = Task.CompletedTask;
     private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
@@ -109,7 +110,6 @@ internal sealed class WorkerConnection : IFrameHandler
         var options = _context.Options;
         var setup = _context.Setup with { WorkerId = Id };
         _launched = _context.Launcher.Launch(
-            _token,
             options.MaxMessageSize,
             WorkerEnvironmentVariables(setup),
             setup.ContentRootPath ?? Environment.CurrentDirectory,
@@ -119,6 +119,9 @@ internal sealed class WorkerConnection : IFrameHandler
         ProcessId = _launched.Process.Id;
         _logs.ProcessId = ProcessId;
         _writer = new FrameWriter(_launched.ToChild);
+
+        // The token goes through the channel, not the environment: only a reader of this pipe learns it.
+        _writer.TryWrite(new OutgoingFrame(FrameType.Challenge, 0, System.Text.Encoding.ASCII.GetBytes(_token)));
         _ = _writer.Completion.ContinueWith(
             static (task, state) => ((WorkerConnection)state!).Die(task.Exception?.GetBaseException().Message is { } message ? $"stopped taking frames ({message})" : "closed its channel"),
             this,
@@ -209,7 +212,7 @@ internal sealed class WorkerConnection : IFrameHandler
         switch (type)
         {
             case FrameType.Result or FrameType.Fault or FrameType.Canceled or FrameType.Progress:
-                Jobs?.OnJobFrame(type, jobId, payload);
+                (Jobs ?? throw new InvalidDataException($"The worker sent a {type} frame before it was given any job.")).OnJobFrame(type, jobId, payload);
                 break;
             case FrameType.Pong:
                 break;
@@ -220,8 +223,14 @@ internal sealed class WorkerConnection : IFrameHandler
                 OnHello(payload);
                 break;
             case FrameType.Ready:
-                _ready.TrySetResult();
+                if (Volatile.Read(ref _helloReceived) == 0 || !_ready.TrySetResult())
+                {
+                    throw new InvalidDataException("The worker said it was ready out of turn.");
+                }
+
                 break;
+            case FrameType.SetupFailed when Volatile.Read(ref _helloReceived) == 0 || _ready.Task.IsCompleted:
+                throw new InvalidDataException("The worker reported a failed setup out of turn.");
             case FrameType.SetupFailed:
                 var error = FaultPayload.Decode(payload);
                 _ready.TrySetException(new ProcessPoolException(
@@ -235,6 +244,11 @@ internal sealed class WorkerConnection : IFrameHandler
 
     private void OnHello(ReadOnlySequence<byte> payload)
     {
+        if (Interlocked.Exchange(ref _helloReceived, 1) != 0)
+        {
+            throw new InvalidDataException("The worker sent a second hello.");
+        }
+
         var hello = HelloPayload.Decode(payload);
         if (!CryptographicOperations.FixedTimeEquals(
                 System.Text.Encoding.ASCII.GetBytes(hello.Token), System.Text.Encoding.ASCII.GetBytes(_token)))

@@ -128,7 +128,6 @@ internal sealed record WorkerLauncher
     }
 
     public LaunchedWorker Launch(
-        string token,
         int maxMessageSize,
         IEnumerable<KeyValuePair<string, string>> environment,
         string workingDirectory,
@@ -158,7 +157,7 @@ internal sealed record WorkerLauncher
             start.Environment[name] = value;
         }
 
-        start.Environment[WorkerEnvironment.Token] = token;
+        start.Environment[WorkerEnvironment.Marker] = "1";
         start.Environment[WorkerEnvironment.ParentProcessId] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment[WorkerEnvironment.MaxMessageSize] = maxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

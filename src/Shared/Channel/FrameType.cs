@@ -33,6 +33,9 @@ internal enum FrameType : byte
     /// </summary>
     InvokeMany = 8,
 
+    /// <summary>The parent's first frame: the handshake token, which the child echoes in its <see cref="Hello"/>.</summary>
+    Challenge = 9,
+
     // Child to parent.
 
     /// <summary>The child's first frame: the handshake token and its pid (<see cref="Protocol.WorkerHello"/>).</summary>

@@ -7,7 +7,7 @@ namespace ProcessPools.Protocol;
 internal static class WorkerEnvironment
 {
     /// <summary>The protocol both sides speak; the hello carries it, and a mismatch fails the handshake.</summary>
-    public const int ProtocolVersion = 2;
+    public const int ProtocolVersion = 3;
 
     /// <summary>The frame size limit of a channel until the worker's setup says otherwise (the default of <c>MaxMessageSize</c>).</summary>
     public const int DefaultMaxMessageSize = 64 * 1024 * 1024;
@@ -18,8 +18,12 @@ internal static class WorkerEnvironment
     /// <summary>The inherited handle of the pipe the child writes (child to parent).</summary>
     public const string OutputHandle = "PROCESSPOOL_CHANNEL_OUT";
 
-    /// <summary>The handshake token the child echoes in its hello.</summary>
-    public const string Token = "PROCESSPOOL_TOKEN";
+    /// <summary>
+    /// Marks a process as a pool's worker. Not a secret: the handshake token travels in the channel's first frame
+    /// (<see cref="Channels.FrameType.Challenge"/>), never in the environment, which a process of the same user can
+    /// read in <c>/proc/&lt;pid&gt;/environ</c> for the worker's whole life.
+    /// </summary>
+    public const string Marker = "PROCESSPOOL_WORKER";
 
     /// <summary>The parent's process id.</summary>
     public const string ParentProcessId = "PROCESSPOOL_PARENT_PID";
@@ -30,5 +34,5 @@ internal static class WorkerEnvironment
     /// </summary>
     public const string MaxMessageSize = "PROCESSPOOL_MAX_MESSAGE_SIZE";
 
-    public static readonly string[] All = [InputHandle, OutputHandle, Token, ParentProcessId, MaxMessageSize];
+    public static readonly string[] All = [InputHandle, OutputHandle, Marker, ParentProcessId, MaxMessageSize];
 }

@@ -17,7 +17,7 @@ internal sealed class WorkerSession : IFrameHandler
 {
     private readonly Stream _input;
     private readonly FrameWriter _writer;
-    private readonly string _token;
+    private int _challenged;
     private readonly TaskCompletionSource<WorkerSetup> _setup = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _parentGone = new();
     private readonly ParentWatchdog _watchdog;
@@ -29,12 +29,11 @@ internal sealed class WorkerSession : IFrameHandler
 
     private readonly int _maxMessageSize;
 
-    public WorkerSession(Stream input, Stream output, string token, int parentProcessId, int maxMessageSize, TimeProvider timeProvider)
+    public WorkerSession(Stream input, Stream output, int parentProcessId, int maxMessageSize, TimeProvider timeProvider)
     {
         _maxMessageSize = maxMessageSize;
         _input = input;
         _writer = new FrameWriter(output);
-        _token = token;
         _time = timeProvider;
         _watchdog = new ParentWatchdog(timeProvider, parentProcessId, () => ParentWatchdog.ProcessExists(parentProcessId));
     }
@@ -45,8 +44,6 @@ internal sealed class WorkerSession : IFrameHandler
     /// <summary>Runs the session; returns the process exit code (<see cref="WorkerExitCode"/>).</summary>
     public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
-        _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, HelloPayload.Encode(new WorkerHello(_token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion))));
-
         var reading = FrameReader.Start(_input, _maxMessageSize, this, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
@@ -113,13 +110,23 @@ internal sealed class WorkerSession : IFrameHandler
         _watchdog.Heard();
         switch (type)
         {
+            case FrameType.Challenge:
+                if (Interlocked.Exchange(ref _challenged, 1) != 0)
+                {
+                    throw new InvalidDataException("The worker received a second challenge.");
+                }
+
+                // The hello echoes the parent's token: proof that this process reads the pipe the parent writes.
+                var token = System.Text.Encoding.ASCII.GetString(payload.ToArray());
+                _writer.TryWrite(new OutgoingFrame(FrameType.Hello, 0, HelloPayload.Encode(new WorkerHello(token, Environment.ProcessId, WorkerEnvironment.ProtocolVersion))));
+                break;
             case FrameType.Ping:
                 _writer.TryWrite(new OutgoingFrame(FrameType.Pong, 0, ReadOnlyMemory<byte>.Empty));
                 break;
             case FrameType.Setup:
-                if (!_setup.TrySetResult(SetupPayload.Decode(payload)))
+                if (Volatile.Read(ref _challenged) == 0 || !_setup.TrySetResult(SetupPayload.Decode(payload)))
                 {
-                    throw new InvalidDataException("The worker received a second setup frame.");
+                    throw new InvalidDataException("The worker received a setup frame out of turn.");
                 }
 
                 break;

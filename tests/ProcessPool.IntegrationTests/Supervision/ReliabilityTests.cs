@@ -323,6 +323,48 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.NotEqual(pid, await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard));
     }
 
+    /// <summary>
+    /// Regression: the parent took a Result for any job id and a second Hello; a process of the same user wrote a
+    /// forged Result into a worker's pipe and the caller received it. A frame that does not fit the protocol's state
+    /// now kills that worker; only its jobs fail.
+    /// </summary>
+    [LinuxTheory]
+    [InlineData(19, 424242L, "a Result for a job the worker does not hold")]
+    [InlineData(16, 0L, "a second Hello")]
+    [InlineData(17, 0L, "a second Ready")]
+    public async Task A_frame_out_of_turn_gets_its_worker_killed_and_only_its_jobs_failed(byte type, long jobId, string what)
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.QueueCount) = (2, 2));
+        var running = Enumerable.Range(0, 2).Select(_ => TestPools.SentToWorkerAsync<int>(pool, ReliabilityJobs.SleepThenReturnPidAsync, [1500], CancellationToken.None)).ToArray();
+        var jobs = await Task.WhenAll(running);
+        var victim = TestPools.WorkerPids(pool)[0];
+        var payload = type == 16 ? Protocol.HelloPayload.Encode(new Protocol.WorkerHello(new string('0', 64), victim, Protocol.WorkerEnvironment.ProtocolVersion)) : "42"u8.ToArray();
+
+        await WriteIntoWorkerChannelAsync(victim, Frame(type, jobId, payload));
+
+        var answers = await Task.WhenAll(jobs.Select(async j => { try { return (Pid: await j, Lost: (WorkerLostException?)null); } catch (WorkerLostException e) { return (Pid: 0, Lost: e); } })).WaitAsync(TestPools.HangGuard);
+        var lost = Assert.Single(answers, a => a.Lost is not null).Lost!;
+        Assert.Equal(victim, lost.ProcessId);
+        Assert.Contains("broke its channel", lost.Reason);
+        Assert.NotEqual(victim, Assert.Single(answers, a => a.Lost is null).Pid); // the other worker's job was untouched
+        Assert.DoesNotContain(victim, await pool.Map(Jobs.GetProcessIdWithArgumentAsync, Enumerable.Range(0, 20)).ToListAsync().WaitAsync(TestPools.HangGuard));
+        _ = what;
+    }
+
+    /// <summary>Regression: the handshake token stayed readable in /proc/&lt;worker&gt;/environ for the worker's whole life.</summary>
+    [LinuxFact]
+    public async Task No_secret_of_the_channel_is_readable_in_a_workers_environment()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+        var worker = Assert.Single(TestPools.WorkerPids(pool));
+
+        var environment = (await File.ReadAllTextAsync($"/proc/{worker}/environ")).Split('\0');
+
+        Assert.DoesNotContain(environment, e => e.StartsWith("PROCESSPOOL_", StringComparison.Ordinal) && e.Contains("TOKEN", StringComparison.Ordinal));
+        Assert.DoesNotContain(environment, e => System.Text.RegularExpressions.Regex.IsMatch(e, "=[0-9A-F]{64}$"));
+        Assert.Equal(4, await pool.ApplyAsync(Jobs.SquareAsync, 2));
+    }
+
     [LinuxFact]
     public async Task A_foreign_process_speaking_on_a_workers_channel_without_its_token_is_refused_and_the_pool_carries_on()
     {
@@ -377,7 +419,6 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         return frame;
     }
 
-    /// <summary>Has another process (<c>cat</c>) write bytes into the pipe a worker answers its parent on.</summary>
     /// <summary>
     /// Regression: the worker's reader started with the default 64 MiB limit before its setup arrived, so a larger
     /// argument that MaxMessageSize allowed killed the worker (and the unrelated jobs running beside it).
@@ -429,6 +470,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
             .OfType<string>()
             .Where(target => target.StartsWith("pipe:", StringComparison.Ordinal))];
 
+    /// <summary>Has another process (<c>cat</c>) write bytes into the pipe a worker answers its parent on.</summary>
     private static async Task WriteIntoWorkerChannelAsync(int workerPid, byte[] bytes)
     {
         // The worker's environment as it started holds the number of its outgoing pipe.

@@ -28,6 +28,12 @@ public static class Jobs
 
     public static Task<int> GetProcessIdAsync() => Task.FromResult(Environment.ProcessId);
 
+    public static async Task<int> GetProcessIdWithArgumentAsync(int item)
+    {
+        await Task.Delay(1);
+        return Environment.ProcessId;
+    }
+
     public static Task<int> GetProcessIdOfItemAsync(int item) => Task.FromResult(Environment.ProcessId);
 
     public static Task<Point> MovePointAsync(Point point, int dx) => Task.FromResult(point with { X = point.X + dx });
