@@ -92,16 +92,17 @@ public sealed class ProcessPoolOptions
     public int MaxQueuedJobs { get; set; }
 
     /// <summary>Gets or sets how often the parent checks that each worker answers.</summary>
-    /// <value>5 seconds: an idle pool wakes its workers no more often than that.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    /// <value>5 seconds: an idle pool wakes its workers no more often than that. At least 100 ms: a busy or paused
+    /// machine delays pongs by tens of milliseconds, and a shorter beat would kill healthy workers.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets or sets how long a worker may stay silent (no heartbeat answer, no frame) before it is declared
     /// dead, killed and replaced; a worker also exits when its parent has been silent this long.
     /// </summary>
-    /// <value>20 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.020", "1.00:00:00")]
+    /// <value>20 seconds; at least 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Gets or sets how worker processes are started.</summary>

@@ -154,6 +154,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         ArgumentNullException.ThrowIfNull(arguments);
         ThrowIfNotAccepting();
         target = _registry.Resolve(target);
+        ThrowIfResultDoesNotFit<TResult>(target);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
@@ -179,6 +180,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         ArgumentNullException.ThrowIfNull(argumentSets);
         ThrowIfNotAccepting();
         target = _registry.Resolve(target);
+        ThrowIfResultDoesNotFit<TResult>(target);
         var (timeout, retries) = Effective(options);
         return MapOperation<TResult>.OverArgumentSets(this, target, argumentSets, MapWindow, timeout, retries, cancellationToken);
     }
@@ -189,6 +191,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         ArgumentNullException.ThrowIfNull(items);
         ThrowIfNotAccepting();
         target = _registry.Resolve(target);
+        ThrowIfResultDoesNotFit<TResult>(target);
         var (timeout, retries) = Effective(options);
 
         // The typed path: items of a one-argument job stay typed from the sequence into a chunk's bytes.
@@ -198,6 +201,23 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         }
 
         return MapOperation<TResult>.OverArgumentSets(this, target, ArgumentSets.Of(items), MapWindow, timeout, retries, cancellationToken);
+    }
+
+    /// <summary>
+    /// A caller asking for a result the job cannot give learns it before the job runs (it used to run, then fail
+    /// naming the wrong type). A job without a result answers <see langword="null"/>, so any nullable result fits it.
+    /// </summary>
+    private static void ThrowIfResultDoesNotFit<TResult>(JobTarget target)
+    {
+        var fits = target.ResultType == typeof(void)
+            ? !typeof(TResult).IsValueType || Nullable.GetUnderlyingType(typeof(TResult)) is not null
+            : typeof(TResult).IsAssignableFrom(target.ResultType);
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"Job '{target.Name}' returns {(target.ResultType == typeof(void) ? "no result" : target.ResultType.ToString())}, which cannot be given as {typeof(TResult)}: nothing was sent.",
+                nameof(TResult));
+        }
     }
 
     /// <summary>The job is the pool's from here: counted, traced, and on the clock of its timeout.</summary>

@@ -135,4 +135,14 @@ public sealed class ApplyTests(PoolFixture fixture) : IClassFixture<PoolFixture>
     }
 
     private Task<int> InstanceJobAsync(int x) => Task.FromResult(x + Pool.GetHashCode());
+
+    /// <summary>Regression: InvokeAsync&lt;string&gt; on a job returning int ran the job, then failed naming the wrong type.</summary>
+    [Fact]
+    public async Task Asking_for_a_result_the_job_cannot_give_fails_at_the_call_before_anything_runs()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => { _ = Pool.InvokeAsync<string>(JobTarget.FromDelegate(Jobs.SquareAsync), [2]); });
+
+        Assert.Contains("returns System.Int32, which cannot be given as System.String", exception.Message);
+        Assert.Equal(4, await Pool.InvokeAsync<object>(JobTarget.FromDelegate(Jobs.SquareAsync), [2])); // a base type fits
+    }
 }

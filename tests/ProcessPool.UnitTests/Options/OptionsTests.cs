@@ -36,6 +36,8 @@ public sealed class OptionsTests
     [InlineData(nameof(ProcessPoolOptions.JobTimeout), "00:00:00")]
     [InlineData(nameof(ProcessPoolOptions.CancellationGracePeriod), "-00:00:01")]
     [InlineData(nameof(ProcessPoolOptions.HeartbeatInterval), "00:00:00.001")]
+    [InlineData(nameof(ProcessPoolOptions.HeartbeatInterval), "00:00:00.010")] // regression: with a 20 ms timeout, 200 of 200 jobs were lost
+    [InlineData(nameof(ProcessPoolOptions.HeartbeatTimeout), "00:00:00.500")]
     [InlineData(nameof(ProcessPoolOptions.StartTimeout), "00:00:00")]
     [InlineData(nameof(ProcessPoolOptions.ShutdownTimeout), "-00:00:01")]
     public async Task Out_of_range_durations_fail_validation_naming_the_option(string option, string value)
