@@ -112,7 +112,7 @@ internal sealed class JobAdmission : ISchedulerContext
             return; // cancelled or timed out while it waited for room
         }
 
-        if (_crashLoop() is { } crashLoop)
+        if (_crashLoop() is { } crashLoop && !HasRetriesLeft(job))
         {
             job.Fail(crashLoop);
             return;
@@ -193,4 +193,35 @@ internal sealed class JobAdmission : ISchedulerContext
             }
         }
     }
+
+    /// <summary>
+    /// In a crash loop: answers the queued jobs that have no retry left; a job with retries left keeps waiting
+    /// (bounded by its timeout) while the pool keeps trying to start workers.
+    /// </summary>
+    public void FailQueuedWithoutRetries(Exception exception)
+    {
+        foreach (var queue in _queues)
+        {
+            var waiting = new List<PendingJob>();
+            while (queue.TryDequeue(out var job))
+            {
+                if (HasRetriesLeft(job))
+                {
+                    waiting.Add(job);
+                }
+                else
+                {
+                    job.Fail(exception);
+                }
+            }
+
+            foreach (var job in waiting)
+            {
+                Requeue(job, queue);
+            }
+        }
+    }
+
+    /// <summary>Whether a job may still wait for a worker: its MaxRetries allows more than the attempts it had.</summary>
+    private static bool HasRetriesLeft(PendingJob job) => job.MaxRetries > 0 && job.Attempts <= job.MaxRetries;
 }

@@ -269,7 +269,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
 
     bool IWorkerSlotsOwner.NeedsReplacement(int slot) => !(_lifecycle.IsClosing && Admission.QueueOf(slot).IsCompleted);
 
-    void IWorkerSlotsOwner.OnCrashLoop(Exception exception) => Admission.FailQueued(exception);
+    void IWorkerSlotsOwner.OnCrashLoop(Exception exception) => Admission.FailQueuedWithoutRetries(exception);
 
     /// <summary>Stops taking jobs, lets queued and running jobs finish, and waits for the workers to exit; kills them when <paramref name="cancellationToken"/> fires.</summary>
     public Task CloseAsync(CancellationToken cancellationToken = default)

@@ -82,6 +82,9 @@ internal sealed class WorkerConnection : IFrameHandler
     /// <summary>Whether the worker left after being asked to (recycling or close), rather than dying.</summary>
     public bool ExitedAsAsked { get; private set; }
 
+    /// <summary>The worker's own start-up exception (type and message), when its setup failed.</summary>
+    public string? SetupFailure { get; private set; }
+
     /// <summary>When the worker became ready; <see langword="null"/> while it starts.</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
@@ -233,6 +236,7 @@ internal sealed class WorkerConnection : IFrameHandler
                 throw new InvalidDataException("The worker reported a failed setup out of turn.");
             case FrameType.SetupFailed:
                 var error = FaultPayload.Decode(payload);
+                SetupFailure = $"{(error.TypeHierarchy is [var remoteType, ..] ? remoteType : "an exception")}: {error.Message}";
                 _ready.TrySetException(new ProcessPoolException(
                     $"Worker process {ProcessId} of pool '{_context.PoolName}' failed to start: {(error.TypeHierarchy is [var first, ..] ? first : "an exception")}: {error.Message}",
                     error.ToException("worker start-up")));

@@ -15,6 +15,7 @@ internal sealed class WorkerSlots
     private readonly IWorkerSlotsOwner _owner;
     private readonly WorkerConnection?[] _slots;
     private readonly int[] _consecutiveStartFailures;
+    private readonly CrashLoopDetector[] _crashLoops;
     private readonly Lock _gate = new();
     private readonly List<WorkerConnection> _live = [];
     private readonly ConcurrentQueue<WorkerConnection> _spares = new();
@@ -28,6 +29,7 @@ internal sealed class WorkerSlots
         _owner = owner;
         _slots = new WorkerConnection?[context.Options.Processes];
         _consecutiveStartFailures = new int[context.Options.Processes];
+        _crashLoops = [.. Enumerable.Range(0, context.Options.Processes).Select(_ => new CrashLoopDetector())];
     }
 
     /// <summary>Whether dead or recycled workers are replaced; off for a one-off <see cref="WorkerProcess"/>.</summary>
@@ -235,14 +237,18 @@ internal sealed class WorkerSlots
                 return;
             }
 
+            WorkerConnection? started = null;
             try
             {
                 if (!TryTakeSpare(slot))
                 {
-                    await StartWorkerAsync(slot, terminated).ConfigureAwait(false);
+                    started = Launch(slot);
+                    await started.StartAsync(terminated).ConfigureAwait(false);
+                    Occupy(slot, started);
                 }
 
                 _consecutiveStartFailures[slot] = 0;
+                _crashLoops[slot].Started();
                 if (Interlocked.Exchange(ref _crashLoop, null) is not null)
                 {
                     Log.CrashLoopEnded(_context.Logger, _context.PoolName);
@@ -253,10 +259,11 @@ internal sealed class WorkerSlots
             catch (Exception exception) when (!terminated.IsCancellationRequested)
             {
                 var failures = ++_consecutiveStartFailures[slot];
-                if (failures >= RestartBackoff.CrashLoopThreshold && Array.TrueForAll(_slots, w => w is null))
+                var kind = CrashLoopDetector.KindOf(started?.SetupFailure, started?.ExitCode, exception);
+                if (_crashLoops[slot].Failed(kind) && Array.TrueForAll(_slots, w => w is null))
                 {
                     var crashLoop = new ProcessPoolException(
-                        $"No worker of process pool '{_context.PoolName}' is running: the last {failures} starts of a replacement failed. The last failure: {exception.Message}", exception);
+                        $"No worker of process pool '{_context.PoolName}' is running: the last {_crashLoops[slot].SameInARow} starts of a replacement failed the same way ({kind}). The last failure: {exception.Message}", exception);
                     if (Interlocked.Exchange(ref _crashLoop, crashLoop) is null)
                     {
                         Log.CrashLoop(_context.Logger, exception, _context.PoolName, failures);

@@ -58,6 +58,30 @@ public sealed class JobAdmissionTests
         Assert.Equal(0, admission.QueuedJobs);
     }
 
+    /// <summary>Regression: in a crash loop, queued jobs failed at once, ignoring their MaxRetries.</summary>
+    [Fact]
+    public async Task In_a_crash_loop_jobs_with_retries_left_keep_waiting_and_the_others_fail()
+    {
+        var lifecycle = new PoolLifecycle();
+        lifecycle.TryStart();
+        Exception? crashLoop = null;
+        var admission = new JobAdmission("p", new ProcessPoolOptions { Processes = 1 }, lifecycle, () => crashLoop, NullLogger.Instance);
+        var patient = new RecordingJob(1) { MaxRetries = 2 };
+        var plain = new RecordingJob(2);
+        await admission.EnqueueAsync(patient, CancellationToken.None);
+        await admission.EnqueueAsync(plain, CancellationToken.None);
+
+        crashLoop = new ProcessPoolException("no worker starts");
+        admission.FailQueuedWithoutRetries(crashLoop);
+        var arriving = new RecordingJob(3) { MaxRetries = 1 };
+        await admission.EnqueueAsync(arriving, CancellationToken.None);
+
+        Assert.Equal(["failed: ProcessPoolException"], plain.Answers);
+        Assert.Empty(patient.Answers);
+        Assert.Empty(arriving.Answers);
+        Assert.Equal(2, admission.QueuedJobs);
+    }
+
     [Fact]
     public async Task A_scheduler_choosing_a_queue_that_does_not_exist_fails_the_job_not_the_pool()
     {

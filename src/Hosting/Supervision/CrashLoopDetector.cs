@@ -1,0 +1,53 @@
+namespace ProcessPools.Supervision;
+
+/// <summary>
+/// Tells a crash loop (the application's workers cannot start: the same start failure again and again) from
+/// workers lost to something outside the application (killed by a signal while starting, as an operator or the
+/// OOM killer does). Only the former fails queued jobs; the pool keeps trying either way.
+/// </summary>
+internal sealed class CrashLoopDetector
+{
+    private string? _lastKind;
+    private int _sameInARow;
+
+    /// <summary>What a failed start says about the application: its own setup error, its exit code, a time-out; <see langword="null"/> when it was killed from outside.</summary>
+    public static string? KindOf(string? setupFailure, int? exitCode, Exception exception)
+    {
+        if (setupFailure is not null)
+        {
+            return $"setup failed: {setupFailure}";
+        }
+
+        if (exitCode is > 128 and < 160 && !OperatingSystem.IsWindows())
+        {
+            return null; // 128 + a signal's number: killed, not failed
+        }
+
+        return exitCode is { } code ? $"exit code {code}" : exception.GetType().FullName;
+    }
+
+    /// <summary>How many failures of the same kind came in a row, the last included.</summary>
+    public int SameInARow => _sameInARow;
+
+    /// <summary>Records a failed start; true once <see cref="RestartBackoff.CrashLoopThreshold"/> failures in a row were of the same kind.</summary>
+    public bool Failed(string? kind)
+    {
+        if (kind is null)
+        {
+            _lastKind = null;
+            _sameInARow = 0;
+            return false;
+        }
+
+        _sameInARow = string.Equals(kind, _lastKind, StringComparison.Ordinal) ? _sameInARow + 1 : 1;
+        _lastKind = kind;
+        return _sameInARow >= RestartBackoff.CrashLoopThreshold;
+    }
+
+    /// <summary>A start succeeded.</summary>
+    public void Started()
+    {
+        _lastKind = null;
+        _sameInARow = 0;
+    }
+}
