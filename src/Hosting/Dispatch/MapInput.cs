@@ -10,6 +10,9 @@ internal abstract class MapInput<TResult> : IAsyncDisposable
     /// <summary>The current item joins the next job.</summary>
     public abstract void Keep();
 
+    /// <summary>Forgets the kept items: the pool closed before they became a job.</summary>
+    public abstract void Discard();
+
     /// <summary>A job of the kept items (one item, or a chunk of consecutive items from <paramref name="firstIndex"/>); keeps nothing after.</summary>
     public abstract PendingJob TakeJob(MapOperation<TResult> map, int firstIndex);
 
@@ -24,6 +27,8 @@ internal abstract class MapInput<TResult, TKept> : MapInput<TResult>
     public override int Kept => _kept.Count;
 
     public override void Keep() => _kept.Add(Current);
+
+    public override void Discard() => _kept.Clear();
 
     public override PendingJob TakeJob(MapOperation<TResult> map, int firstIndex)
     {

@@ -85,15 +85,25 @@ internal static class MapProducer<TResult>
                 }
 
                 window.Release(room - used);
-                map.CountPulled(items.Kept);
+                if (stop.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    // The pool began closing while these items were pulled: they never become a job, and the
+                    // map ends after the items before them.
+                    items.Discard();
+                    index = firstIndex;
+                    break;
+                }
 
+                map.CountPulled(items.Kept);
                 var job = items.TakeJob(map, firstIndex);
                 map.Track(job);
-                if (stop.IsCancellationRequested)
+                if (token.IsCancellationRequested)
                 {
                     job.Cancel(token);
                     break;
                 }
+
+                // Taken items are answered even if the pool began closing just now (a closed queue answers them).
 
                 map.Pool.Accept(job);
                 await map.Pool.Admission.EnqueueAsync(job, token).ConfigureAwait(false);

@@ -131,8 +131,8 @@ internal sealed record WorkerLauncher
         int maxMessageSize,
         IEnumerable<KeyValuePair<string, string>> environment,
         string workingDirectory,
-        DataReceivedEventHandler onOutput,
-        DataReceivedEventHandler onError,
+        Action<string?> onOutput,
+        Action<string?> onError,
         EventHandler onExited)
     {
         var start = new ProcessStartInfo(_host)
@@ -162,8 +162,6 @@ internal sealed record WorkerLauncher
         start.Environment[WorkerEnvironment.MaxMessageSize] = maxMessageSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += onOutput;
-        process.ErrorDataReceived += onError;
         process.Exited += onExited;
 
         lock (LaunchGate)
@@ -190,8 +188,9 @@ internal sealed record WorkerLauncher
                 fromChild.DisposeLocalCopyOfClientHandle();
             }
 
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            // Read in bounded lines, not with BeginOutputReadLine: a line is kept whole there, however long.
+            _ = BoundedLines.ReadAsync(process.StandardOutput.BaseStream, onOutput);
+            _ = BoundedLines.ReadAsync(process.StandardError.BaseStream, onError);
 
             // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
             process.StandardInput.Close();

@@ -51,18 +51,18 @@ internal sealed class WorkerLogRelay
         }
     }
 
-    public void OnStandardOutput(object sender, System.Diagnostics.DataReceivedEventArgs e)
+    public void OnStandardOutput(string? data)
     {
-        if (e.Data is { } line)
+        if (data is { } line)
         {
             Log.WorkerOutput(_context.Logger, _context.PoolName, _workerId, line);
         }
     }
 
-    public void OnStandardError(object sender, System.Diagnostics.DataReceivedEventArgs e)
+    public void OnStandardError(string? data)
     {
-        StandardError.Add(e.Data);
-        if (e.Data is { } line)
+        StandardError.Add(data);
+        if (data is { } line)
         {
             _errorBurst.Add(line);
         }
