@@ -13,6 +13,7 @@ internal sealed class HeartbeatMonitor : IDisposable
     private readonly Action _ping;
     private readonly Action<TimeSpan> _silent;
     private long _lastHeardFrom;
+    private long _lastBeat;
     private ITimer? _timer;
 
     /// <param name="time">The clock.</param>
@@ -28,6 +29,7 @@ internal sealed class HeartbeatMonitor : IDisposable
         _ping = ping;
         _silent = silent;
         _lastHeardFrom = time.GetTimestamp();
+        _lastBeat = _lastHeardFrom;
     }
 
     /// <summary>Records a sign of life (any frame).</summary>
@@ -37,6 +39,17 @@ internal sealed class HeartbeatMonitor : IDisposable
 
     private void Beat()
     {
+        // A beat far later than its interval means this process was not running (stopped with Ctrl+Z or SIGSTOP,
+        // a suspended machine): the worker's silence over that time is ours, not its. Start its clock again.
+        var now = _time.GetTimestamp();
+        var sinceLastBeat = _time.GetElapsedTime(Interlocked.Exchange(ref _lastBeat, now), now);
+        if (sinceLastBeat > 3 * _interval)
+        {
+            Volatile.Write(ref _lastHeardFrom, now);
+            _ping();
+            return;
+        }
+
         var silent = _time.GetElapsedTime(Volatile.Read(ref _lastHeardFrom));
         if (silent > _timeout)
         {

@@ -37,14 +37,40 @@ public sealed class TimeoutTests
         using var heartbeat = new HeartbeatMonitor(clock, Interval, Timeout, () => pings++, silences.Add);
         heartbeat.Start();
 
-        clock.Advance(Timeout); // 4 beats: silent 5, 10, 15, 20 s, none over the timeout yet
+        for (var i = 0; i < 4; i++)
+        {
+            clock.Advance(Interval); // 4 beats: silent 5, 10, 15, 20 s, none over the timeout yet
+        }
+
         Assert.Equal((4, 0), (pings, silences.Count));
 
         clock.Advance(Interval);
-        clock.Advance(Interval * 10);
+        for (var i = 0; i < 10; i++)
+        {
+            clock.Advance(Interval); // time passing while this process runs: one beat at a time
+        }
 
         Assert.Equal([Timeout + Interval], silences);
         Assert.Equal(4, pings);
+    }
+
+    /// <summary>Regression: stopping the whole application (Ctrl+Z) for 25 s lost the running job on resume.</summary>
+    [Fact]
+    public void A_beat_that_comes_late_because_this_process_was_paused_does_not_kill_the_worker()
+    {
+        var clock = new FakeTimeProvider();
+        var (pings, silences) = (0, new List<TimeSpan>());
+        using var heartbeat = new HeartbeatMonitor(clock, Interval, Timeout, () => pings++, silences.Add);
+        heartbeat.Start();
+        clock.Advance(Interval);
+
+        // Paused: no timer ran for 25 s; on resume the clock has moved on and the timer fires late.
+        clock.Advance(TimeSpan.FromSeconds(25));
+        clock.Advance(Interval);
+        clock.Advance(Interval);
+
+        Assert.Empty(silences);
+        Assert.True(pings >= 3);
     }
 
     [Fact]
