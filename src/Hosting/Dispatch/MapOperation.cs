@@ -266,13 +266,15 @@ internal sealed class MapOperation<TResult> : PoolResult<TResult>
                 }
 
                 received += answer.Count;
+                yield return answer;
+
+                // Room comes back once the consumer has taken the answer's items (it resumes us only then),
+                // never before: the input stays within the window of what the consumer holds.
                 if (releaseOnRead && (unreleased += answer.Count) >= ReleaseBatch)
                 {
                     Window.Release(unreleased);
                     unreleased = 0;
                 }
-
-                yield return answer;
             }
 
             if (afterTaken is not null)

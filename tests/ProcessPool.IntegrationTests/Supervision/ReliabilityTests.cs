@@ -409,6 +409,33 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.InRange(maxAhead, Window - 1, Window); // the window fills, and never overflows
     }
 
+    /// <summary>Regression: AsCompleted() gave window room back before the consumer took an answer's items, and ran up to a chunk past the window (1,150 of 1,024).</summary>
+    [Fact]
+    public async Task A_lazy_map_consumed_as_completed_never_pulls_more_than_its_window_ahead_either()
+    {
+        const int Window = 256;
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.MapWindow) = (2, Window));
+        var pulled = 0L;
+        IEnumerable<int> Source()
+        {
+            for (var i = 0; i < 200_000; i++)
+            {
+                Interlocked.Increment(ref pulled);
+                yield return i;
+            }
+        }
+
+        long consumed = 0, maxAhead = 0;
+        await foreach (var (index, value) in pool.Map(ReliabilityJobs.IncrementAsync, Source()).AsCompleted())
+        {
+            consumed++;
+            maxAhead = Math.Max(maxAhead, Interlocked.Read(ref pulled) - consumed);
+        }
+
+        Assert.Equal(200_000, consumed);
+        Assert.InRange(maxAhead, 1, Window);
+    }
+
     private static byte[] Frame(byte type, long jobId, byte[] payload)
     {
         var frame = new byte[13 + payload.Length];
