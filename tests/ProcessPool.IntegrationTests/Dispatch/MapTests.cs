@@ -234,6 +234,7 @@ public sealed class MapTests(PoolFixture fixture) : IClassFixture<PoolFixture>
     /// Regression: an async input that stops answering (awaits a task that never completes, ignoring the token)
     /// kept a cancelled map's awaited list and its await foreach pending forever.
     /// </summary>
+    [Trait("Category", "Chaos")]
     [Fact]
     public async Task Cancelling_a_map_whose_input_stopped_answering_ends_it_for_every_way_of_consuming()
     {

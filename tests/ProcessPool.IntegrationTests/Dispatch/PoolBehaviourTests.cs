@@ -166,6 +166,7 @@ public sealed class PoolBehaviourTests
     /// Regression: after CloseAsync a running map went on taking items from its input, the close waited for the
     /// whole ShutdownTimeout, and the consumer got OperationCanceledException instead of ObjectDisposedException.
     /// </summary>
+    [Trait("Category", "Chaos")]
     [Fact]
     public async Task Closing_the_pool_stops_a_running_map_from_taking_more_items_and_answers_what_it_took()
     {

@@ -153,6 +153,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.Equal(4, await pool.ApplyAsync(Jobs.SquareAsync, 2).WaitAsync(TestPools.HangGuard));
     }
 
+    [Trait("Category", "Chaos")]
     [Theory]
     [InlineData("FailFast")]
     [InlineData("StackOverflow")]
@@ -308,6 +309,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.Equal(60_000, (await pool.ApplyAsync(ReliabilityJobs.MakeStringAsync, 60_000).WaitAsync(TestPools.HangGuard)).Length);
     }
 
+    [Trait("Category", "Chaos")]
     [LinuxFact]
     public async Task A_malformed_frame_gets_its_worker_killed_and_replaced_and_its_jobs_failed()
     {
@@ -328,6 +330,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     /// forged Result into a worker's pipe and the caller received it. A frame that does not fit the protocol's state
     /// now kills that worker; only its jobs fail.
     /// </summary>
+    [Trait("Category", "Chaos")]
     [LinuxTheory]
     [InlineData(19, 424242L, "a Result for a job the worker does not hold")]
     [InlineData(16, 0L, "a second Hello")]
@@ -365,6 +368,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.Equal(4, await pool.ApplyAsync(Jobs.SquareAsync, 2));
     }
 
+    [Trait("Category", "Chaos")]
     [LinuxFact]
     public async Task A_foreign_process_speaking_on_a_workers_channel_without_its_token_is_refused_and_the_pool_carries_on()
     {
