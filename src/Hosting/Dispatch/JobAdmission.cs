@@ -182,14 +182,27 @@ internal sealed class JobAdmission : ISchedulerContext
         FailQueued(exception);
     }
 
-    /// <summary>Answers every queued job with <paramref name="exception"/>.</summary>
-    public void FailQueued(Exception exception)
+    /// <summary>Answers every queued job with <paramref name="exception"/>, except those <paramref name="spare"/> keeps queued.</summary>
+    public void FailQueued(Exception exception, Func<PendingJob, bool>? spare = null)
     {
         foreach (var queue in _queues)
         {
+            var spared = new List<PendingJob>();
             while (queue.TryDequeue(out var job))
             {
-                job.Fail(exception);
+                if (spare?.Invoke(job) == true)
+                {
+                    spared.Add(job);
+                }
+                else
+                {
+                    job.Fail(exception);
+                }
+            }
+
+            foreach (var job in spared)
+            {
+                Requeue(job, queue);
             }
         }
     }
@@ -198,29 +211,7 @@ internal sealed class JobAdmission : ISchedulerContext
     /// In a crash loop: answers the queued jobs that have no retry left; a job with retries left keeps waiting
     /// (bounded by its timeout) while the pool keeps trying to start workers.
     /// </summary>
-    public void FailQueuedWithoutRetries(Exception exception)
-    {
-        foreach (var queue in _queues)
-        {
-            var waiting = new List<PendingJob>();
-            while (queue.TryDequeue(out var job))
-            {
-                if (HasRetriesLeft(job))
-                {
-                    waiting.Add(job);
-                }
-                else
-                {
-                    job.Fail(exception);
-                }
-            }
-
-            foreach (var job in waiting)
-            {
-                Requeue(job, queue);
-            }
-        }
-    }
+    public void FailQueuedWithoutRetries(Exception exception) => FailQueued(exception, HasRetriesLeft);
 
     /// <summary>Whether a job may still wait for a worker: its MaxRetries allows more than the attempts it had.</summary>
     private static bool HasRetriesLeft(PendingJob job) => job.MaxRetries > 0 && job.Attempts <= job.MaxRetries;

@@ -152,9 +152,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
-        ThrowIfNotAccepting();
-        target = _registry.Resolve(target);
-        ThrowIfResultDoesNotFit<TResult>(target);
+        target = Admit<TResult>(target);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
@@ -178,9 +176,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(argumentSets);
-        ThrowIfNotAccepting();
-        target = _registry.Resolve(target);
-        ThrowIfResultDoesNotFit<TResult>(target);
+        target = Admit<TResult>(target);
         var (timeout, retries) = Effective(options);
         return MapOperation<TResult>.OverArgumentSets(this, target, argumentSets, MapWindow, timeout, retries, cancellationToken);
     }
@@ -189,9 +185,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(items);
-        ThrowIfNotAccepting();
-        target = _registry.Resolve(target);
-        ThrowIfResultDoesNotFit<TResult>(target);
+        target = Admit<TResult>(target);
         var (timeout, retries) = Effective(options);
 
         // The typed path: items of a one-argument job stay typed from the sequence into a chunk's bytes.
@@ -201,6 +195,15 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         }
 
         return MapOperation<TResult>.OverArgumentSets(this, target, ArgumentSets.Of(items), MapWindow, timeout, retries, cancellationToken);
+    }
+
+    /// <summary>The job a call may run: the pool takes jobs, a request becomes its job class, the caller's result type fits.</summary>
+    private JobTarget Admit<TResult>(JobTarget target)
+    {
+        ThrowIfNotAccepting();
+        target = _registry.Resolve(target);
+        ThrowIfResultDoesNotFit<TResult>(target);
+        return target;
     }
 
     /// <summary>

@@ -34,8 +34,7 @@ internal sealed class CrashLoopDetector
     {
         if (kind is null)
         {
-            _lastKind = null;
-            _sameInARow = 0;
+            Started(); // killed from outside: nothing learnt about the application's starts
             return false;
         }
 

@@ -65,7 +65,7 @@ internal sealed class WorkerSlots
     /// <summary>Starts every slot's worker in parallel and returns when all are ready; throws the first worker's own exception when one cannot start.</summary>
     public async Task StartAllAsync(CancellationToken cancellationToken)
     {
-        var starts = Enumerable.Range(0, _slots.Length).Select(slot => StartWorkerAsync(slot, cancellationToken)).ToArray();
+        var starts = Enumerable.Range(0, _slots.Length).Select(slot => StartWorkerAsync(Launch(slot), slot, cancellationToken)).ToArray();
         try
         {
             await Task.WhenAll(starts).ConfigureAwait(false);
@@ -164,9 +164,8 @@ internal sealed class WorkerSlots
         return worker;
     }
 
-    private async Task StartWorkerAsync(int slot, CancellationToken cancellationToken)
+    private async Task StartWorkerAsync(WorkerConnection worker, int slot, CancellationToken cancellationToken)
     {
-        var worker = Launch(slot);
         await worker.StartAsync(cancellationToken).ConfigureAwait(false);
         Occupy(slot, worker);
         if (slot == 0)
@@ -242,9 +241,8 @@ internal sealed class WorkerSlots
             {
                 if (!TryTakeSpare(slot))
                 {
-                    started = Launch(slot);
-                    await started.StartAsync(terminated).ConfigureAwait(false);
-                    Occupy(slot, started);
+                    started = Launch(slot); // kept: a failed start's exit code and setup error tell a crash loop
+                    await StartWorkerAsync(started, slot, terminated).ConfigureAwait(false);
                 }
 
                 _consecutiveStartFailures[slot] = 0;

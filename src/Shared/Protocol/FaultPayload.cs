@@ -57,22 +57,26 @@ internal static class FaultPayload
         JsonSerializer.Serialize(writer, RemoteError.From(exception), ProtocolJsonContext.Default.RemoteError);
     }
 
-    public static RemoteError Decode(ReadOnlySequence<byte> payload)
-    {
-        var reader = new Utf8JsonReader(payload);
-        try
-        {
-            return JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.RemoteError)
-                ?? throw new InvalidDataException("An empty fault payload.");
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidDataException($"A malformed fault payload: {exception.Message}", exception);
-        }
-    }
+    public static RemoteError Decode(ReadOnlySequence<byte> payload) => ProtocolJsonContext.Decode(payload, ProtocolJsonContext.Default.RemoteError, "fault");
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RemoteError))]
 [JsonSerializable(typeof(LogEntry))]
-internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
+internal sealed partial class ProtocolJsonContext : JsonSerializerContext
+{
+    /// <summary>Reads a JSON payload of the protocol; an empty or malformed one is malformed data, which breaks the channel.</summary>
+    public static T Decode<T>(ReadOnlySequence<byte> payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+        where T : class
+    {
+        var reader = new Utf8JsonReader(payload);
+        try
+        {
+            return JsonSerializer.Deserialize(ref reader, type) ?? throw new InvalidDataException($"An empty {what} payload.");
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidDataException($"A malformed {what} payload: {exception.Message}", exception);
+        }
+    }
+}

@@ -11,17 +11,5 @@ internal static class LogPayload
 {
     public static byte[] Encode(LogEntry entry) => JsonSerializer.SerializeToUtf8Bytes(entry, ProtocolJsonContext.Default.LogEntry);
 
-    public static LogEntry Decode(ReadOnlySequence<byte> payload)
-    {
-        var reader = new Utf8JsonReader(payload);
-        try
-        {
-            return JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.LogEntry)
-                ?? throw new InvalidDataException("An empty log payload.");
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidDataException($"A malformed log payload: {exception.Message}", exception);
-        }
-    }
+    public static LogEntry Decode(ReadOnlySequence<byte> payload) => ProtocolJsonContext.Decode(payload, ProtocolJsonContext.Default.LogEntry, "log");
 }
