@@ -25,17 +25,11 @@ internal static class MapProducer<TResult>
             var inputEnded = false;
             while (!inputEnded)
             {
-                bool more;
-                if (pendingMove is not null)
-                {
-                    // An input that never answers must not hold the map (or the pool's close) forever.
-                    more = await pendingMove.WaitAsync(stop).ConfigureAwait(false);
-                    pendingMove = null;
-                }
-                else
+                var more = false;
+                if (pendingMove is null)
                 {
                     await window.TakeOneAsync(stop).ConfigureAwait(false);
-#pragma warning disable CA2012 // Awaited once: at once when it completed, as a task otherwise.
+#pragma warning disable CA2012 // Awaited once: at once when it completed, as a task below otherwise.
                     var move = items.MoveNextAsync();
                     if (move.IsCompletedSuccessfully)
                     {
@@ -44,10 +38,15 @@ internal static class MapProducer<TResult>
                     else
                     {
                         pendingMove = move.AsTask();
-                        more = await pendingMove.WaitAsync(stop).ConfigureAwait(false);
-                        pendingMove = null;
                     }
 #pragma warning restore CA2012
+                }
+
+                if (pendingMove is not null)
+                {
+                    // An input that never answers must not hold the map (or the pool's close) forever.
+                    more = await pendingMove.WaitAsync(stop).ConfigureAwait(false);
+                    pendingMove = null;
                 }
 
                 if (!more)
