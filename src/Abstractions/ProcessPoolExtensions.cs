@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using ProcessPools.Jobs;
 
 namespace ProcessPools;
@@ -49,36 +50,12 @@ public static partial class ProcessPoolExtensions
         return pool.InvokeMany<TResult>(target, argumentSets, options: null, cancellationToken);
     }
 
-    private static Task<TResult> Apply<TResult>(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(pool);
-        return pool.InvokeAsync<TResult>(JobTarget.FromDelegate(job), arguments, options: null, cancellationToken);
-    }
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
+    [RequiresDynamicCode(JobShape.ReflectionPath)]
+    private static JobTarget Target(Delegate job) => JobTarget.FromDelegate(job);
 
-    private static Task<object?> ApplyVoid(IProcessPool pool, Delegate job, object?[] arguments, CancellationToken cancellationToken)
-        => Apply<object?>(pool, job, arguments, cancellationToken);
-
-    private static PoolResult<TResult> MapItems<TItem, TResult>(
-        IProcessPool pool, Delegate job, int arity, IEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(pool);
-        ArgumentNullException.ThrowIfNull(items);
-        var target = Target(job, arity);
-
-        // Plain values of a one-argument job: the pool may keep them typed all the way into the chunk's bytes.
-        return arity == 1
-            ? pool.InvokeEach<TItem, TResult>(target, items, options: null, cancellationToken)
-            : pool.InvokeMany<TResult>(target, ArgumentSets.Of(items, spread), options: null, cancellationToken);
-    }
-
-    private static PoolResult<TResult> MapItems<TItem, TResult>(
-        IProcessPool pool, Delegate job, int arity, IAsyncEnumerable<TItem> items, Func<TItem, object?[]> spread, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(pool);
-        ArgumentNullException.ThrowIfNull(items);
-        return pool.InvokeMany<TResult>(Target(job, arity), ArgumentSets.Of(items, spread, CancellationToken.None), options: null, cancellationToken);
-    }
-
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
+    [RequiresDynamicCode(JobShape.ReflectionPath)]
     private static JobTarget Target(Delegate job, int arity)
     {
         var target = JobTarget.FromDelegate(job);

@@ -50,10 +50,21 @@ public partial class WorkerProcess : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static async Task<WorkerProcess<TResult>> StartCoreAsync<TResult>(
-        Delegate job, object?[] arguments, Action<ProcessPoolOptions>? configure, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a worker for one job whose target is already made: the <c>StartAsync</c> overloads call it with a target
+    /// made by reflection, the source generator's interceptors with the one it generated.
+    /// </summary>
+    /// <param name="target">The job.</param>
+    /// <param name="arguments">The job's sent arguments.</param>
+    /// <param name="configure">Sets other options of the worker.</param>
+    /// <param name="configureWorker">Adds to the worker's own host.</param>
+    /// <param name="cancellationToken">Abandons the start, or cancels the job once started.</param>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static async Task<WorkerProcess<TResult>> StartGeneratedAsync<TResult>(
+        JobTarget target, object?[] arguments, Action<ProcessPoolOptions>? configure, Action<Microsoft.Extensions.DependencyInjection.IProcessPoolBuilder>? configureWorker, CancellationToken cancellationToken)
     {
-        var target = JobTarget.FromDelegate(job);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(arguments);
         var options = new ProcessPoolOptions();
         configure?.Invoke(options);
         options.Processes = 1;

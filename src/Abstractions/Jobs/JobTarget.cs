@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using ProcessPools.Generated;
 using ProcessPools.Jobs;
 
 namespace ProcessPools;
@@ -60,8 +62,24 @@ public sealed class JobTarget
     /// <summary>Gets the <c>T</c> of the job's <see cref="IProgress{T}"/> parameter, if it has one (at most one is allowed).</summary>
     public Type? ProgressType { get; }
 
-    /// <summary>Gets the target of a static method or a non-capturing lambda.</summary>
+    /// <summary>
+    /// Gets the id ProcessPool's source generator gave this job (the worker calls it through generated code),
+    /// or <see langword="null"/> for a job named by reflection.
+    /// </summary>
+    public string? GeneratedId { get; private init; }
+
+    /// <summary>Gets where the parent's delegate points, for a generated job (read by the pool when it names the job to a worker).</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public GeneratedSite? GeneratedSite { get; private init; }
+
+    /// <summary>Gets the target of a static method or a non-capturing lambda, by reflection.</summary>
+    /// <remarks>
+    /// Calls of <c>ApplyAsync</c>, <c>Map</c>, <c>StarMap</c> and <c>WorkerProcess.StartAsync</c> that pass the method or lambda
+    /// directly do not come here: ProcessPool's source generator names their jobs at compile time.
+    /// </remarks>
     /// <exception cref="ArgumentException">The delegate captures state, is bound to an instance, is generic, or does not return a task.</exception>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
+    [RequiresDynamicCode(JobShape.ReflectionPath)]
     public static JobTarget FromDelegate(Delegate job)
     {
         var method = JobShape.StaticMethodOf(job, nameof(job), "job", JobAdvice);
@@ -73,7 +91,7 @@ public sealed class JobTarget
     /// created in the child from a dependency-injection scope per job.
     /// </summary>
     /// <exception cref="ArgumentException">The type is abstract, generic, or implements the job interface not exactly once.</exception>
-    public static JobTarget FromJobType(Type jobType)
+    public static JobTarget FromJobType([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces | DynamicallyAccessedMemberTypes.PublicConstructors)] Type jobType)
     {
         ArgumentNullException.ThrowIfNull(jobType);
         return ClassTargets.TryGetValue(jobType, out var known) ? known : ClassTargets.GetOrAdd(jobType, CreateForClass(jobType));
@@ -97,6 +115,11 @@ public sealed class JobTarget
     /// <inheritdoc />
     public override string ToString() => Name;
 
+    /// <summary>The target of a job the source generator named (see <see cref="GeneratedRegistry.Target"/>).</summary>
+    internal static JobTarget FromGenerated(GeneratedJob job, GeneratedSite site, MethodInfo method) =>
+        new(JobTargetKind.Method, method, null, [.. job.SentTypes], job.ResultType, job.Name) { GeneratedId = job.Id, GeneratedSite = site };
+
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     private static JobTarget Create(MethodInfo method)
     {
         var name = $"{JobShape.Describe(method.DeclaringType)}.{method.Name}";
@@ -134,7 +157,9 @@ public sealed class JobTarget
         return new JobTarget(JobTargetKind.Method, method, null, [.. sent], resultType, name);
     }
 
-    private static JobTarget CreateForClass(Type jobType)
+    [UnconditionalSuppressMessage("Trimming", "IL2065", Justification = "ExecuteAsync is the one method of IProcessJob<,>, which every job class implements and the worker calls.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "ExecuteAsync is the one method of IProcessJob<,>, which every job class implements and the worker calls.")]
+    private static JobTarget CreateForClass([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type jobType)
     {
         if (jobType.IsAbstract || jobType.IsInterface || jobType.ContainsGenericParameters)
         {

@@ -62,7 +62,6 @@ public sealed class ProcessPoolOptions
     /// A call can set its own with <c>pool.WithJobOptions(...)</c>.
     /// </summary>
     /// <value><see langword="null"/>: no timeout.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "10675199.00:00:00")]
     public TimeSpan? JobTimeout { get; set; }
 
     /// <summary>
@@ -71,7 +70,6 @@ public sealed class ProcessPoolOptions
     /// rule for a lost worker (<see cref="MaxRetries"/>).
     /// </summary>
     /// <value>5 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan CancellationGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -94,7 +92,6 @@ public sealed class ProcessPoolOptions
     /// <summary>Gets or sets how often the parent checks that each worker answers.</summary>
     /// <value>5 seconds: an idle pool wakes its workers no more often than that. At least 100 ms: a busy or paused
     /// machine delays pongs by tens of milliseconds, and a shorter beat would kill healthy workers.</value>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -102,7 +99,6 @@ public sealed class ProcessPoolOptions
     /// dead, killed and replaced; a worker also exits when its parent has been silent this long.
     /// </summary>
     /// <value>20 seconds; at least 1 second.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Gets or sets how worker processes are started.</summary>
@@ -112,12 +108,10 @@ public sealed class ProcessPoolOptions
 
     /// <summary>Gets or sets how long a worker may take from launch until it is ready for jobs.</summary>
     /// <value>30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long a graceful close waits for queued and running jobs before it kills the workers.</summary>
     /// <value>30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the largest frame, in bytes, either side accepts on a worker's channel (serialized arguments or result).</summary>

@@ -1,17 +1,23 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ProcessPools;
 
 /// <summary>
 /// The default serializer: System.Text.Json with fields included, so value tuples round-trip.
 /// To change the settings, derive a class whose public parameterless constructor passes its own
-/// <see cref="JsonSerializerOptions"/> (for example with a source-generated context) to the base.
+/// <see cref="JsonSerializerOptions"/> or a source-generated <c>JsonSerializerContext</c> to the base: a worker
+/// creates the same class. In a trimmed or Native AOT application, the context is required (reflection-based
+/// serialization is off there): list every argument and result type with <c>[JsonSerializable(typeof(T))]</c>.
 /// </summary>
 public class JsonJobSerializer : IJobSerializer
 {
-    private static readonly JsonSerializerOptions DefaultOptions = new(JsonSerializerDefaults.General) { IncludeFields = true };
+    private static readonly JsonSerializerOptions DefaultOptions = new(JsonSerializerDefaults.General) { IncludeFields = true, TypeInfoResolver = ReflectionResolver() };
+
+    private readonly bool _hasResolver;
 
     /// <summary>Creates the serializer with the default settings.</summary>
     public JsonJobSerializer()
@@ -23,8 +29,24 @@ public class JsonJobSerializer : IJobSerializer
     protected JsonJobSerializer(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Options = options;
+        _hasResolver = options.TypeInfoResolver is not null && !ReferenceEquals(options, DefaultOptions);
+        Options = options.TypeInfoResolver is null
+            ? new JsonSerializerOptions(options) { TypeInfoResolver = ReflectionResolver() }
+            : options;
     }
+
+    /// <summary>Creates the serializer over source-generated metadata (a <c>JsonSerializerContext</c>), with fields included.</summary>
+    /// <param name="resolver">The metadata of every type the jobs send and return.</param>
+    protected JsonJobSerializer(IJsonTypeInfoResolver resolver)
+        : this(new JsonSerializerOptions(JsonSerializerDefaults.General) { IncludeFields = true, TypeInfoResolver = resolver ?? throw new ArgumentNullException(nameof(resolver)) })
+    {
+    }
+
+    /// <summary>
+    /// Gets whether this serializer can serialize anything here: reflection-based serialization is on, or a
+    /// resolver of source-generated metadata was given (required in trimmed and Native AOT applications).
+    /// </summary>
+    public bool HasMetadata => _hasResolver || JsonSerializer.IsReflectionEnabledByDefault;
 
     /// <summary>Gets the settings in use.</summary>
     protected JsonSerializerOptions Options { get; }
@@ -47,7 +69,7 @@ public class JsonJobSerializer : IJobSerializer
         }
 
         using var writer = new Utf8JsonWriter(destination);
-        JsonSerializer.Serialize(writer, value, type, Options);
+        JsonSerializer.Serialize(writer, value, Metadata(type));
     }
 
     /// <inheritdoc />
@@ -64,7 +86,7 @@ public class JsonJobSerializer : IJobSerializer
         }
 
         var reader = new Utf8JsonReader(source);
-        return JsonSerializer.Deserialize(ref reader, type, Options);
+        return JsonSerializer.Deserialize(ref reader, Metadata(type));
     }
 
     /// <summary>
@@ -128,7 +150,7 @@ public class JsonJobSerializer : IJobSerializer
         }
 
         using var writer = new Utf8JsonWriter(destination);
-        JsonSerializer.Serialize(writer, value, Options);
+        JsonSerializer.Serialize(writer, value, (JsonTypeInfo<T>)Metadata(typeof(T)));
     }
 
     /// <summary>Reads a value without boxing, as <see cref="Deserialize(ReadOnlySequence{byte}, Type)"/> does.</summary>
@@ -151,7 +173,33 @@ public class JsonJobSerializer : IJobSerializer
         }
 
         var reader = new Utf8JsonReader(source);
-        return JsonSerializer.Deserialize<T>(ref reader, Options)!;
+        return JsonSerializer.Deserialize(ref reader, (JsonTypeInfo<T>)Metadata(typeof(T)))!;
+    }
+
+    /// <summary>
+    /// Metadata made by reflection where the application allows it; none in a trimmed or Native AOT application, whose
+    /// build turns the feature switch off (and removes this branch), so a source-generated context must be given there.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and Native AOT builds turn off.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and Native AOT builds turn off.")]
+    private static DefaultJsonTypeInfoResolver? ReflectionResolver() => JsonSerializer.IsReflectionEnabledByDefault ? new DefaultJsonTypeInfoResolver() : null;
+
+    /// <summary>The metadata of a type: from the resolver given, or made by reflection where that is enabled.</summary>
+    /// <exception cref="NotSupportedException">Neither has it; the message names the type and what to do.</exception>
+    private JsonTypeInfo Metadata(Type type)
+    {
+        try
+        {
+            return Options.GetTypeInfo(type);
+        }
+        catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException)
+        {
+            throw new NotSupportedException(
+                $"{GetType().Name} has no JSON metadata for {type}: {exception.Message} In a trimmed or Native AOT application, derive a serializer from " +
+                "JsonJobSerializer whose parameterless constructor passes a JsonSerializerContext with [JsonSerializable(typeof(...))] for every argument and result type, " +
+                "and set ProcessPoolOptions.Serializer to it.",
+                exception);
+        }
     }
 
     /// <summary>Whether these are the default settings, under which integers take the direct path.</summary>

@@ -16,12 +16,11 @@ internal sealed class JobRegistry
     private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
 
     /// <exception cref="InvalidOperationException">Two job classes take the same argument type.</exception>
-    public JobRegistry(string poolName, IEnumerable<Type> jobTypes)
+    public JobRegistry(string poolName, IEnumerable<JobTarget> jobClasses)
     {
         _poolName = poolName;
-        foreach (var jobType in jobTypes)
+        foreach (var target in jobClasses)
         {
-            var target = JobTarget.FromJobType(jobType);
             var argumentType = target.ParameterTypes[0];
             if (_jobsByArgument.TryGetValue(argumentType, out var other))
             {

@@ -73,6 +73,7 @@ internal abstract class PendingJob : ITracedJob
     public object? ProgressSink { get; set; }
 
     /// <summary>Hands a progress report from the worker to the caller's sink, on the channel's reader loop (so in order).</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only a target made by JobTarget.FromDelegate (RequiresDynamicCode, warned at the caller) has a progress type; the source generator does not name jobs that report progress.")]
     public void ReportProgress(ReadOnlySequence<byte> payload, IJobSerializer serializer)
     {
         if (ProgressSink is not { } sink || IsFinished || Target.ProgressType is not { } valueType)

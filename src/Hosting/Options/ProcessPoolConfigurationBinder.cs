@@ -43,6 +43,8 @@ internal sealed class ProcessPoolConfigurationBinder(string poolName, IConfigura
         {
             try
             {
+                // Bound by the configuration binding generator (no reflection). Its SYSLIB1100/1101 for Serializer (an
+                // interface) are silenced in the project: a code-only setting, refused by Check() above before binding.
                 section.Bind(options);
             }
             catch (InvalidOperationException exception)

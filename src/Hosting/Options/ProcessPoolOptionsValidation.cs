@@ -1,3 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using ProcessPools.Generated;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -53,6 +57,14 @@ internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigur
             }
         }
 
+        // The time ranges are checked here, not by [Range(typeof(TimeSpan), ...)], whose converter lookup trimming breaks.
+        TimeRange(nameof(options.JobTimeout), options.JobTimeout, "00:00:00.001", "10675199.00:00:00");
+        TimeRange(nameof(options.CancellationGracePeriod), options.CancellationGracePeriod, "00:00:00", "1.00:00:00");
+        TimeRange(nameof(options.HeartbeatInterval), options.HeartbeatInterval, "00:00:00.100", "01:00:00");
+        TimeRange(nameof(options.HeartbeatTimeout), options.HeartbeatTimeout, "00:00:01", "1.00:00:00");
+        TimeRange(nameof(options.StartTimeout), options.StartTimeout, "00:00:00.001", "01:00:00");
+        TimeRange(nameof(options.ShutdownTimeout), options.ShutdownTimeout, "00:00:00", "1.00:00:00");
+
         if (options.QueueCount > options.Processes)
         {
             failures.Add($"{Key(nameof(options.QueueCount))} ({options.QueueCount}) must not exceed {Key(nameof(options.Processes))} ({options.Processes}): a queue without a worker would never run its jobs ({pool}).");
@@ -67,12 +79,45 @@ internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigur
         {
             failures.Add($"{Key(nameof(options.Serializer))} must be set ({pool}).");
         }
-        else if (options.Serializer.GetType().GetConstructor(Type.EmptyTypes) is null)
+        else if (SerializerProblem(options.Serializer) is { } problem)
         {
-            failures.Add($"{Key(nameof(options.Serializer))}: {options.Serializer.GetType()} needs a public parameterless constructor, so the worker process can create the same serializer ({pool}).");
+            failures.Add($"{Key(nameof(options.Serializer))}: {problem} ({pool}).");
         }
 
         return failures;
+
+        void TimeRange(string option, TimeSpan? value, string minimum, string maximum)
+        {
+            if (value is { } time && (time < TimeSpan.Parse(minimum, CultureInfo.InvariantCulture) || time > TimeSpan.Parse(maximum, CultureInfo.InvariantCulture)))
+            {
+                failures.Add($"{Key(option)}: The field {option} must be between {minimum} and {maximum}. ({pool})");
+            }
+        }
+    }
+
+    /// <summary>Why a worker could not create the same serializer, or null when it can.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Reached only where dynamic code is supported; with Native AOT a serializer must be in the compile-time registry, which keeps its constructor.")]
+    private static string? SerializerProblem(IJobSerializer serializer)
+    {
+        var type = serializer.GetType();
+        if (serializer is JsonJobSerializer { HasMetadata: false })
+        {
+            return $"{type} has no JSON metadata: reflection-based serialization is off in this trimmed or Native AOT application. Derive a serializer from JsonJobSerializer " +
+                "whose parameterless constructor passes a JsonSerializerContext listing every argument and result type, and set it here";
+        }
+
+        if (GeneratedRegistry.IsSerializerRegistered(type))
+        {
+            return null;
+        }
+
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return $"{type} is not in the compile-time registry, so a Native AOT worker cannot create it. Declare it in an assembly that references ProcessPool (the source generator registers " +
+                "each IJobSerializer class with a public parameterless constructor)";
+        }
+
+        return type.GetConstructor(Type.EmptyTypes) is null ? $"{type} needs a public parameterless constructor, so the worker process can create the same serializer" : null;
     }
 
     [GeneratedRegex(@"^(?<member>\w+): (?<error>.*)$|members: '(?<member>\w+)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.Hosting;
+using ProcessPools.Generated;
 using ProcessPools.Protocol;
 
 namespace ProcessPools.Supervision;
@@ -11,13 +12,13 @@ namespace ProcessPools.Supervision;
 /// </summary>
 internal sealed class WorkerRegistrations
 {
-    public List<Type> Jobs { get; } = [];
+    public List<JobTarget> Jobs { get; } = [];
 
     public List<Type> Initializers { get; } = [];
 
     public List<Type> ExceptionHandlers { get; } = [];
 
-    public List<MethodInfo> HostConfigurators { get; } = [];
+    public List<JobDefinition> HostConfigurators { get; } = [];
 
     /// <summary>The setup every worker of the pool gets (each with its own worker id).</summary>
     public WorkerSetup CreateSetup(string poolName, ProcessPoolOptions options, IHostEnvironment? environment) => new()
@@ -30,9 +31,11 @@ internal sealed class WorkerRegistrations
         ChildConcurrency = options.ChildConcurrency,
         MaxMessageSize = options.MaxMessageSize,
         HeartbeatTimeout = options.HeartbeatTimeout,
-        Jobs = [.. Jobs.Select(TypeReference.From)],
+        Jobs = [.. Jobs.Select(job => TypeReference.From(job.JobType!))],
         Initializers = [.. Initializers.Select(TypeReference.From)],
         ExceptionHandlers = [.. ExceptionHandlers.Select(TypeReference.From)],
-        HostConfigurators = [.. HostConfigurators.Select(JobDefinition.From)],
+        HostConfigurators = [.. HostConfigurators],
+        RegistryFingerprint = GeneratedRegistry.Fingerprint,
+        RegistryAssemblies = [.. GeneratedRegistry.Assemblies.Select(assembly => new TypeReference(assembly.FullName!, ProcessPools.Jobs.AssemblyLocation.Of(assembly)))],
     };
 }

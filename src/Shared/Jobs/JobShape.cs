@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
@@ -10,6 +11,11 @@ namespace ProcessPools.Jobs;
 /// </summary>
 internal static class JobShape
 {
+    /// <summary>Why the reflection path cannot be trimmed or compiled ahead of time, as the warning at the caller says it.</summary>
+    public const string ReflectionPath =
+        "A job or callback named by reflection is resolved in the worker by metadata and called through MethodInfo, which trimming and Native AOT break. " +
+        "Pass a static method or a static lambda directly at the call (ApplyAsync, Map, StarMap, WorkerProcess.StartAsync, ConfigureWorkerHost) so that ProcessPool's source generator names it at compile time.";
+
     /// <summary>Whether the worker supplies a parameter of this type instead of the caller.</summary>
     public static bool IsBoundInChild(Type parameterType) =>
         parameterType == typeof(CancellationToken) || parameterType == typeof(IServiceProvider);
@@ -63,6 +69,7 @@ internal static class JobShape
     /// <param name="role">What the delegate is, in the message: "job", "worker host configurator".</param>
     /// <param name="advice">What to do instead of capturing, in plain words, for this call site.</param>
     /// <exception cref="ArgumentException">The delegate combines several methods, captures variables, or is bound to an instance.</exception>
+    [RequiresUnreferencedCode("Reads the fields of a lambda's closure class to name what it captures.")]
     public static MethodInfo StaticMethodOf(Delegate callback, string paramName, string role, string advice)
     {
         ArgumentNullException.ThrowIfNull(callback, paramName);
@@ -109,6 +116,7 @@ internal static class JobShape
     /// '&lt;x&gt;5__2' when hoisted), a captured 'this' '&lt;&gt;4__this', an enclosing scope's closure
     /// '&lt;&gt;8__locals1' (whose variables are captured too), and caches nested lambdas in '&lt;&gt;9__1', which hold no state.
     /// </summary>
+    [RequiresUnreferencedCode("Reads the fields of a lambda's closure class.")]
     private static IEnumerable<string> CapturedNames(Type closure, int depth)
     {
         foreach (var field in closure.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))

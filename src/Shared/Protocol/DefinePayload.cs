@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using ProcessPools.Jobs;
 
@@ -17,7 +18,17 @@ internal sealed record JobDefinition
     /// <summary>Where the parent loaded the assembly from, for a child whose dependency graph does not list it.</summary>
     public string? AssemblyPath { get; init; }
 
+    /// <summary>The id the source generator gave the job or callback: the worker finds it in its compile-time registry, not by metadata.</summary>
+    public string? GeneratedId { get; init; }
+
+    /// <summary>For a generated entry whose code the generated code cannot name: the compiler's class of the delegate's method.</summary>
+    public string? SiteType { get; init; }
+
+    /// <summary>For a generated entry whose code the generated code cannot name: the compiled method's name.</summary>
+    public string? SiteMethod { get; init; }
+
     /// <summary>The identity of a static method (or non-capturing lambda) that is not a job, such as a host configurator.</summary>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     public static JobDefinition From(MethodInfo method) => new()
     {
         Kind = JobTargetKind.Method,
@@ -28,8 +39,22 @@ internal sealed record JobDefinition
         AssemblyPath = LocationOf(method.Module.Assembly),
     };
 
+    /// <summary>A generated callback (a host configurator): its id and where the parent's delegate points.</summary>
+    public static JobDefinition ForGenerated(string id, string name, Delegate callback)
+    {
+        var site = ProcessPools.Generated.GeneratedSite.Of(callback);
+        return new() { Kind = JobTargetKind.Method, Name = name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site.DeclaringType, SiteMethod = site.Method };
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "A target that is not generated was made by JobTarget.FromDelegate or FromJobType, whose callers carry the warning.")]
     public static JobDefinition From(JobTarget target)
     {
+        if (target.GeneratedId is { } id)
+        {
+            var site = target.GeneratedSite;
+            return new() { Kind = target.Kind, Name = target.Name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site?.DeclaringType, SiteMethod = site?.Method };
+        }
+
         var method = target.Method!;
         var assembly = target.JobType?.Assembly ?? method.Module.Assembly;
         return new()
@@ -63,6 +88,9 @@ internal static class DefinePayload
         writer.Write(definition.MetadataToken);
         BinaryFields.WriteOptional(writer, definition.JobTypeName);
         BinaryFields.WriteOptional(writer, definition.AssemblyPath);
+        BinaryFields.WriteOptional(writer, definition.GeneratedId);
+        BinaryFields.WriteOptional(writer, definition.SiteType);
+        BinaryFields.WriteOptional(writer, definition.SiteMethod);
     }
 
     internal static JobDefinition Read(BinaryReader reader) => new()
@@ -74,5 +102,8 @@ internal static class DefinePayload
         MetadataToken = reader.ReadInt32(),
         JobTypeName = BinaryFields.ReadOptional(reader),
         AssemblyPath = BinaryFields.ReadOptional(reader),
+        GeneratedId = BinaryFields.ReadOptional(reader),
+        SiteType = BinaryFields.ReadOptional(reader),
+        SiteMethod = BinaryFields.ReadOptional(reader),
     };
 }

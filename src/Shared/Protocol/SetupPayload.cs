@@ -28,6 +28,12 @@ internal sealed record WorkerSetup
 
     /// <summary>Static methods that take the worker's <c>IHostApplicationBuilder</c>, run in order before it is built.</summary>
     public IReadOnlyList<JobDefinition> HostConfigurators { get; init; } = [];
+
+    /// <summary>The digest of the parent's compile-time registry: the worker's must be the same (the same build).</summary>
+    public string RegistryFingerprint { get; init; } = string.Empty;
+
+    /// <summary>The assemblies whose generated code registered entries in the parent, for a worker that has not loaded them yet.</summary>
+    public IReadOnlyList<TypeReference> RegistryAssemblies { get; init; } = [];
 }
 
 /// <summary>A type the child loads by name, with the path the parent loaded its assembly from as a fallback.</summary>
@@ -55,6 +61,8 @@ internal static class SetupPayload
         BinaryFields.WriteList(writer, setup.Jobs, WriteType);
         BinaryFields.WriteList(writer, setup.ExceptionHandlers, WriteType);
         BinaryFields.WriteList(writer, setup.HostConfigurators, DefinePayload.Write);
+        writer.Write(setup.RegistryFingerprint);
+        BinaryFields.WriteList(writer, setup.RegistryAssemblies, WriteType);
     });
 
     public static WorkerSetup Decode(ReadOnlySequence<byte> payload) => BinaryFields.Read(payload, reader => new WorkerSetup
@@ -72,6 +80,8 @@ internal static class SetupPayload
         Jobs = BinaryFields.ReadList(reader, ReadType),
         ExceptionHandlers = BinaryFields.ReadList(reader, ReadType),
         HostConfigurators = BinaryFields.ReadList(reader, DefinePayload.Read),
+        RegistryFingerprint = reader.ReadString(),
+        RegistryAssemblies = BinaryFields.ReadList(reader, ReadType),
     });
 
     private static void WriteType(BinaryWriter writer, TypeReference type)

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.Loader;
+using ProcessPools.Jobs;
 using ProcessPools.Protocol;
 
 namespace ProcessPools.Worker.Execution;
@@ -12,6 +14,7 @@ namespace ProcessPools.Worker.Execution;
 /// </summary>
 internal static class ApplicationAssemblies
 {
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Loads from the application's own folder an assembly its build references; a trimmed or Native AOT application has every assembly compiled in and never asks.")]
     public static void EnableFallback() => AssemblyLoadContext.Default.Resolving += static (context, name) =>
     {
         var candidate = Path.Combine(AppContext.BaseDirectory, name.Name + ".dll");
@@ -19,6 +22,7 @@ internal static class ApplicationAssemblies
     };
 
     /// <summary>Loads a type the parent named, trying the parent's path for its assembly when the name alone fails.</summary>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     public static Type LoadType(TypeReference reference, string role)
     {
         var type = Type.GetType(reference.TypeName, throwOnError: false);
@@ -33,6 +37,7 @@ internal static class ApplicationAssemblies
     }
 
     /// <summary>Resolves a static method (or a non-capturing lambda's method) from its identity; checks the parent and child run the same build.</summary>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     public static MethodInfo ResolveMethod(JobDefinition definition)
     {
         var assembly = Load(definition.AssemblyName, definition.AssemblyPath);
@@ -44,9 +49,11 @@ internal static class ApplicationAssemblies
     }
 
     /// <summary>The instance a resolved method is called on: none for a static method, the compiler's field-less closure for a lambda.</summary>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     public static object? InstanceFor(MethodInfo method) =>
         method.IsStatic ? null : System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(method.DeclaringType!);
 
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
     public static Assembly Load(string assemblyName, string? parentPath)
     {
         try

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using ProcessPools.Generated;
 using ProcessPools.Jobs;
 using ProcessPools.Protocol;
 
@@ -7,26 +9,42 @@ namespace ProcessPools.Worker.Execution;
 
 /// <summary>
 /// Runs one job target in the child: resolved once from its <see cref="JobDefinition"/>, then invoked
-/// for every job that names it.
+/// for every job that names it. A job the source generator named is called through its generated invoker
+/// (typed delegates, no reflection); any other through its <see cref="MethodInfo"/>.
 /// </summary>
 internal sealed class JobInvoker
 {
     private static readonly MethodInfo AwaitTaskOfMethod = typeof(JobInvoker).GetMethod(nameof(AwaitTaskOf), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo AwaitValueTaskOfMethod = typeof(JobInvoker).GetMethod(nameof(AwaitValueTaskOf), BindingFlags.NonPublic | BindingFlags.Static)!;
 
-    private readonly MethodInfo _method;
-    private readonly MethodInvoker _invoker;
+    private readonly GeneratedInvoker? _generated;
+    private readonly MethodInvoker? _invoker;
     private readonly object? _instance;
+    [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)]
     private readonly Type? _jobType;
     private readonly ParameterSource[] _parameters;
-    private readonly Func<object, ValueTask<object?>> _await;
+    private readonly Func<object, ValueTask<object?>>? _await;
     private readonly bool _needsScope;
     private readonly bool _allSent;
 
-    private JobInvoker(string name, MethodInfo method, object? instance, Type? jobType, Type resultType)
+    private JobInvoker(string name, GeneratedInvoker generated, IReadOnlyList<Type> sentTypes, Type resultType)
     {
         Name = name;
-        _method = method;
+        _generated = generated;
+        _parameters = [];
+        ResultType = resultType;
+        SentTypes = [.. sentTypes];
+        SentProgressTypes = [.. SentTypes.Select(JobShape.ProgressValueType)];
+        _needsScope = generated.Scoped;
+        Typed = generated.AcceptUnary(new TypedJobFactory(name));
+        IsGenerated = true;
+    }
+
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
+    [RequiresDynamicCode(JobShape.ReflectionPath)]
+    private JobInvoker(string name, MethodInfo method, object? instance, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type? jobType, Type resultType)
+    {
+        Name = name;
         _invoker = MethodInvoker.Create(method); // emitted once per target: far cheaper per call than MethodInfo.Invoke, and exceptions come unwrapped
         _instance = instance;
         _jobType = jobType;
@@ -54,6 +72,9 @@ internal sealed class JobInvoker
 
     public string Name { get; }
 
+    /// <summary>Whether the job runs through its generated invoker.</summary>
+    public bool IsGenerated { get; }
+
     public Type[] SentTypes { get; }
 
     /// <summary>For each sent parameter, the T of an <see cref="IProgress{T}"/> parameter, or null (found once, not per call).</summary>
@@ -66,6 +87,29 @@ internal sealed class JobInvoker
     public Type ResultType { get; }
 
     public static JobInvoker Create(JobDefinition definition)
+    {
+        if (definition.GeneratedId is { } id)
+        {
+            var job = GeneratedRegistry.TryGetJob(id, out var found)
+                ? found
+                : throw new InvalidOperationException($"The worker's compile-time registry has no job '{id}' ({definition.Name}): the worker runs a different build than the parent.");
+            return new JobInvoker(definition.Name, job.Bind(new GeneratedSite(definition.SiteType, definition.SiteMethod)), job.SentTypes, job.ResultType);
+        }
+
+        if (definition.Kind == JobTargetKind.JobClass && GeneratedRegistry.TryGetJobClassInvoker(definition.JobTypeName!) is { } jobClass)
+        {
+            return new JobInvoker(definition.Name, jobClass, JobClassSentTypes(definition), JobClassResultType(definition));
+        }
+
+        return CreateByReflection(definition);
+    }
+
+    // The parent named this job by reflection (JobTarget.FromDelegate or FromJobType without generated code), which
+    // carries RequiresUnreferencedCode/RequiresDynamicCode at the application's call site: the warning is there, not here.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only for jobs the parent named by reflection; the application's call site carries the warning.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only for jobs the parent named by reflection; the application's call site carries the warning.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Reached only for jobs the parent named by reflection; the application's call site carries the warning.")]
+    private static JobInvoker CreateByReflection(JobDefinition definition)
     {
         if (definition.Kind == JobTargetKind.JobClass)
         {
@@ -80,8 +124,26 @@ internal sealed class JobInvoker
         return new JobInvoker(definition.Name, method, instance, null, resultType);
     }
 
+    // A generated job class's shape, for the worker's reading of its arguments: its one argument and its result,
+    // found on the type the generated registry holds (its IProcessJob<,> is kept with it).
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The generated registration keeps the job class with its interfaces.")]
+    private static Type[] JobClassSentTypes(JobDefinition definition) => [.. JobClassContract(definition).GetGenericArguments().Take(1)];
+
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The generated registration keeps the job class with its interfaces.")]
+    private static Type JobClassResultType(JobDefinition definition) => JobClassContract(definition).GetGenericArguments()[1];
+
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The generated registration keeps the job class with its interfaces.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = "The generated registration keeps the job class, so its name resolves.")]
+    private static Type JobClassContract(JobDefinition definition) =>
+        (Type.GetType(definition.JobTypeName!, throwOnError: true)!).GetInterfaces().Single(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IProcessJob<,>));
+
     public ValueTask<object?> InvokeAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
     {
+        if (_generated is not null)
+        {
+            return _needsScope ? InvokeGeneratedScopedAsync(sent, services, cancellationToken) : _generated.InvokeAsync(sent, services, cancellationToken);
+        }
+
         if (_needsScope)
         {
             return InvokeScopedAsync(sent, services, cancellationToken);
@@ -90,11 +152,20 @@ internal sealed class JobInvoker
         // No scope to dispose: a job that completed synchronously answers without an async state machine.
         try
         {
-            return _await(Call(_instance, sent, services, cancellationToken));
+            return _await!(Call(_instance, sent, services, cancellationToken));
         }
         catch (Exception exception)
         {
             return ValueTask.FromException<object?>(exception);
+        }
+    }
+
+    private async ValueTask<object?> InvokeGeneratedScopedAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            return await _generated!.InvokeAsync(sent, scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -104,7 +175,7 @@ internal sealed class JobInvoker
         await using (scope.ConfigureAwait(false))
         {
             var instance = _jobType is null ? _instance : ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, _jobType);
-            return await _await(Call(instance, sent, scope.ServiceProvider, cancellationToken)).ConfigureAwait(false);
+            return await _await!(Call(instance, sent, scope.ServiceProvider, cancellationToken)).ConfigureAwait(false);
         }
     }
 
@@ -112,7 +183,7 @@ internal sealed class JobInvoker
     {
         // When every parameter is sent, the sent arguments are the call's arguments as they are.
         var values = _allSent ? sent : Bind(sent, services, cancellationToken);
-        return _invoker.Invoke(instance, values.AsSpan()) ?? throw NullTask(Name);
+        return _invoker!.Invoke(instance, values.AsSpan()) ?? throw NullTask(Name);
     }
 
     private object?[] Bind(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
@@ -139,6 +210,8 @@ internal sealed class JobInvoker
     internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>
         new($"The result of job '{jobName}' ({resultType.FullName}) could not be serialized: {exception.Message}", exception);
 
+    [RequiresDynamicCode("Makes the awaiter of a Task<T> or ValueTask<T> for a T known at run time.")]
+    [RequiresUnreferencedCode("Makes the awaiter of a Task<T> or ValueTask<T> for a T known at run time.")]
     private static Func<object, ValueTask<object?>> CreateAwaiter(Type returnType)
     {
         if (returnType == typeof(Task))
@@ -182,5 +255,11 @@ internal sealed class JobInvoker
         return typed.IsCompletedSuccessfully ? new ValueTask<object?>(typed.Result) : Slow(typed);
 
         static async ValueTask<object?> Slow(ValueTask<T> pending) => await pending.ConfigureAwait(false);
+    }
+
+    /// <summary>Makes the typed chunk form of a generated one-argument job.</summary>
+    private sealed class TypedJobFactory(string name) : IGeneratedUnaryVisitor<TypedJob>
+    {
+        public TypedJob Visit<TArgument, TResult>(Func<TArgument, CancellationToken, ValueTask<TResult>> job) => new TypedJob<TArgument, TResult>(name, job);
     }
 }

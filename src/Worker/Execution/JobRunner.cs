@@ -189,6 +189,7 @@ internal sealed class JobRunner
         return false;
     }
 
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
     private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId)
     {
         var arguments = new object?[invoker.SentTypes.Length];

@@ -12,6 +12,7 @@ internal sealed class ProgressToParent<T>(JobRunner runner, long jobId) : IProgr
 internal static class ProgressToParent
 {
     /// <summary>A sink for the job: connected to the caller's, or discarding reports when the caller passed none.</summary>
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode("Makes the sink for a T known at run time.")]
     public static object Create(Type valueType, JobRunner runner, long jobId, bool connected) =>
         Activator.CreateInstance(
             (connected ? typeof(ProgressToParent<>) : typeof(NoProgress<>)).MakeGenericType(valueType),

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using ProcessPools.Channels;
 using ProcessPools.Jobs;
@@ -12,7 +13,9 @@ namespace ProcessPools.Worker.Execution;
 /// </summary>
 internal abstract class TypedJob
 {
-    /// <summary>The typed form of a job, or null when its shape needs the general path.</summary>
+    /// <summary>The typed form of a job named by reflection, or null when its shape needs the general path.</summary>
+    [RequiresDynamicCode("Makes TypedJob<TArg, TResult> for types known at run time.")]
+    [RequiresUnreferencedCode("Creates delegates over a method found by reflection.")]
     public static TypedJob? TryCreate(string name, MethodInfo method, object? instance, Type? jobType)
     {
         var parameters = method.GetParameters();
@@ -34,7 +37,8 @@ internal abstract class TypedJob
         try
         {
             var typed = typeof(TypedJob<,>).MakeGenericType(parameters[0].ParameterType, returnType.GetGenericArguments()[0]);
-            return (TypedJob)Activator.CreateInstance(typed, name, method, instance, parameters.Length == 2, definition == typeof(ValueTask<>))!;
+            var create = typed.GetMethod(nameof(TypedJob<int, int>.FromMethod), BindingFlags.Public | BindingFlags.Static)!;
+            return (TypedJob)create.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, [name, method, instance, parameters.Length == 2, definition == typeof(ValueTask<>)], culture: null)!;
         }
         catch (Exception exception) when (exception is ArgumentException or TargetInvocationException or NotSupportedException)
         {
@@ -50,16 +54,23 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
     private readonly string _name;
     private readonly Func<TArg, CancellationToken, ValueTask<TResult>> _call;
 
-    public TypedJob(string name, MethodInfo method, object? instance, bool takesToken, bool returnsValueTask)
+    public TypedJob(string name, Func<TArg, CancellationToken, ValueTask<TResult>> call)
     {
         _name = name;
-        _call = (takesToken, returnsValueTask) switch
+        _call = call;
+    }
+
+    /// <summary>The typed form of a job method found by reflection.</summary>
+    public static TypedJob<TArg, TResult> FromMethod(string name, MethodInfo method, object? instance, bool takesToken, bool returnsValueTask)
+    {
+        var call = (takesToken, returnsValueTask) switch
         {
             (false, false) => Wrap(method.CreateDelegate<Func<TArg, Task<TResult>>>(instance)),
             (true, false) => Wrap(method.CreateDelegate<Func<TArg, CancellationToken, Task<TResult>>>(instance)),
             (false, true) => Wrap(method.CreateDelegate<Func<TArg, ValueTask<TResult>>>(instance)),
             (true, true) => method.CreateDelegate<Func<TArg, CancellationToken, ValueTask<TResult>>>(instance),
         };
+        return new TypedJob<TArg, TResult>(name, call);
 
         Func<TArg, CancellationToken, ValueTask<TResult>> Wrap(Delegate job) => job switch
         {

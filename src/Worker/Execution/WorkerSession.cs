@@ -1,8 +1,11 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Channels;
+using ProcessPools.Generated;
 using ProcessPools.Protocol;
 using ProcessPools.Worker.Logging;
 
@@ -55,6 +58,7 @@ internal sealed class WorkerSession : IFrameHandler
         JobRunner runner;
         try
         {
+            CheckRegistry(setup);
             var serializer = CreateSerializer(setup.SerializerType);
 
             // Up to ChildConcurrency jobs run at once, and CPU-bound ones hold a thread each: without enough
@@ -171,8 +175,59 @@ internal sealed class WorkerSession : IFrameHandler
         }
     }
 
+    /// <summary>
+    /// Refuses a worker whose compile-time registry differs from the parent's: a different build would run other
+    /// code under the same job ids. A worker started from the worker assembly loads the application's assemblies
+    /// that carry generated code first, so their registrations run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The registries differ.</exception>
+    private static void CheckRegistry(WorkerSetup setup)
+    {
+        if (GeneratedRegistry.Fingerprint == setup.RegistryFingerprint)
+        {
+            return;
+        }
+
+        foreach (var reference in setup.RegistryAssemblies)
+        {
+            LoadRegistrations(reference);
+        }
+
+        if (GeneratedRegistry.Fingerprint != setup.RegistryFingerprint)
+        {
+            throw new InvalidOperationException(
+                $"The worker's compile-time job registry ({Describe(GeneratedRegistry.Fingerprint, GeneratedRegistry.Count)}) differs from the parent's ({Describe(setup.RegistryFingerprint, null)}): " +
+                "the worker runs a different build of the application than the parent. Build and deploy the application and its workers together.");
+        }
+
+        static string Describe(string fingerprint, int? count) =>
+            fingerprint.Length == 0 ? "empty" : count is { } n ? $"{n} entries, fingerprint {fingerprint}" : $"fingerprint {fingerprint}";
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only a worker started from the worker assembly (never trimmed, never Native AOT) has assemblies left to load.")]
+    private static void LoadRegistrations(TypeReference reference)
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported || AppDomain.CurrentDomain.GetAssemblies().Any(a => a.FullName == reference.TypeName && RegistrationsRan(a)))
+        {
+            return;
+        }
+
+        var assembly = ApplicationAssemblies.Load(reference.TypeName, reference.AssemblyPath);
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+    }
+
+    private static bool RegistrationsRan(System.Reflection.Assembly assembly) => GeneratedRegistry.Assemblies.Contains(assembly);
+
+    /// <summary>The serializer the parent uses: through the generated registry, or by its name where reflection is available.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = "A serializer outside the generated registry comes from a build without the generator, which the parent's start-up check allows only where dynamic code is supported.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "A serializer outside the generated registry comes from a build without the generator, which the parent's start-up check allows only where dynamic code is supported.")]
     private static IJobSerializer CreateSerializer(string typeName)
     {
+        if (GeneratedRegistry.TryCreateSerializer(typeName) is { } generated)
+        {
+            return generated;
+        }
+
         var type = Type.GetType(typeName, throwOnError: true)!;
         return (IJobSerializer)(Activator.CreateInstance(type)
             ?? throw new InvalidOperationException($"Could not create the serializer '{typeName}'."));

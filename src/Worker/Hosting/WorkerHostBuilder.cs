@@ -1,8 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ProcessPools.Generated;
 using ProcessPools.Protocol;
 using ProcessPools.Worker.Execution;
 
@@ -47,26 +50,20 @@ internal static class WorkerHostBuilder
         // job classes, initializers and handlers below depend on.
         foreach (var configurator in setup.HostConfigurators)
         {
-            var method = ApplicationAssemblies.ResolveMethod(configurator);
-            method.Invoke(ApplicationAssemblies.InstanceFor(method), System.Reflection.BindingFlags.DoNotWrapExceptions, binder: null, [builder], culture: null);
+            HostConfigurator(configurator)(builder);
         }
 
         foreach (var job in setup.Jobs)
         {
-            builder.Services.TryAddTransient(ApplicationAssemblies.LoadType(job, "job class"));
+            AddService(builder.Services, GeneratedServiceKind.JobClass, job, "job class");
         }
 
         foreach (var handler in setup.ExceptionHandlers)
         {
-            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IJobExceptionHandler), ApplicationAssemblies.LoadType(handler, "job exception handler")));
+            AddService(builder.Services, GeneratedServiceKind.JobExceptionHandler, handler, "job exception handler");
         }
 
-        var initializers = setup.Initializers.Select(reference => ApplicationAssemblies.LoadType(reference, "worker initializer")).ToArray();
-        foreach (var type in initializers)
-        {
-            builder.Services.TryAddSingleton(type);
-        }
-
+        var initializers = setup.Initializers.Select(reference => AddService(builder.Services, GeneratedServiceKind.WorkerInitializer, reference, "worker initializer")).ToArray();
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
         foreach (var type in initializers)
@@ -75,6 +72,48 @@ internal static class WorkerHostBuilder
         }
 
         return host;
+    }
+
+    /// <summary>A host configurator: through the generated registry, or by its metadata when the parent named it by reflection.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only for callbacks the parent named by reflection; the application's call site carries the warning.")]
+    private static Action<IHostApplicationBuilder> HostConfigurator(JobDefinition definition)
+    {
+        if (definition.GeneratedId is { } id)
+        {
+            return GeneratedRegistry.TryGetHostConfigurator(id, new GeneratedSite(definition.SiteType, definition.SiteMethod))
+                ?? throw new InvalidOperationException($"The worker's compile-time registry has no host configurator '{id}' ({definition.Name}): the worker runs a different build than the parent.");
+        }
+
+        var method = ApplicationAssemblies.ResolveMethod(definition);
+        var instance = ApplicationAssemblies.InstanceFor(method);
+        return builder => method.Invoke(instance, BindingFlags.DoNotWrapExceptions, binder: null, [builder], culture: null);
+    }
+
+    /// <summary>Adds a job class, handler or initializer: through the generated registry, or by its name when the parent's build has no generated code for it.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Types outside the generated registry come from builds without the generator, which are not trimmed.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Types outside the generated registry come from builds without the generator, which are not trimmed.")]
+    private static Type AddService(IServiceCollection services, GeneratedServiceKind kind, TypeReference reference, string role)
+    {
+        if (GeneratedRegistry.TryAddService(kind, reference.TypeName, services) is { } generated)
+        {
+            return generated;
+        }
+
+        var type = ApplicationAssemblies.LoadType(reference, role);
+        switch (kind)
+        {
+            case GeneratedServiceKind.JobClass:
+                services.TryAddTransient(type);
+                break;
+            case GeneratedServiceKind.JobExceptionHandler:
+                services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IJobExceptionHandler), type));
+                break;
+            default:
+                services.TryAddSingleton(type);
+                break;
+        }
+
+        return type;
     }
 
     private sealed class WorkerHostLifetime : IHostLifetime

@@ -43,7 +43,7 @@ public sealed class JobIdentityTests
     [Fact]
     public void A_request_resolves_to_the_job_class_registered_for_its_type_or_a_base_type()
     {
-        var registry = new JobRegistry("images", [typeof(ResizeJob)]);
+        var registry = new JobRegistry("images", [JobTarget.FromJobType(typeof(ResizeJob))]);
 
         Assert.Same(JobTarget.FromJobType(typeof(ResizeJob)), registry.Resolve(JobTarget.ForRequest(typeof(ResizeRequest), typeof(int))));
         Assert.Same(JobTarget.FromJobType(typeof(ResizeJob)), registry.Resolve(JobTarget.ForRequest(typeof(ThumbnailRequest), typeof(int))));
@@ -64,7 +64,7 @@ public sealed class JobIdentityTests
     [Fact]
     public void A_request_expecting_another_result_than_its_job_class_returns_fails()
     {
-        var registry = new JobRegistry("images", [typeof(ResizeJob)]);
+        var registry = new JobRegistry("images", [JobTarget.FromJobType(typeof(ResizeJob))]);
 
         var exception = Assert.Throws<InvalidOperationException>(() => registry.Resolve(JobTarget.ForRequest(typeof(ResizeRequest), typeof(string))));
 
@@ -84,7 +84,7 @@ public sealed class JobIdentityTests
     [Fact]
     public void Two_job_classes_taking_the_same_argument_are_refused()
     {
-        var exception = Assert.Throws<InvalidOperationException>(() => new JobRegistry("", [typeof(ResizeJob), typeof(OtherResizeJob)]));
+        var exception = Assert.Throws<InvalidOperationException>(() => new JobRegistry("", [JobTarget.FromJobType(typeof(ResizeJob)), JobTarget.FromJobType(typeof(OtherResizeJob))]));
 
         Assert.Contains("SendAsync could not choose", exception.Message, StringComparison.Ordinal);
     }
