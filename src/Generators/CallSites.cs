@@ -89,12 +89,30 @@ internal static class CallSites
         var method = operation.TargetMethod;
         var callbackName = method.Name == "ConfigureWorkerHost" ? "configure" : "job";
         var argument = operation.Arguments.FirstOrDefault(a => a.Parameter?.Name == callbackName);
-        if (argument?.Value is not IDelegateCreationOperation { Type: INamedTypeSymbol delegateType } creation
-            || delegateType.DelegateInvokeMethod is not { } invoke
-            || !IsAccessible(delegateType, model.Compilation)
+        if (argument?.Value is not IDelegateCreationOperation { Type: INamedTypeSymbol } creation
             || method.Parameters.Any(p => !IsAccessible(p.Type, model.Compilation)) || !IsAccessible(method.ReturnType, model.Compilation))
         {
             return null;
+        }
+
+        // The job's own signature, not the delegate type the call inferred (a method group converts to a delegate
+        // whose parameters may be narrower, such as a RecordingProgress<T> for the job's IProgress<T>).
+        var code = creation.Target switch
+        {
+            IMethodReferenceOperation reference => reference.Method,
+            IAnonymousFunctionOperation function => function.Symbol,
+            _ => null,
+        };
+        if (code is null || code.Parameters.Any(p => p.RefKind != RefKind.None || !IsAccessible(p.Type, model.Compilation)) || !IsAccessible(code.ReturnType, model.Compilation)
+            || (code.ReturnsVoid && method.Name != "ConfigureWorkerHost") || code.Parameters.Length > 16)
+        {
+            return null;
+        }
+
+        var delegateType = $"global::System.Func<{string.Join(", ", code.Parameters.Select(p => Render(p.Type)).Append(Render(code.ReturnType)))}>";
+        if (method.Name == "ConfigureWorkerHost")
+        {
+            delegateType = Render(((IDelegateCreationOperation)argument.Value).Type!);
         }
 
         // Where the code is: a static method (called directly when the generated code can name it), or a lambda that
@@ -109,12 +127,12 @@ internal static class CallSites
                 id = $"M:{target.ContainingSymbol.ToDisplayString()}.{target.Name}({string.Join(",", target.Parameters.Select(p => p.Type.ToDisplayString()))})";
                 if (target.MethodKind == MethodKind.Ordinary && IsAccessible(target, model.Compilation))
                 {
-                    bind = $"new {Render(delegateType)}({Render(target.ContainingType)}.{target.Name})";
+                    bind = $"new {delegateType}({Render(target.ContainingType)}.{target.Name})";
                 }
                 else if (EnclosingType(target) is { } holder && IsAccessible(holder, model.Compilation))
                 {
                     // A private method, or a local function (compiled into the enclosing type under a name of the compiler's).
-                    bind = $"{Registry}.Bind<{Render(delegateType)}>(typeof({Render(holder)}), site)";
+                    bind = $"{Registry}.Bind<{delegateType}>(typeof({Render(holder)}), site)";
                 }
                 else
                 {
@@ -127,7 +145,7 @@ internal static class CallSites
                 var span = lambda.Syntax.GetLocation().GetLineSpan();
                 name = $"{enclosing.ToDisplayString()} lambda ({System.IO.Path.GetFileName(span.Path)}:{span.StartLinePosition.Line + 1})";
                 id = $"L:{enclosing.ToDisplayString()}@{System.IO.Path.GetFileName(span.Path)}:{span.StartLinePosition.Line + 1}:{span.StartLinePosition.Character + 1}:{Hash(span.Path)}";
-                bind = $"{Registry}.Bind<{Render(delegateType)}>(typeof({Render(enclosing)}), site)";
+                bind = $"{Registry}.Bind<{delegateType}>(typeof({Render(enclosing)}), site)";
                 break;
             default:
                 return null;
@@ -146,7 +164,7 @@ internal static class CallSites
             return new Site(Interceptor(method, attribute, field: null, call), configurator);
         }
 
-        if (Shape.Of(invoke) is not { } shape)
+        if (Shape.Of(code) is not { } shape)
         {
             return null;
         }

@@ -49,7 +49,7 @@ internal sealed class Shape
                     shape._scoped = true;
                     break;
                 default:
-                    if (parameter.Type is INamedTypeSymbol { IsGenericType: true } generic && generic.OriginalDefinition.ToDisplayString() == "System.IProgress<T>")
+                    if (parameter.Type is INamedTypeSymbol { IsGenericType: true } generic && generic.MetadataName == "IProgress`1" && generic.ContainingNamespace.ToDisplayString() == "System")
                     {
                         return null;
                     }
