@@ -296,9 +296,22 @@ internal sealed class WorkerPump : IWorkerJobs
     private void Send(PendingJob job)
     {
         var writer = _worker.Writer;
-        if (_definedTargets.Add(job.TargetNumber))
+        if (!_definedTargets.Contains(job.TargetNumber))
         {
-            writer.Post(new OutgoingFrame(FrameType.Define, job.TargetNumber, DefinePayload.Encode(JobDefinition.From(job.Target))));
+            byte[] definition;
+            try
+            {
+                definition = DefinePayload.Encode(JobDefinition.From(job.Target));
+            }
+            catch (Exception exception)
+            {
+                // A target this process cannot name to a worker fails its job; the pump goes on with the next one.
+                Take(job.Id)?.Fail(new InvalidOperationException($"Job '{job.Target.Name}' cannot be named to a worker process: {exception.Message}", exception));
+                return;
+            }
+
+            _definedTargets.Add(job.TargetNumber);
+            writer.Post(new OutgoingFrame(FrameType.Define, job.TargetNumber, definition));
         }
 
         _context.Telemetry.OnDispatched(job, _worker.Id, _worker.ProcessId);

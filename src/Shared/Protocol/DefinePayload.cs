@@ -55,17 +55,29 @@ internal sealed record JobDefinition
             return new() { Kind = target.Kind, Name = target.Name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site?.DeclaringType, SiteMethod = site?.Method };
         }
 
+        if (target.JobType is { } jobType)
+        {
+            // A job class is named by its type alone (the worker creates it from its container); its method's
+            // metadata token is not read, since Native AOT has none to give.
+            return new()
+            {
+                Kind = target.Kind,
+                Name = target.Name,
+                AssemblyName = jobType.Assembly.FullName!,
+                JobTypeName = jobType.AssemblyQualifiedName,
+                AssemblyPath = LocationOf(jobType.Assembly),
+            };
+        }
+
         var method = target.Method!;
-        var assembly = target.JobType?.Assembly ?? method.Module.Assembly;
         return new()
         {
             Kind = target.Kind,
             Name = target.Name,
-            AssemblyName = assembly.FullName!,
+            AssemblyName = method.Module.Assembly.FullName!,
             ModuleVersionId = method.Module.ModuleVersionId,
             MetadataToken = method.MetadataToken,
-            JobTypeName = target.JobType?.AssemblyQualifiedName,
-            AssemblyPath = LocationOf(assembly),
+            AssemblyPath = LocationOf(method.Module.Assembly),
         };
     }
 

@@ -204,10 +204,11 @@ internal sealed class WorkerSession : IFrameHandler
             fingerprint.Length == 0 ? "empty" : count is { } n ? $"{n} entries, fingerprint {fingerprint}" : $"fingerprint {fingerprint}";
     }
 
+    // A Native AOT worker is the application itself, whose registrations ran at start-up: its fingerprint matched above.
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only a worker started from the worker assembly (never trimmed, never Native AOT) has assemblies left to load.")]
     private static void LoadRegistrations(TypeReference reference)
     {
-        if (!RuntimeFeature.IsDynamicCodeSupported || AppDomain.CurrentDomain.GetAssemblies().Any(a => a.FullName == reference.TypeName && RegistrationsRan(a)))
+        if (AppDomain.CurrentDomain.GetAssemblies().Any(a => a.FullName == reference.TypeName && RegistrationsRan(a)))
         {
             return;
         }
