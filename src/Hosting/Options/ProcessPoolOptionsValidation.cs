@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using ProcessPools.Generated;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using ProcessPools.Generated;
 
 namespace ProcessPools.Options;
 
