@@ -17,6 +17,69 @@ public sealed class PublishTests(ITestOutputHelper output)
     [LinuxFact]
     public Task A_single_file_application_runs_its_jobs() => PublishAndRunAsync("single-file", ["--self-contained", "-p:PublishSingleFile=true"]);
 
+    /// <summary>
+    /// Regression: a trimmed publish silently stopped binding ProcessPoolOptions from configuration (reflection-based
+    /// binding), then failed with "Reflection-based serialization has been disabled". The SDK trims only self-contained
+    /// applications (NETSDK1102 otherwise), so this one is; every trim warning fails the publish.
+    /// </summary>
+    [LinuxFact]
+    public async Task A_trimmed_application_binds_its_options_from_appsettings_json_and_runs_its_jobs()
+    {
+        var directory = Directory.CreateTempSubdirectory("publish-trimmed-").FullName;
+        try
+        {
+            var project = Path.Combine(SampleProcess.RepositoryRoot, "tests", "ProcessPool.TestApp");
+            await PublishAsync(project, directory, ["-r", "linux-x64", "--self-contained", "-p:PublishTrimmed=true", "-warnaserror"]);
+
+            await using var app = SampleProcess.StartProgram(Path.Combine(directory, "ProcessPool.TestApp"), ["options"], directory);
+            var exitCode = await app.WaitForExitAsync(Patience);
+            output.WriteLine(app.Output);
+
+            Assert.True(exitCode == 0, app.Output);
+            Assert.Contains("OPTIONS Processes=3 ChildConcurrency=2 MaxRetries=1 HeartbeatInterval=00:00:02 LaunchMode=Auto", app.Output);
+            Assert.Contains("MAP 1,4,9 from 3 workers", app.Output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The Native AOT sample: published with every trim and AOT warning an error, then run; it checks its own results
+    /// (a map answered by at least two worker processes, a job class, an initializer, an exception handler).
+    /// </summary>
+    [LinuxFact]
+    public async Task The_native_AOT_sample_publishes_without_warnings_and_passes_its_checks()
+    {
+        var directory = Directory.CreateTempSubdirectory("publish-aot-").FullName;
+        try
+        {
+            var project = Path.Combine(SampleProcess.RepositoryRoot, "samples", "AotSample");
+            await PublishAsync(project, directory, ["-warnaserror"]);
+            Assert.False(File.Exists(Path.Combine(directory, "AotSample.dll")), "a Native AOT publish leaves no managed assembly to run");
+
+            await using var app = SampleProcess.StartProgram(Path.Combine(directory, "AotSample"), [], directory);
+            var exitCode = await app.WaitForExitAsync(Patience);
+            output.WriteLine(app.Output);
+
+            Assert.True(exitCode == 0, app.Output);
+            Assert.Contains("AOT sample: all checks passed", app.Output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task PublishAsync(string project, string directory, string[] options)
+    {
+        await using var publish = SampleProcess.StartProgram("dotnet", ["publish", project, "-c", "Release", "-o", directory, .. options], project);
+        var published = await publish.WaitForExitAsync(Patience);
+        Assert.True(published == 0, publish.Output);
+        Assert.DoesNotMatch(@"warning IL\d{4}", publish.Output);
+    }
+
     private async Task PublishAndRunAsync(string shape, string[] options)
     {
         var directory = Directory.CreateTempSubdirectory($"publish-{shape}-").FullName;
