@@ -25,6 +25,15 @@ public sealed class PackageTests(ITestOutputHelper output)
             Assert.Contains($"ProcessPool.Hosting.{version}.nupkg", Directory.GetFiles(feed).Select(Path.GetFileName));
             Assert.Contains($"ProcessPool.Hosting.{version}.snupkg", Directory.GetFiles(feed).Select(Path.GetFileName));
 
+            // The source generator ships inside the Hosting package, with the props that enable its interceptors.
+            using (var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"ProcessPool.Hosting.{version}.nupkg")))
+            {
+                var entries = package.Entries.Select(e => e.FullName).ToArray();
+                Assert.Contains("analyzers/dotnet/cs/ProcessPool.Generators.dll", entries);
+                Assert.Contains("build/ProcessPool.Hosting.props", entries);
+                Assert.Contains("buildTransitive/ProcessPool.Hosting.props", entries);
+            }
+
             var app = Directory.CreateDirectory(Path.Combine(root, "FreshApp")).FullName;
             await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
                 <configuration>
@@ -40,6 +49,10 @@ public sealed class PackageTests(ITestOutputHelper output)
                     <TargetFramework>net10.0</TargetFramework>
                     <ImplicitUsings>enable</ImplicitUsings>
                     <Nullable>enable</Nullable>
+                    <!-- The trim and AOT analyzers on, warnings as errors: a call the generator failed to intercept would
+                         fail this build with IL2026. -->
+                    <IsAotCompatible>true</IsAotCompatible>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
@@ -53,6 +66,7 @@ public sealed class PackageTests(ITestOutputHelper output)
                 var squares = await pool.Map(Jobs.SquareAsync, Enumerable.Range(1, 10));
                 var worker = await pool.ApplyAsync(Jobs.ProcessIdAsync);
                 Console.WriteLine($"sum of squares {squares.Sum()}; parent {Environment.ProcessId}; worker {worker}");
+                Console.WriteLine($"generated entries {ProcessPools.Generated.GeneratedRegistry.Count}");
 
                 public static class Jobs
                 {
@@ -68,6 +82,7 @@ public sealed class PackageTests(ITestOutputHelper output)
             Assert.True(match.Success, run);
             Assert.Equal("385", match.Groups[1].Value);
             Assert.NotEqual(match.Groups[2].Value, match.Groups[3].Value);
+            Assert.Contains("generated entries 2", run); // both jobs named at compile time, in a project that took only the package
         }
         finally
         {
