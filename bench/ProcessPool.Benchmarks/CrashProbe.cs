@@ -20,13 +20,15 @@ internal static class CrashProbe
     /// </summary>
     public static async Task<int> RunPoolHostAsync()
     {
-        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+        await using var pool = await BenchPools.StartAsync(o => o.Processes = 2);
         Console.WriteLine(string.Join(' ', pool.GetStatus().Workers.Select(w => w.ProcessId)));
         await Console.In.ReadToEndAsync();
         return 0;
     }
 
     /// <summary>Milliseconds from SIGKILL of a worker running a job to its caller's <see cref="WorkerLostException"/>.</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Not run in the Native AOT build (Workloads.CrashAsync): its job reports progress, which only the reflection path binds.")]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Not run in the Native AOT build (Workloads.CrashAsync): its job reports progress, which only the reflection path binds.")]
     public static async Task<double> KilledWorkerToFailedJobAsync(IProcessPool pool)
     {
         var running = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -2,6 +2,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ProcessPools.Benchmarks;
 
+// A worker of the pools below, when this program was launched as one (a Native AOT build runs its workers so).
+if (ProcessPools.Worker.WorkerEntryPoint.IsWorkerProcess)
+{
+    return await ProcessPools.Worker.WorkerEntryPoint.RunAsync();
+}
+
 // The transport floor's echo child is this program too.
 if (TransportFloor.IsEchoChild)
 {
@@ -41,6 +47,11 @@ return 0;
 // at start: the main difference in a worker's start-up.
 static string Compilation()
 {
+    if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+    {
+        return "Native AOT build";
+    }
+
     using var assembly = File.OpenRead(typeof(Microsoft.Extensions.Hosting.Host).Assembly.Location);
     using var reader = new System.Reflection.PortableExecutable.PEReader(assembly);
     return reader.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0 ? "ReadyToRun build" : "JIT build";

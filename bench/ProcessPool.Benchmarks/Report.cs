@@ -24,8 +24,6 @@ internal sealed record Row(string Workload, string Metric, string Unit, double O
 
 internal static class Report
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string Markdown(IReadOnlyList<Row> rows, string header)
     {
         var text = new StringBuilder();
@@ -51,7 +49,7 @@ internal static class Report
         : string.Create(CultureInfo.InvariantCulture, $"{row.Ours / baseline:0.##}x the cost");
 
     public static string Json(IReadOnlyList<Row> rows, string machine) =>
-        JsonSerializer.Serialize(new { machine, rows }, Indented);
+        JsonSerializer.Serialize(new Results(machine, rows), BenchJson.Default.Results);
 
     /// <summary>A bar per figure: ours against its target on a log scale, the target line at 1.</summary>
     public static string Svg(IReadOnlyList<Row> rows, string title)

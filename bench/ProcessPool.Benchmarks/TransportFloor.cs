@@ -11,6 +11,7 @@ internal static class TransportFloor
 {
     private const string InVariable = "BENCH_ECHO_IN";
     private const string OutVariable = "BENCH_ECHO_OUT";
+    private const string HostVariable = "BENCH_ECHO_HOST";
     private const int FrameSize = 13;
 
     public static bool IsEchoChild => Environment.GetEnvironmentVariable(InVariable) is not null;
@@ -18,6 +19,12 @@ internal static class TransportFloor
     /// <summary>The child: echoes every frame until its input ends.</summary>
     public static int RunEcho()
     {
+        // The process-start floor of a worker: the same process, having built and started an empty generic host (its
+        // container and logging) first, as a worker does before its first job.
+        using var host = Environment.GetEnvironmentVariable(HostVariable) is null
+            ? null
+            : Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { Args = [] }).Build();
+        host?.StartAsync().GetAwaiter().GetResult();
         using var input = new AnonymousPipeClientStream(PipeDirection.In, Environment.GetEnvironmentVariable(InVariable)!);
         using var output = new AnonymousPipeClientStream(PipeDirection.Out, Environment.GetEnvironmentVariable(OutVariable)!);
         var frame = new byte[FrameSize];
@@ -62,10 +69,11 @@ internal static class TransportFloor
     }
 
     /// <summary>The process-start floor: launch a bare .NET process on the same kind of channel and get its first echo.</summary>
-    public static TimeSpan StartToFirstEcho()
+    /// <param name="withHost">Whether the child builds and starts an empty generic host before it answers (a worker's floor).</param>
+    public static TimeSpan StartToFirstEcho(bool withHost = false)
     {
         var clock = Stopwatch.StartNew();
-        using var child = EchoChild.Start();
+        using var child = EchoChild.Start(withHost);
         child.RoundTrip();
         return clock.Elapsed;
     }
@@ -94,20 +102,32 @@ internal static class TransportFloor
 
         public int ProcessId => _process.Id;
 
-        public static EchoChild Start()
+        public static EchoChild Start(bool withHost = false)
         {
-            var deps = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';')[0];
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-            start.ArgumentList.Add("exec");
-            if (deps is not null && File.Exists(deps))
+            // A JIT or ReadyToRun build runs its dll with the dotnet host, as the pool runs its workers; a Native AOT build
+            // (no assembly file) starts its own executable.
+            var assembly = typeof(TransportFloor).Assembly.Location;
+            var start = new ProcessStartInfo(string.IsNullOrEmpty(assembly) ? Environment.ProcessPath! : "dotnet") { UseShellExecute = false };
+            if (!string.IsNullOrEmpty(assembly))
             {
-                start.ArgumentList.Add("--depsfile");
-                start.ArgumentList.Add(deps);
-                start.ArgumentList.Add("--runtimeconfig");
-                start.ArgumentList.Add(string.Concat(deps.AsSpan(0, deps.Length - ".deps.json".Length), ".runtimeconfig.json"));
+                var deps = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';')[0];
+                start.ArgumentList.Add("exec");
+                if (deps is not null && File.Exists(deps))
+                {
+                    start.ArgumentList.Add("--depsfile");
+                    start.ArgumentList.Add(deps);
+                    start.ArgumentList.Add("--runtimeconfig");
+                    start.ArgumentList.Add(string.Concat(deps.AsSpan(0, deps.Length - ".deps.json".Length), ".runtimeconfig.json"));
+                }
+
+                start.ArgumentList.Add(assembly);
             }
 
-            start.ArgumentList.Add(typeof(TransportFloor).Assembly.Location);
+            if (withHost)
+            {
+                start.Environment[HostVariable] = "1";
+            }
+
             var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
             var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
             start.Environment[InVariable] = toChild.GetClientHandleAsString();

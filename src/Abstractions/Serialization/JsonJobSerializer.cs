@@ -18,6 +18,7 @@ public class JsonJobSerializer : IJobSerializer
     private static readonly JsonSerializerOptions DefaultOptions = new(JsonSerializerDefaults.General) { IncludeFields = true, TypeInfoResolver = ReflectionResolver() };
 
     private readonly bool _hasResolver;
+    private readonly bool _plainNumbers;
 
     /// <summary>Creates the serializer with the default settings.</summary>
     public JsonJobSerializer()
@@ -33,6 +34,7 @@ public class JsonJobSerializer : IJobSerializer
         Options = options.TypeInfoResolver is null
             ? new JsonSerializerOptions(options) { TypeInfoResolver = ReflectionResolver() }
             : options;
+        _plainNumbers = Options.NumberHandling == System.Text.Json.Serialization.JsonNumberHandling.Strict && Options.Converters.Count == 0;
     }
 
     /// <summary>Creates the serializer over source-generated metadata (a <c>JsonSerializerContext</c>), with fields included.</summary>
@@ -57,7 +59,7 @@ public class JsonJobSerializer : IJobSerializer
         ArgumentNullException.ThrowIfNull(destination);
 
         // Integers are most of what small jobs send: written directly, as the same JSON text.
-        if (IsDefault && (type == typeof(int) || type == typeof(long)) && value is int or long && TryWriteInteger(destination, value is int i ? i : (long)value))
+        if (PlainNumbers && (type == typeof(int) || type == typeof(long)) && value is int or long && TryWriteInteger(destination, value is int i ? i : (long)value))
         {
             return;
         }
@@ -75,7 +77,7 @@ public class JsonJobSerializer : IJobSerializer
     /// <inheritdoc />
     public object? Deserialize(ReadOnlySequence<byte> source, Type type)
     {
-        if (IsDefault && (type == typeof(int) || type == typeof(long)) && TryReadInteger(source, asInt: type == typeof(int), out var integer))
+        if (PlainNumbers && (type == typeof(int) || type == typeof(long)) && TryReadInteger(source, asInt: type == typeof(int), out var integer))
         {
             return type == typeof(int) ? (object)(int)integer : integer; // boxed as its own type, not widened to long
         }
@@ -143,7 +145,7 @@ public class JsonJobSerializer : IJobSerializer
             return;
         }
 
-        if (IsDefault && (typeof(T) == typeof(int) ? TryWriteInteger(destination, Unsafe.As<T, int>(ref value))
+        if (PlainNumbers && (typeof(T) == typeof(int) ? TryWriteInteger(destination, Unsafe.As<T, int>(ref value))
             : typeof(T) == typeof(long) && TryWriteInteger(destination, Unsafe.As<T, long>(ref value))))
         {
             return;
@@ -161,7 +163,7 @@ public class JsonJobSerializer : IJobSerializer
             return (T)ReadBinary(source, typeof(T))!;
         }
 
-        if (IsDefault && (typeof(T) == typeof(int) || typeof(T) == typeof(long)) && TryReadInteger(source, asInt: typeof(T) == typeof(int), out var integer))
+        if (PlainNumbers && (typeof(T) == typeof(int) || typeof(T) == typeof(long)) && TryReadInteger(source, asInt: typeof(T) == typeof(int), out var integer))
         {
             if (typeof(T) == typeof(int))
             {
@@ -202,8 +204,12 @@ public class JsonJobSerializer : IJobSerializer
         }
     }
 
-    /// <summary>Whether these are the default settings, under which integers take the direct path.</summary>
-    private bool IsDefault => ReferenceEquals(Options, DefaultOptions);
+    /// <summary>
+    /// Whether integers take the direct path: settings under which System.Text.Json writes and reads an integer as its
+    /// plain JSON number (strict number handling, no converter of their own), such as the defaults or a source-generated
+    /// context passed to the constructor.
+    /// </summary>
+    private bool PlainNumbers => _plainNumbers;
 
     /// <summary>Writes an integer as its JSON text (what System.Text.Json writes for it).</summary>
     private static bool TryWriteInteger(IBufferWriter<byte> destination, long value)
