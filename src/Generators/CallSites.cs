@@ -269,10 +269,11 @@ internal static class CallSites
         ITypeParameterSymbol => false,
         IArrayTypeSymbol array => IsAccessible(array.ElementType, compilation),
         INamedTypeSymbol { IsAnonymousType: true } => false,
+        INamedTypeSymbol { IsFileLocal: true } => false, // visible only in its own file, not in the generated one
         INamedTypeSymbol named => compilation.IsSymbolAccessibleWithin(named.OriginalDefinition, compilation.Assembly) && named.TypeArguments.All(t => IsAccessible(t, compilation))
             && (named.ContainingType is null || IsAccessible(named.ContainingType, compilation)),
         ITypeSymbol type => type.TypeKind != TypeKind.Pointer && type.TypeKind != TypeKind.FunctionPointer && type.TypeKind != TypeKind.Error,
-        _ => compilation.IsSymbolAccessibleWithin(symbol, compilation.Assembly),
+        _ => compilation.IsSymbolAccessibleWithin(symbol, compilation.Assembly) && (symbol.ContainingType is null || IsAccessible(symbol.ContainingType, compilation)),
     };
 
     internal static string Render(ITypeSymbol type, bool nullable = true) =>

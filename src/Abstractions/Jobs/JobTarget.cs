@@ -12,8 +12,9 @@ namespace ProcessPools;
 /// registered job class.
 /// </summary>
 /// <remarks>
-/// Only the identity crosses the process boundary (assembly, module version id and metadata token, or the
-/// job class's type name), never the delegate itself. That is why a delegate that captures state or is bound
+/// Only the identity crosses the process boundary (the id ProcessPool's source generator gave the call; for a
+/// delegate it could not see, assembly, module version id and metadata token; or the job class's type name), never
+/// the delegate itself. That is why a delegate that captures state or is bound
 /// to an instance is refused: the child could not rebuild what it captured. Parameters of type
 /// <see cref="CancellationToken"/> and <see cref="IServiceProvider"/> are bound in the child and not sent. An
 /// <see cref="IProgress{T}"/> parameter takes the caller's progress sink, which stays in the parent and

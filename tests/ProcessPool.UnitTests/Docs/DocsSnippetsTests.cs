@@ -14,6 +14,16 @@ public sealed partial class DocsSnippetsTests
     private static readonly string Root = FindRoot();
     private static readonly string SnippetsFolder = Path.Combine(Root, "docs", "snippets");
 
+    /// <summary>The SDK's System.Text.Json source generator, from the targeting pack of the runtime these tests run on.</summary>
+    private static readonly Lazy<ISourceGenerator[]> JsonSourceGenerator = new(() =>
+    {
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!; // <dotnet>/shared/Microsoft.NETCore.App/<version>
+        var dotnet = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+        var pack = Path.Combine(dotnet, "packs", "Microsoft.NETCore.App.Ref", Path.GetFileName(runtime));
+        var path = Directory.GetFiles(pack, "System.Text.Json.SourceGeneration.dll", SearchOption.AllDirectories).Single(p => p.Contains($"{Path.DirectorySeparatorChar}cs{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        return [.. new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(path, new AssemblyLoader()).GetGenerators(LanguageNames.CSharp)];
+    });
+
     public static TheoryData<string> SnippetFiles() =>
         [.. Directory.GetFiles(SnippetsFolder, "*.cs").Select(f => Path.GetFileName(f)).Where(f => f != "Support.cs")];
 
@@ -39,7 +49,9 @@ public sealed partial class DocsSnippetsTests
             references,
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
 
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToArray();
+        // System.Text.Json's source generator runs as in a build, for the snippets that declare a JsonSerializerContext.
+        CSharpGeneratorDriver.Create(JsonSourceGenerator.Value).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _, TestContext.Current.CancellationToken);
+        var errors = generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToArray();
 
         Assert.True(errors.Length == 0, string.Join(Environment.NewLine, errors));
     }
@@ -105,4 +117,13 @@ public sealed partial class DocsSnippetsTests
 
     [GeneratedRegex(@"(?:<!-- snippet: (?<name>[\w-]+) -->\r?\n[ \t]*)?```csharp\r?\n(?<code>.*?)^[ \t]*```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex CodeBlock();
+
+    private sealed class AssemblyLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public System.Reflection.Assembly LoadFromPath(string fullPath) => System.Reflection.Assembly.LoadFrom(fullPath);
+    }
 }

@@ -75,6 +75,11 @@ public sealed class JobRegistryGeneratorTests
                 public static Task<T> Echo<T>(T value) => Task.FromResult(value);
             }
 
+            file static class FileLocal
+            {
+                public static Task<int> Job(int x) => Task.FromResult(x);
+            }
+
             public sealed class Calls
             {
                 private readonly int _offset = 3;
@@ -88,6 +93,7 @@ public sealed class JobRegistryGeneratorTests
                     await pool.ApplyAsync(Instance, 1);                                 // an instance method
                     await pool.ApplyAsync(Jobs.Report, 1, new Progress<int>());         // reports progress
                     await pool.ApplyAsync(Jobs.Echo<int>, 1);                           // generic
+                    await pool.ApplyAsync(FileLocal.Job, 1);                            // a file-local class: the generated file cannot see it
                     await Generic<int>(pool);
                 }
 
@@ -99,7 +105,7 @@ public sealed class JobRegistryGeneratorTests
 
         Assert.Empty(Errors(compilation));
         var calls = Invocations(compilation, "Calls").Where(c => c.Name == "ApplyAsync").ToList();
-        Assert.Equal(7, calls.Count);
+        Assert.Equal(8, calls.Count);
         Assert.All(calls, call => Assert.False(call.Intercepted, $"ApplyAsync at line {call.Line} was intercepted"));
     }
 
