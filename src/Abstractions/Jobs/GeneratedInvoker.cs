@@ -29,9 +29,6 @@ public sealed class GeneratedInvoker
     /// <summary>Gets whether each call needs its own dependency-injection scope (a job class, or a job that takes <see cref="IServiceProvider"/>).</summary>
     public bool Scoped { get; }
 
-    /// <summary>Gets whether the job has the typed one-argument form a map's chunks are run through.</summary>
-    public bool IsUnary => _unary is not null;
-
     /// <summary>An invoker of any shape: the sent arguments arrive in order, already deserialized to their declared types.</summary>
     /// <param name="scoped">Whether the worker creates a scope per call and passes its provider as <c>services</c>.</param>
     /// <param name="invoke">Calls the job and boxes its result (<see langword="null"/> for a job without one).</param>

@@ -57,9 +57,6 @@ public sealed class GeneratedJob
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class GeneratedSite
 {
-    /// <summary>A site that names nothing: the generated code calls the method directly.</summary>
-    public static readonly GeneratedSite Direct = new(null, null);
-
     /// <summary>Creates a site.</summary>
     /// <param name="declaringType">The full name of the class the compiler put the method in.</param>
     /// <param name="method">The compiled method's name.</param>
