@@ -35,6 +35,12 @@ public static class Jobs
     public static Task<Answer> SquareAsync(int x) => Task.FromResult(new Answer((long)x * x, Environment.ProcessId, WorkerMemory.Initialized));
 
     public static Task<int> FailAsync(string input) => throw new FormatException($"Cannot parse '{input}'.");
+
+    public static async Task<int> WaitForCancellationAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return 0;
+    }
 }
 
 /// <summary>What the initializer and the exception handler leave in a worker process.</summary>

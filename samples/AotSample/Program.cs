@@ -60,6 +60,28 @@ catch (RemoteJobException exception) when (exception.Is<FormatException>())
 var counts = await pool.Map(static (int _) => Task.FromResult(new FailureCount(Environment.ProcessId, WorkerMemory.Failures)), Enumerable.Range(0, 64));
 Expect(counts.Sum(c => c.Failures) > 0 && counts.Max(c => c.Failures) == 1, "the exception handler ran once, in the worker that ran the failed job");
 
+// cancellation reaches the job in its worker: it ends with OperationCanceledException, and the worker stays.
+using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+{
+    try
+    {
+        await pool.ApplyAsync(Jobs.WaitForCancellationAsync, cancel.Token);
+        problems.Add("a cancelled job completed");
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine("cancellation: the job was cancelled in its worker");
+    }
+}
+
+// one job in a dedicated worker process, named at compile time too.
+await using (var worker = await WorkerProcess.StartAsync(Jobs.SquareAsync, 12, configure: static options => options.Serializer = new SampleSerializer()))
+{
+    var answer = await worker;
+    Console.WriteLine($"worker process {worker.ProcessId}: {answer.Square}, exit code {await worker.WaitForExitAsync()}");
+    Expect(answer.Square == 144 && worker.ProcessId != Environment.ProcessId, "a dedicated worker process answers");
+}
+
 await host.StopAsync();
 Console.WriteLine(problems.Count == 0 ? $"AOT sample: all checks passed in {clock.ElapsedMilliseconds} ms." : $"AOT sample FAILED: {string.Join("; ", problems)}");
 return problems.Count == 0 ? 0 : 1;
