@@ -259,6 +259,13 @@ internal sealed class WorkerPump : IWorkerJobs
             _worker.MarkDraining(retiring: false);
             BeginShutdown();
         }
+        catch (Exception exception)
+        {
+            // Nothing else is expected here; should anything escape, this worker would hold its jobs and get no more,
+            // and they would wait forever. Its death answers them instead (retried or failed as lost, with this reason),
+            // and the slot gets a new worker.
+            _worker.Kill($"was killed: its dispatch loop failed ({exception.GetType().Name}: {exception.Message})");
+        }
     }
 
     private bool TryTakeReady(out PendingJob job)

@@ -4,6 +4,7 @@ namespace ProcessPools.IntegrationTests;
 /// The packages as a user gets them: packed from src/ into a local feed, referenced by a fresh project outside
 /// the repository (none of its build settings apply), built and run.
 /// </summary>
+[Collection(RepositoryBuilds.Name)]
 public sealed class PackageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);

@@ -5,6 +5,7 @@ namespace ProcessPools.IntegrationTests;
 /// worker assembly can be run with a dotnet host), then run as a user would run it. <c>LaunchMode.Auto</c>
 /// relaunches the application itself as its workers there.
 /// </summary>
+[Collection(RepositoryBuilds.Name)]
 public sealed class PublishTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
