@@ -19,6 +19,7 @@ namespace ProcessPools.Generated;
 public static class GeneratedRegistry
 {
     private static readonly ConcurrentDictionary<string, GeneratedJob> Jobs = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, GeneratedJob> JobClasses = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, JobTarget> Targets = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Registration> Types = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Func<GeneratedSite, Action<IHostApplicationBuilder>>> HostConfigurators = new(StringComparer.Ordinal);
@@ -58,20 +59,27 @@ public static class GeneratedRegistry
         }
     }
 
-    /// <summary>Registers a job class (<c>AddJob&lt;TJob&gt;()</c>): added to the worker's container and called through a typed invoker.</summary>
+    /// <summary>
+    /// Registers a job class (<c>AddJob&lt;TJob&gt;()</c>): added to the worker's container, and described as a generated
+    /// job (its argument and result types, a typed invoker) under its assembly-qualified name.
+    /// </summary>
     public static void AddJobClass<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TJob, TArgument, TResult>()
         where TJob : class, IProcessJob<TArgument, TResult>
-        => AddType(GeneratedServiceKind.JobClass, typeof(TJob), static services => services.TryAddTransient<TJob>(), GeneratedInvoker.JobClass<TJob, TArgument, TResult>);
+    {
+        AddType(GeneratedServiceKind.JobClass, typeof(TJob), static services => services.TryAddTransient<TJob>());
+        var name = typeof(TJob).AssemblyQualifiedName!;
+        JobClasses.TryAdd(name, new GeneratedJob(name, typeof(TJob).FullName!, [typeof(TArgument)], typeof(TResult), static _ => GeneratedInvoker.JobClass<TJob, TArgument, TResult>()));
+    }
 
     /// <summary>Registers a worker initializer (<c>AddWorkerInitializer&lt;T&gt;()</c>).</summary>
     public static void AddWorkerInitializer<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInitializer>()
         where TInitializer : class, IWorkerInitializer
-        => AddType(GeneratedServiceKind.WorkerInitializer, typeof(TInitializer), static services => services.TryAddSingleton<TInitializer>(), invoker: null);
+        => AddType(GeneratedServiceKind.WorkerInitializer, typeof(TInitializer), static services => services.TryAddSingleton<TInitializer>());
 
     /// <summary>Registers a job exception handler (<c>AddJobExceptionHandler&lt;T&gt;()</c>).</summary>
     public static void AddJobExceptionHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>()
         where THandler : class, IJobExceptionHandler
-        => AddType(GeneratedServiceKind.JobExceptionHandler, typeof(THandler), static services => services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobExceptionHandler, THandler>()), invoker: null);
+        => AddType(GeneratedServiceKind.JobExceptionHandler, typeof(THandler), static services => services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobExceptionHandler, THandler>()));
 
     /// <summary>Registers a host configurator found at a <c>ConfigureWorkerHost(...)</c> call.</summary>
     /// <param name="id">The id, stable within one build.</param>
@@ -120,9 +128,8 @@ public static class GeneratedRegistry
     /// <summary>Finds a generated job by id.</summary>
     public static bool TryGetJob(string id, [NotNullWhen(true)] out GeneratedJob? job) => Jobs.TryGetValue(id, out job);
 
-    /// <summary>The invoker of a generated job class, by the class's assembly-qualified name.</summary>
-    public static GeneratedInvoker? TryGetJobClassInvoker(string typeName) =>
-        Types.TryGetValue($"{GeneratedServiceKind.JobClass}:{typeName}", out var registration) ? registration.Invoker?.Invoke() : null;
+    /// <summary>Finds a generated job class by its assembly-qualified name.</summary>
+    public static bool TryGetJobClass(string typeName, [NotNullWhen(true)] out GeneratedJob? job) => JobClasses.TryGetValue(typeName, out job);
 
     /// <summary>Adds a generated job class, initializer or handler to a worker's services; returns its type, or <see langword="null"/> when it is not generated.</summary>
     public static Type? TryAddService(GeneratedServiceKind kind, string typeName, IServiceCollection services)
@@ -209,9 +216,9 @@ public static class GeneratedRegistry
         return null;
     }
 
-    private static void AddType(GeneratedServiceKind kind, Type type, Action<IServiceCollection> register, Func<GeneratedInvoker>? invoker)
+    private static void AddType(GeneratedServiceKind kind, Type type, Action<IServiceCollection> register)
     {
-        if (Types.TryAdd($"{kind}:{type.AssemblyQualifiedName}", new Registration(type, register, invoker)))
+        if (Types.TryAdd($"{kind}:{type.AssemblyQualifiedName}", new Registration(type, register)))
         {
             Add($"{kind}:{type.FullName}", string.Empty);
         }
@@ -246,7 +253,7 @@ public static class GeneratedRegistry
         return $"{first:X16}{second:X16}";
     }
 
-    private sealed record Registration(Type Type, Action<IServiceCollection> Register, Func<GeneratedInvoker>? Invoker);
+    private sealed record Registration(Type Type, Action<IServiceCollection> Register);
 }
 
 /// <summary>What a generated type is to a worker's host.</summary>

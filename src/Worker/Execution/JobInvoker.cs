@@ -93,16 +93,16 @@ internal sealed class JobInvoker
             var job = GeneratedRegistry.TryGetJob(id, out var found)
                 ? found
                 : throw new InvalidOperationException($"The worker's compile-time registry has no job '{id}' ({definition.Name}): the worker runs a different build than the parent.");
-            return new JobInvoker(definition.Name, job.Bind(new GeneratedSite(definition.SiteType, definition.SiteMethod)), job.SentTypes, job.ResultType);
+            return FromGenerated(definition, job);
         }
 
-        if (definition.Kind == JobTargetKind.JobClass && GeneratedRegistry.TryGetJobClassInvoker(definition.JobTypeName!) is { } jobClass)
-        {
-            return new JobInvoker(definition.Name, jobClass, JobClassSentTypes(definition), JobClassResultType(definition));
-        }
-
-        return CreateByReflection(definition);
+        return definition.Kind == JobTargetKind.JobClass && GeneratedRegistry.TryGetJobClass(definition.JobTypeName!, out var jobClass)
+            ? FromGenerated(definition, jobClass)
+            : CreateByReflection(definition);
     }
+
+    private static JobInvoker FromGenerated(JobDefinition definition, GeneratedJob job) =>
+        new(definition.Name, job.Bind(new GeneratedSite(definition.SiteType, definition.SiteMethod)), job.SentTypes, job.ResultType);
 
     // The parent named this job by reflection (JobTarget.FromDelegate or FromJobType without generated code), which
     // carries RequiresUnreferencedCode/RequiresDynamicCode at the application's call site: the warning is there, not here.
@@ -123,19 +123,6 @@ internal sealed class JobInvoker
         var instance = ApplicationAssemblies.InstanceFor(method);
         return new JobInvoker(definition.Name, method, instance, null, resultType);
     }
-
-    // A generated job class's shape, for the worker's reading of its arguments: its one argument and its result,
-    // found on the type the generated registry holds (its IProcessJob<,> is kept with it).
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The generated registration keeps the job class with its interfaces.")]
-    private static Type[] JobClassSentTypes(JobDefinition definition) => [.. JobClassContract(definition).GetGenericArguments().Take(1)];
-
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The generated registration keeps the job class with its interfaces.")]
-    private static Type JobClassResultType(JobDefinition definition) => JobClassContract(definition).GetGenericArguments()[1];
-
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The generated registration keeps the job class with its interfaces.")]
-    [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = "The generated registration keeps the job class, so its name resolves.")]
-    private static Type JobClassContract(JobDefinition definition) =>
-        (Type.GetType(definition.JobTypeName!, throwOnError: true)!).GetInterfaces().Single(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IProcessJob<,>));
 
     public ValueTask<object?> InvokeAsync(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
     {

@@ -47,7 +47,9 @@ public sealed class GeneratedJobTests(ITestOutputHelper output)
     {
         Assert.Contains(typeof(GeneratedJobTests).Assembly, GeneratedRegistry.Assemblies);
         Assert.NotEmpty(GeneratedRegistry.Fingerprint);
-        Assert.NotNull(GeneratedRegistry.TryGetJobClassInvoker(typeof(GreetingJob).AssemblyQualifiedName!));
+        Assert.True(GeneratedRegistry.TryGetJobClass(typeof(GreetingJob).AssemblyQualifiedName!, out var greeting));
+        Assert.Equal([typeof(string)], greeting.SentTypes);
+        Assert.Equal(typeof(string), greeting.ResultType);
     }
 
     /// <summary>The parent's registry holds an entry its workers' build does not: the workers are refused, with the reason.</summary>
