@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
+using ProcessPools.Jobs;
 
 namespace ProcessPools.Generated;
 
@@ -83,10 +84,10 @@ public sealed class GeneratedInvoker
 
     /// <summary>The task a job returned, refusing a null one with the job's name.</summary>
     public static ValueTask<TResult> Await<TResult>(Task<TResult>? task, string jobName) =>
-        new(task ?? throw NullTask(jobName));
+        new(task ?? throw JobShape.NullTask(jobName));
 
     /// <summary>A job's task as the boxed result the worker writes back.</summary>
-    public static async ValueTask<object?> Box<TResult>(Task<TResult>? task, string jobName) => await (task ?? throw NullTask(jobName)).ConfigureAwait(false);
+    public static async ValueTask<object?> Box<TResult>(Task<TResult>? task, string jobName) => await (task ?? throw JobShape.NullTask(jobName)).ConfigureAwait(false);
 
     /// <summary>A job's task as the boxed result the worker writes back.</summary>
     public static async ValueTask<object?> Box<TResult>(ValueTask<TResult> task) => await task.ConfigureAwait(false);
@@ -94,7 +95,7 @@ public sealed class GeneratedInvoker
     /// <summary>A job's task as the (null) result the worker writes back.</summary>
     public static async ValueTask<object?> Box(Task? task, string jobName)
     {
-        await (task ?? throw NullTask(jobName)).ConfigureAwait(false);
+        await (task ?? throw JobShape.NullTask(jobName)).ConfigureAwait(false);
         return null;
     }
 
@@ -104,8 +105,6 @@ public sealed class GeneratedInvoker
         await task.ConfigureAwait(false);
         return null;
     }
-
-    private static InvalidOperationException NullTask(string jobName) => new($"Job '{jobName}' returned a null task.");
 
     private sealed class UnaryForm<TArgument, TResult>(Func<TArgument, CancellationToken, ValueTask<TResult>> call) : IUnaryForm
     {

@@ -16,6 +16,9 @@ internal static class JobShape
         "A job or callback named by reflection is resolved in the worker by metadata and called through MethodInfo, which trimming and Native AOT break. " +
         "Pass a static method or a static lambda directly at the call (ApplyAsync, Map, StarMap, WorkerProcess.StartAsync, ConfigureWorkerHost) so that ProcessPool's source generator names it at compile time.";
 
+    /// <summary>The error of a job method that returned null instead of a task.</summary>
+    public static InvalidOperationException NullTask(string jobName) => new($"Job '{jobName}' returned a null task.");
+
     /// <summary>Whether the worker supplies a parameter of this type instead of the caller.</summary>
     public static bool IsBoundInChild(Type parameterType) =>
         parameterType == typeof(CancellationToken) || parameterType == typeof(IServiceProvider);

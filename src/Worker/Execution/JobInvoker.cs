@@ -37,7 +37,6 @@ internal sealed class JobInvoker
         SentProgressTypes = [.. SentTypes.Select(JobShape.ProgressValueType)];
         _needsScope = generated.Scoped;
         Typed = generated.AcceptUnary(new TypedJobFactory(name));
-        IsGenerated = true;
     }
 
     [RequiresUnreferencedCode(JobShape.ReflectionPath)]
@@ -71,9 +70,6 @@ internal sealed class JobInvoker
     }
 
     public string Name { get; }
-
-    /// <summary>Whether the job runs through its generated invoker.</summary>
-    public bool IsGenerated { get; }
 
     public Type[] SentTypes { get; }
 
@@ -170,7 +166,7 @@ internal sealed class JobInvoker
     {
         // When every parameter is sent, the sent arguments are the call's arguments as they are.
         var values = _allSent ? sent : Bind(sent, services, cancellationToken);
-        return _invoker!.Invoke(instance, values.AsSpan()) ?? throw NullTask(Name);
+        return _invoker!.Invoke(instance, values.AsSpan()) ?? throw JobShape.NullTask(Name);
     }
 
     private object?[] Bind(object?[] sent, IServiceProvider services, CancellationToken cancellationToken)
@@ -189,9 +185,6 @@ internal sealed class JobInvoker
 
         return values;
     }
-
-    /// <summary>The error of a job method that returned null instead of a task.</summary>
-    internal static InvalidOperationException NullTask(string jobName) => new($"Job '{jobName}' returned a null task.");
 
     /// <summary>The error of a job whose result could not be serialized (its caller gets it as the job's fault).</summary>
     internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>

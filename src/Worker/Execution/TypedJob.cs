@@ -74,8 +74,8 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
 
         Func<TArg, CancellationToken, ValueTask<TResult>> Wrap(Delegate job) => job switch
         {
-            Func<TArg, Task<TResult>> task => (argument, _) => new ValueTask<TResult>(task(argument) ?? throw JobInvoker.NullTask(name)),
-            Func<TArg, CancellationToken, Task<TResult>> task => (argument, token) => new ValueTask<TResult>(task(argument, token) ?? throw JobInvoker.NullTask(name)),
+            Func<TArg, Task<TResult>> task => (argument, _) => new ValueTask<TResult>(task(argument) ?? throw JobShape.NullTask(name)),
+            Func<TArg, CancellationToken, Task<TResult>> task => (argument, token) => new ValueTask<TResult>(task(argument, token) ?? throw JobShape.NullTask(name)),
             Func<TArg, ValueTask<TResult>> valueTask => (argument, _) => valueTask(argument),
             _ => throw new ArgumentException("Not a job delegate.", nameof(job)),
         };

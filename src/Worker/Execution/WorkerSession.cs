@@ -208,7 +208,7 @@ internal sealed class WorkerSession : IFrameHandler
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only a worker started from the worker assembly (never trimmed, never Native AOT) has assemblies left to load.")]
     private static void LoadRegistrations(TypeReference reference)
     {
-        if (AppDomain.CurrentDomain.GetAssemblies().Any(a => a.FullName == reference.TypeName && RegistrationsRan(a)))
+        if (GeneratedRegistry.Assemblies.Any(a => a.FullName == reference.TypeName))
         {
             return;
         }
@@ -216,8 +216,6 @@ internal sealed class WorkerSession : IFrameHandler
         var assembly = ApplicationAssemblies.Load(reference.TypeName, reference.AssemblyPath);
         RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
     }
-
-    private static bool RegistrationsRan(System.Reflection.Assembly assembly) => GeneratedRegistry.Assemblies.Contains(assembly);
 
     /// <summary>The serializer the parent uses: through the generated registry, or by its name where reflection is available.</summary>
     [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = "A serializer outside the generated registry comes from a build without the generator, which the parent's start-up check allows only where dynamic code is supported.")]
