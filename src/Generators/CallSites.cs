@@ -109,11 +109,10 @@ internal static class CallSites
             return null;
         }
 
-        var delegateType = $"global::System.Func<{string.Join(", ", code.Parameters.Select(p => Render(p.Type)).Append(Render(code.ReturnType)))}>";
-        if (method.Name == "ConfigureWorkerHost")
-        {
-            delegateType = Render(((IDelegateCreationOperation)argument.Value).Type!);
-        }
+        // A host configurator keeps its Action<IHostApplicationBuilder>; a job is called through a Func of its own signature.
+        var delegateType = method.Name == "ConfigureWorkerHost"
+            ? Render(creation.Type!)
+            : $"global::System.Func<{string.Join(", ", code.Parameters.Select(p => Render(p.Type)).Append(Render(code.ReturnType)))}>";
 
         // Where the code is: a static method (called directly when the generated code can name it), or a lambda that
         // captures nothing (found in the worker by the compiler's names, inside the type that holds it).
@@ -217,9 +216,8 @@ internal static class CallSites
             text.Append("        private static ").Append(field).Append("? s_target__N__;\n\n");
         }
 
-        var isExtension = method.IsExtensionMethod || method.ReducedFrom is not null;
-        var parameters = (method.ReducedFrom is not null ? method.ReducedFrom.Construct([.. method.TypeArguments]).Parameters : method.Parameters)
-            .Select((p, i) => $"{(i == 0 && isExtension ? "this " : string.Empty)}{Render(p.Type)} {p.Name}");
+        // IOperation gives an extension method in its static form: the receiver is its first parameter.
+        var parameters = method.Parameters.Select((p, i) => $"{(i == 0 && method.IsExtensionMethod ? "this " : string.Empty)}{Render(p.Type)} {p.Name}");
         text.Append("        ").Append(attribute).Append('\n');
         text.Append("        internal static ").Append(Render(method.ReturnType)).Append(" Intercept__N__(").Append(string.Join(", ", parameters)).Append(")\n");
         text.Append("            => ").Append(body).Append(";\n\n");

@@ -40,19 +40,15 @@ internal sealed record JobDefinition
     };
 
     /// <summary>A generated callback (a host configurator): its id and where the parent's delegate points.</summary>
-    public static JobDefinition ForGenerated(string id, string name, Delegate callback)
-    {
-        var site = ProcessPools.Generated.GeneratedSite.Of(callback);
-        return new() { Kind = JobTargetKind.Method, Name = name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site.DeclaringType, SiteMethod = site.Method };
-    }
+    public static JobDefinition ForGenerated(string id, string name, Delegate callback) =>
+        Generated(JobTargetKind.Method, name, id, ProcessPools.Generated.GeneratedSite.Of(callback));
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "A target that is not generated was made by JobTarget.FromDelegate or FromJobType, whose callers carry the warning.")]
     public static JobDefinition From(JobTarget target)
     {
         if (target.GeneratedId is { } id)
         {
-            var site = target.GeneratedSite;
-            return new() { Kind = target.Kind, Name = target.Name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site?.DeclaringType, SiteMethod = site?.Method };
+            return Generated(target.Kind, target.Name, id, target.GeneratedSite);
         }
 
         if (target.JobType is { } jobType)
@@ -80,6 +76,10 @@ internal sealed record JobDefinition
             AssemblyPath = LocationOf(method.Module.Assembly),
         };
     }
+
+    /// <summary>A generated entry: named by its id, with where the parent's delegate points; no metadata of its own.</summary>
+    private static JobDefinition Generated(JobTargetKind kind, string name, string id, ProcessPools.Generated.GeneratedSite? site) =>
+        new() { Kind = kind, Name = name, AssemblyName = string.Empty, GeneratedId = id, SiteType = site?.DeclaringType, SiteMethod = site?.Method };
 
     private static string? LocationOf(Assembly assembly) => AssemblyLocation.Of(assembly);
 }
