@@ -60,6 +60,12 @@ public sealed class WorkerStatus
 
     /// <summary>Gets when it became ready; <see langword="null"/> while it starts.</summary>
     public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>
+    /// Gets the machine of the cluster the worker runs on (for a pool over a Microsoft Orleans cluster, its silo's address);
+    /// <see langword="null"/> for a worker of this process's own pool.
+    /// </summary>
+    public string? Node { get; init; }
 }
 
 /// <summary>Where a worker process is in its life.</summary>

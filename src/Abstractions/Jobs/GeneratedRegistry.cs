@@ -125,6 +125,28 @@ public static class GeneratedRegistry
         return Targets.GetOrAdd(key, JobTarget.FromGenerated(generated, site, job.Method));
     }
 
+    /// <summary>
+    /// The target of a generated job that another process of the same application named (a cluster's front end): found
+    /// by its id and the site of the caller's delegate, with no delegate of its own.
+    /// </summary>
+    /// <param name="id">The job's generated id.</param>
+    /// <param name="site">Where the caller's delegate pointed (read by the worker for a lambda or a private method).</param>
+    /// <exception cref="InvalidOperationException">No job of that id is registered: this process runs another build of the application.</exception>
+    public static JobTarget Target(string id, GeneratedSite site)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        var key = $"{id}|{site.DeclaringType}|{site.Method}";
+        if (Targets.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var generated = Jobs.TryGetValue(id, out var found)
+            ? found
+            : throw new InvalidOperationException($"The generated job '{id}' is not registered in this process: it runs a different build of the application than the caller.");
+        return Targets.GetOrAdd(key, JobTarget.FromGenerated(generated, site, method: null));
+    }
+
     /// <summary>Finds a generated job by id.</summary>
     public static bool TryGetJob(string id, [NotNullWhen(true)] out GeneratedJob? job) => Jobs.TryGetValue(id, out job);
 

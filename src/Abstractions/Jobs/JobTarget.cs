@@ -87,6 +87,22 @@ public sealed class JobTarget
         return MethodTargets.TryGetValue(method, out var known) ? known : MethodTargets.GetOrAdd(method, Create(method));
     }
 
+    /// <summary>Gets the target of a static method, by reflection: what <see cref="FromDelegate"/> gives for a delegate of it.</summary>
+    /// <remarks>A cluster's silo uses it to name the job a front end sent by its assembly and metadata token.</remarks>
+    /// <exception cref="ArgumentException">The method is not static, is generic, or does not return a task.</exception>
+    [RequiresUnreferencedCode(JobShape.ReflectionPath)]
+    [RequiresDynamicCode(JobShape.ReflectionPath)]
+    public static JobTarget FromMethod(MethodInfo method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        if (!method.IsStatic)
+        {
+            throw new ArgumentException($"The job '{JobShape.Describe(method.DeclaringType)}.{method.Name}' is an instance method; a job is a static method.", nameof(method));
+        }
+
+        return MethodTargets.TryGetValue(method, out var known) ? known : MethodTargets.GetOrAdd(method, Create(method));
+    }
+
     /// <summary>
     /// Gets the target of a job class implementing <see cref="IProcessJob{TArgument, TResult}"/>,
     /// created in the child from a dependency-injection scope per job.
@@ -116,8 +132,8 @@ public sealed class JobTarget
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    /// <summary>The target of a job the source generator named (see <see cref="GeneratedRegistry.Target"/>).</summary>
-    internal static JobTarget FromGenerated(GeneratedJob job, GeneratedSite site, MethodInfo method) =>
+    /// <summary>The target of a job the source generator named (see <see cref="GeneratedRegistry.Target(string, Delegate)"/>).</summary>
+    internal static JobTarget FromGenerated(GeneratedJob job, GeneratedSite site, MethodInfo? method) =>
         new(JobTargetKind.Method, method, null, [.. job.SentTypes], job.ResultType, job.Name) { GeneratedId = job.Id, GeneratedSite = site };
 
     [RequiresUnreferencedCode(JobShape.ReflectionPath)]

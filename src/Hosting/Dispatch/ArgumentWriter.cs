@@ -13,6 +13,9 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
 {
     private long _lastJobId;
 
+    /// <summary>The id of the next job, for a job whose arguments arrive serialized.</summary>
+    public long NextJobId() => Interlocked.Increment(ref _lastJobId);
+
     /// <summary>Serializes one job's arguments and creates the job.</summary>
     public TJob CreateJob<TJob>(JobTarget target, object?[] arguments, Func<long, byte[], int, TJob> create)
         where TJob : PendingJob
@@ -93,7 +96,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
     }
 
     /// <summary>Appends each argument; returns the caller's progress sink, if the job takes one.</summary>
-    private object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
+    internal object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
     {
         var types = target.ParameterTypes;
         if (arguments.Length != types.Count)

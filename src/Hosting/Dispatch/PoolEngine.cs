@@ -172,6 +172,56 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         return job.Task;
     }
 
+    /// <summary>
+    /// Runs a job whose arguments arrive as the job serializer's bytes, and answers with the worker's bytes: the seam a
+    /// transport uses (a cluster's execution grain), so that nothing is deserialized and serialized again on the way.
+    /// </summary>
+    /// <param name="target">The job.</param>
+    /// <param name="arguments">
+    /// For one job (<paramref name="itemCount"/> 0), its arguments as the pool writes them (<see cref="Protocol.InvokePayload"/>);
+    /// for a chunk, its count and items (<see cref="Protocol.ChunkPayload"/>). Copied: the caller keeps its buffer.
+    /// </param>
+    /// <param name="itemCount">0 for one job; otherwise how many items the chunk holds.</param>
+    /// <param name="options">Timeout and retries; <see langword="null"/> keeps the pool's.</param>
+    /// <param name="cancellationToken">Cancels the job, in its worker once it runs.</param>
+    /// <returns>The job's result bytes, or for a chunk its answers (<see cref="Protocol.ChunkAnswerPayload"/>).</returns>
+    internal Task<byte[]> InvokeSerializedAsync(JobTarget target, ReadOnlySpan<byte> arguments, int itemCount, JobOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentOutOfRangeException.ThrowIfNegative(itemCount);
+        ThrowIfNotAccepting();
+        target = _registry.Resolve(target);
+        if (target.ProgressType is not null)
+        {
+            throw new ArgumentException($"Job '{target.Name}' reports progress (IProgress<T>), which a job sent as bytes has no caller to report to.", nameof(target));
+        }
+
+        if (arguments.Length + sizeof(int) > _options.MaxMessageSize)
+        {
+            throw new ArgumentException(
+                $"The arguments of job '{target.Name}' serialize to {arguments.Length} bytes, over the channel's limit of {_options.MaxMessageSize} bytes (MaxMessageSize).",
+                nameof(arguments));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<byte[]>(cancellationToken);
+        }
+
+        var (timeout, retries) = Effective(options);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, arguments.Length));
+        arguments.CopyTo(buffer);
+        var job = new SerializedJob(Arguments.NextJobId(), target, JobRegistry.NumberOf(target), buffer, arguments.Length, itemCount)
+        {
+            Timeout = timeout,
+            MaxRetries = retries,
+        };
+        Accept(job);
+        job.Watch(OnJobCanceled, cancellationToken);
+        _ = Admission.EnqueueAsync(job, cancellationToken);
+        return job.Task;
+    }
+
     public PoolResult<TResult> InvokeMany<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);

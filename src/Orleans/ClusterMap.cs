@@ -1,0 +1,431 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ProcessPools.Channels;
+using ProcessPools.Protocol;
+
+namespace ProcessPools.Orleans;
+
+/// <summary>A map's input as the cluster map pulls it: one item at a time, written in the pool's invoke layout.</summary>
+internal interface IMapSource : IAsyncDisposable
+{
+    ValueTask<bool> MoveNextAsync();
+
+    /// <summary>Writes the current item's arguments; a bad argument throws <see cref="ArgumentException"/>.</summary>
+    void WriteCurrent(PooledBufferWriter buffer);
+}
+
+/// <summary>A one-argument job's items, written straight from their values through the serializer's generic member.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
+internal sealed class ValueSource<TItem>(ClusterProcessPool pool, JobTarget target, IEnumerable<TItem> items) : IMapSource
+{
+    private readonly IEnumerator<TItem> _items = items.GetEnumerator();
+    private readonly Action<IBufferWriter<byte>, TItem> _serialize = pool.Options.Serializer.Serialize;
+
+    public ValueTask<bool> MoveNextAsync() => new(_items.MoveNext());
+
+    public void WriteCurrent(PooledBufferWriter buffer)
+    {
+        var at = InvokePayload.BeginArgument(buffer);
+        try
+        {
+            _serialize(buffer, _items.Current);
+        }
+        catch (Exception exception)
+        {
+            throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", "items", exception);
+        }
+
+        InvokePayload.EndArgument(buffer, at);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _items.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Argument sets, checked against the job's parameters and written as the local pool writes them.</summary>
+internal sealed class ArgumentSetSource(ClusterProcessPool pool, JobTarget target, IAsyncEnumerable<object?[]> sets) : IMapSource
+{
+    private IAsyncEnumerator<object?[]>? _sets;
+
+    public ValueTask<bool> MoveNextAsync() => (_sets ??= sets.GetAsyncEnumerator()).MoveNextAsync();
+
+    public void WriteCurrent(PooledBufferWriter buffer) => pool.Arguments.WriteArguments(target, _sets!.Current, buffer);
+
+    public ValueTask DisposeAsync() => _sets?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// A map over the cluster, with a local map's semantics: the input is pulled lazily, at most a window ahead of the
+/// consumer; items travel in chunks (sized as a local map sizes them: larger while items take microseconds, one by one
+/// when they take milliseconds) to the silo with the most free slots; answers come back in input order, or in completion
+/// order through <see cref="AsCompleted"/>; the first failure ends the map and cancels what is left. A chunk lost with its
+/// silo is sent again whole or fails whole, and a chunk is answered once: no item is lost or answered twice.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The window semaphore never allocates a wait handle; producers and chunks may still release it after the consumer ended.")]
+internal sealed class ClusterMap<TResult> : PoolResult<TResult>
+{
+    private const double GrowBelowMicroseconds = 200;
+    private const double ShrinkAboveMicroseconds = 2_000;
+    private const int LargestChunk = 4096;
+
+    private readonly ClusterProcessPool _pool;
+    private readonly JobTarget _target;
+    private readonly JobName _name;
+    private readonly IMapSource _source;
+    private readonly TimeSpan? _timeout;
+    private readonly int _maxRetries;
+    private readonly SemaphoreSlim _window;
+    private readonly CancellationTokenSource _cancel;
+    private readonly Channel<Answers> _answers = Channel.CreateUnbounded<Answers>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly int _largestChunk;
+    private int _chunkSize = 1;
+    private int _outstanding = 1; // the producer, then one per chunk in flight
+    private int _consumed;
+    private int _pulled;
+    private int _total = -1;
+    private int _succeeded;
+    private int _failed;
+    private int _cancelled;
+
+    private ClusterMap(ClusterProcessPool pool, JobTarget target, IMapSource source, JobOptions? options, CancellationToken cancellationToken)
+    {
+        _pool = pool;
+        _target = target;
+        _name = JobNames.Of(target);
+        _source = source;
+        _timeout = options?.Timeout ?? pool.Options.JobTimeout;
+        _maxRetries = options?.MaxRetries ?? pool.Options.MaxRetries;
+        var window = pool.MapWindow;
+        _window = new SemaphoreSlim(window, window);
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, pool.Closed);
+
+        // A per-item timeout needs one item per call; otherwise a chunk takes at most a quarter of the window per silo.
+        _largestChunk = _timeout is null ? Math.Clamp(window / (4 * Math.Max(1, pool.Directory.Silos.Count)), 1, LargestChunk) : 1;
+    }
+
+    /// <summary>One call's answers: consecutive items from <see cref="First"/>.</summary>
+    private sealed record Answers(int First, TResult[] Values, Exception?[]? Errors)
+    {
+        public int Count => Values.Length;
+    }
+
+    public static ClusterMap<TResult> Start(ClusterProcessPool pool, JobTarget target, IMapSource source, JobOptions? options, CancellationToken cancellationToken)
+    {
+        var map = new ClusterMap<TResult>(pool, target, source, options, cancellationToken);
+        _ = Task.Run(map.ProduceAsync, CancellationToken.None);
+        return map;
+    }
+
+    public override MapProgress Progress
+    {
+        get
+        {
+            int succeeded = Volatile.Read(ref _succeeded), failed = Volatile.Read(ref _failed), cancelled = Volatile.Read(ref _cancelled);
+            var total = Volatile.Read(ref _total);
+            return new MapProgress
+            {
+                Succeeded = succeeded,
+                Failed = failed,
+                Cancelled = cancelled,
+                Pending = Math.Max(0, Volatile.Read(ref _pulled) - succeeded - failed - cancelled),
+                Total = total < 0 ? null : total,
+            };
+        }
+    }
+
+    private async Task ProduceAsync()
+    {
+        var token = _cancel.Token;
+        var buffer = NewChunk();
+        int first = 0, count = 0, index = 0;
+        try
+        {
+            while (true)
+            {
+                if (!_window.Wait(0))
+                {
+                    // The items in hand hold window room that only comes back once they are answered and taken: send them first.
+                    Flush();
+                    await _window.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                var moving = _source.MoveNextAsync();
+                if (!moving.IsCompleted)
+                {
+                    Flush(); // the input has nothing ready: what is in hand goes now
+                }
+
+                if (!await moving.ConfigureAwait(false))
+                {
+                    _window.Release();
+                    break;
+                }
+
+                token.ThrowIfCancellationRequested();
+                var at = ChunkPayload.BeginItem(buffer);
+                _source.WriteCurrent(buffer);
+                ChunkPayload.EndItem(buffer, at);
+                count++;
+                index++;
+                Interlocked.Increment(ref _pulled);
+                if (count >= Volatile.Read(ref _chunkSize) || buffer.WrittenCount >= _pool.Options.MaxMessageSize / 2)
+                {
+                    Flush();
+                }
+            }
+
+            Flush();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Cancelled: items already sent are answered as cancelled; those in hand too.
+            if (count > 0)
+            {
+                PostAll(first, count, new OperationCanceledException("The map was cancelled.", null, token));
+                count = 0;
+            }
+        }
+        catch (Exception exception)
+        {
+            // The input (or an argument) failed: the items before it are answered, then the map ends with its exception.
+            if (count > 0)
+            {
+                Flush();
+            }
+
+            Interlocked.Increment(ref _pulled);
+            PostAll(index, 1, exception);
+            index++;
+        }
+        finally
+        {
+            buffer.Dispose();
+            Volatile.Write(ref _total, index);
+            try
+            {
+                await _source.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The input's own clean-up failing does not change the map's answers.
+            }
+
+            Done();
+        }
+
+        void Flush()
+        {
+            if (count == 0)
+            {
+                return;
+            }
+
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(0, sizeof(int)), count);
+            _pool.ThrowIfTooLarge(_target, buffer.WrittenCount);
+            var call = new ChunkCall { Job = _name, Items = buffer.WrittenMemory.ToArray(), Count = count };
+            Interlocked.Increment(ref _outstanding);
+            _ = RunChunkAsync(first, call);
+            buffer.Dispose();
+            buffer = NewChunk();
+            first = index;
+            count = 0;
+        }
+    }
+
+    private static PooledBufferWriter NewChunk()
+    {
+        var buffer = new PooledBufferWriter(4096);
+        ChunkPayload.WriteCount(buffer, 0); // filled in when the chunk is sent
+        return buffer;
+    }
+
+    private async Task RunChunkAsync(int first, ChunkCall call)
+    {
+        var count = call.Count;
+        var started = Environment.TickCount64;
+        try
+        {
+            var (reply, silo) = await _pool.SendAsync(_target.Name, count, _timeout, _maxRetries, (grain, token) => grain.InvokeChunkAsync(call, token), _cancel.Token)
+                .ConfigureAwait(false);
+            if (reply.Outcome != JobOutcome.Succeeded)
+            {
+                PostAll(first, count, ClusterProcessPool.ErrorOf(reply, _target.Name, silo, _cancel.Token));
+                return;
+            }
+
+            Observe((Environment.TickCount64 - started) * 1000.0 / count);
+            PostAnswers(first, count, reply.Result!);
+        }
+        catch (Exception exception)
+        {
+            PostAll(first, count, exception is OperationCanceledException && _cancel.IsCancellationRequested
+                ? new OperationCanceledException("The map was cancelled.", exception, _cancel.Token)
+                : exception);
+        }
+        finally
+        {
+            Done();
+        }
+    }
+
+    /// <summary>Learns from a chunk how long its items take: chunks double while items take under 200 us, halve over 2 ms.</summary>
+    private void Observe(double perItemMicroseconds)
+    {
+        var size = Volatile.Read(ref _chunkSize);
+        if (perItemMicroseconds < GrowBelowMicroseconds && size < _largestChunk)
+        {
+            Volatile.Write(ref _chunkSize, Math.Min(_largestChunk, size * 2));
+        }
+        else if (perItemMicroseconds > ShrinkAboveMicroseconds && size > 1)
+        {
+            Volatile.Write(ref _chunkSize, size / 2);
+        }
+    }
+
+    private void PostAnswers(int first, int count, byte[] answers)
+    {
+        var values = new TResult[count];
+        Exception?[]? errors = null;
+        int succeeded = 0, failed = 0, cancelled = 0;
+        try
+        {
+            var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(answers));
+            var hasResult = _target.ResultType != typeof(void);
+            Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && _target.ResultType == typeof(TResult) ? _pool.Options.Serializer.Deserialize<TResult> : null;
+            for (var i = 0; i < count; i++)
+            {
+                var (status, blob) = ChunkAnswerPayload.ReadItem(ref reader, _target.Name);
+                switch (status)
+                {
+                    case ItemStatus.Succeeded:
+                        values[i] = typed is not null ? typed(blob) : hasResult ? (TResult)_pool.Options.Serializer.Deserialize(blob, _target.ResultType)! : default!;
+                        succeeded++;
+                        break;
+                    case ItemStatus.Failed:
+                        (errors ??= new Exception?[count])[i] = FaultPayload.Decode(blob).ToException(_target.Name);
+                        failed++;
+                        break;
+                    default:
+                        (errors ??= new Exception?[count])[i] = new OperationCanceledException("The job was cancelled in its worker process.");
+                        cancelled++;
+                        break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            PostAll(first, count, new ProcessPoolException($"The answers of a chunk of job '{_target.Name}' could not be read as {typeof(TResult)}: {exception.Message}", exception));
+            return;
+        }
+
+        Interlocked.Add(ref _succeeded, succeeded);
+        Interlocked.Add(ref _failed, failed);
+        Interlocked.Add(ref _cancelled, cancelled);
+        _answers.Writer.TryWrite(new Answers(first, values, errors));
+    }
+
+    private void PostAll(int first, int count, Exception exception)
+    {
+        var errors = new Exception?[count];
+        Array.Fill(errors, exception);
+        Interlocked.Add(ref exception is OperationCanceledException ? ref _cancelled : ref _failed, count);
+        _answers.Writer.TryWrite(new Answers(first, new TResult[count], errors));
+    }
+
+    private void Done()
+    {
+        if (Interlocked.Decrement(ref _outstanding) == 0)
+        {
+            _answers.Writer.TryComplete();
+        }
+    }
+
+    public override async Task<IReadOnlyList<TResult>> ToListAsync()
+    {
+        var results = new List<TResult>();
+        await foreach (var value in this.ConfigureAwait(false))
+        {
+            results.Add(value);
+        }
+
+        return results;
+    }
+
+    public override IAsyncEnumerator<TResult> GetAsyncEnumerator(CancellationToken cancellationToken = default) => InOrderAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+
+    private async IAsyncEnumerable<TResult> InOrderAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        TakeConsumer();
+        using var stop = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _cancel);
+        var parked = new Dictionary<int, Answers>();
+        var next = 0;
+        try
+        {
+            await foreach (var answers in _answers.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                parked.Add(answers.First, answers);
+                while (parked.Remove(next, out var ready))
+                {
+                    for (var i = 0; i < ready.Count; i++)
+                    {
+                        if (ready.Errors?[i] is { } error)
+                        {
+                            throw error;
+                        }
+
+                        _window.Release();
+                        yield return ready.Values[i];
+                    }
+
+                    next += ready.Count;
+                }
+            }
+        }
+        finally
+        {
+            // Ended early (a failure, a break, a cancellation): what is left is cancelled.
+            await _cancel.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override IAsyncEnumerable<(int Index, TResult Result)> AsCompleted() => AsCompletedAsync(CancellationToken.None);
+
+    private async IAsyncEnumerable<(int Index, TResult Result)> AsCompletedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        TakeConsumer();
+        using var stop = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _cancel);
+        try
+        {
+            await foreach (var answers in _answers.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                for (var i = 0; i < answers.Count; i++)
+                {
+                    if (answers.Errors?[i] is { } error)
+                    {
+                        throw error;
+                    }
+
+                    _window.Release();
+                    yield return (answers.First + i, answers.Values[i]);
+                }
+            }
+        }
+        finally
+        {
+            await _cancel.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void TakeConsumer()
+    {
+        if (Interlocked.Exchange(ref _consumed, 1) == 1)
+        {
+            throw new InvalidOperationException("The results of a Map can be consumed once: await them, enumerate them, or enumerate AsCompleted().");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Metadata;
+
+namespace ProcessPools.Orleans;
+
+/// <summary>One silo that runs the execution grain, as the front end sees it: its capacity and the jobs it sent there.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source has no timer; calls may still observe it after the silo left.")]
+internal sealed class SiloEntry
+{
+    private readonly CancellationTokenSource _lost = new();
+    private int _inFlight;
+    private long _suspectUntil;
+
+    public SiloEntry(SiloAddress address, IProcessPoolGrain grain)
+    {
+        Address = address;
+        Name = address.ToString();
+        Grain = grain;
+    }
+
+    public SiloAddress Address { get; }
+
+    /// <summary>The silo's address as messages and tags show it.</summary>
+    public string Name { get; }
+
+    public IProcessPoolGrain Grain { get; }
+
+    /// <summary>Jobs its pool runs at once; 0 until its grain reported.</summary>
+    public int Capacity { get; set; }
+
+    /// <summary>The last report of its grain.</summary>
+    public SiloPoolReport? Report { get; set; }
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Fires when the silo leaves the cluster: the calls it runs are answered at once, not when Orleans gives up on them.</summary>
+    public CancellationToken Lost => _lost.Token;
+
+    public bool IsLost => _lost.IsCancellationRequested;
+
+    /// <summary>Whether a call to it failed at the transport lately; such a silo gets work only when no other can take it.</summary>
+    public bool IsSuspect(long now) => now < Volatile.Read(ref _suspectUntil);
+
+    public void Suspect(long until) => Volatile.Write(ref _suspectUntil, until);
+
+    public void Enter(int items) => Interlocked.Add(ref _inFlight, items);
+
+    public void Leave(int items) => Interlocked.Add(ref _inFlight, -items);
+
+    public void MarkLost() => _lost.Cancel();
+}
+
+/// <summary>
+/// The silos that run the execution grain, from Orleans' cluster manifest (a silo is listed once it runs the grain and
+/// leaves the list when membership declares it dead), and where the next job goes: the silo with the most free slots.
+/// </summary>
+internal sealed partial class SiloDirectory : IAsyncDisposable
+{
+    private static readonly GrainType ExecutionGrain = GrainType.Create(ProcessPoolGrain.GrainTypeName);
+
+    private readonly IClusterManifestProvider _manifests;
+    private readonly IGrainFactory _grains;
+    private readonly string _siloPool;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private Dictionary<SiloAddress, SiloEntry> _silos = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _watching = Task.CompletedTask;
+    private int _turn;
+
+    public SiloDirectory(IClusterManifestProvider manifests, IGrainFactory grains, string siloPool, TimeProvider time, ILogger logger)
+    {
+        _manifests = manifests;
+        _grains = grains;
+        _siloPool = siloPool;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The silos as now known.</summary>
+    public IReadOnlyCollection<SiloEntry> Silos
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _silos.Values];
+            }
+        }
+    }
+
+    /// <summary>The jobs all known silos run at once.</summary>
+    public int Capacity => Silos.Sum(s => Math.Max(1, s.Capacity));
+
+    public void Start()
+    {
+        Apply(_manifests.Current);
+        _watching = Task.Run(WatchAsync);
+    }
+
+    private async Task WatchAsync()
+    {
+        try
+        {
+            await foreach (var manifest in _manifests.Updates.WithCancellation(_stop.Token).ConfigureAwait(false))
+            {
+                Apply(manifest);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Apply(ClusterManifest manifest)
+    {
+        List<SiloEntry> joined = [], left = [];
+        lock (_gate)
+        {
+            var next = new Dictionary<SiloAddress, SiloEntry>();
+            foreach (var (address, silo) in manifest.Silos)
+            {
+                if (!silo.Grains.ContainsKey(ExecutionGrain))
+                {
+                    continue;
+                }
+
+                if (!_silos.TryGetValue(address, out var entry))
+                {
+                    entry = new SiloEntry(address, _grains.GetGrain<IProcessPoolGrain>(SiloPinnedPlacementDirector.KeyOf(address, _siloPool)));
+                    joined.Add(entry);
+                }
+
+                next[address] = entry;
+            }
+
+            left.AddRange(_silos.Values.Where(s => !next.ContainsKey(s.Address)));
+            _silos = next;
+            if (joined.Count + left.Count > 0)
+            {
+                _changed.TrySetResult();
+                _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        foreach (var entry in left)
+        {
+            LogSiloLeft(_logger, entry.Name, entry.InFlight);
+            entry.MarkLost();
+        }
+
+        foreach (var entry in joined)
+        {
+            LogSiloJoined(_logger, entry.Name);
+            _ = RefreshAsync(entry);
+        }
+    }
+
+    /// <summary>Asks a silo's grain for its capacity and workers.</summary>
+    public async Task RefreshAsync(SiloEntry entry)
+    {
+        try
+        {
+            var report = await entry.Grain.GetReportAsync().WaitAsync(entry.Lost).ConfigureAwait(false);
+            entry.Report = report;
+            entry.Capacity = Math.Max(1, report.Capacity);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogReportFailed(_logger, exception, entry.Name);
+        }
+    }
+
+    /// <summary>The silo for the next job: the most free slots, taking turns among equals; avoiding <paramref name="avoid"/>.</summary>
+    public SiloEntry? Pick(SiloEntry? avoid)
+    {
+        var now = _time.GetTimestamp();
+        SiloEntry[] silos;
+        lock (_gate)
+        {
+            silos = [.. _silos.Values];
+        }
+
+        SiloEntry? best = null;
+        var bestScore = double.MinValue;
+        var start = (int)((uint)Interlocked.Increment(ref _turn) % (uint)Math.Max(1, silos.Length));
+        for (var k = 0; k < silos.Length; k++)
+        {
+            var silo = silos[(start + k) % silos.Length];
+            if (silo.IsLost)
+            {
+                continue;
+            }
+
+            // Free slots; an unknown capacity counts as one slot. Suspect silos and the one to avoid come last.
+            double score = Math.Max(1, silo.Capacity) - silo.InFlight;
+            if (silo == avoid || silo.IsSuspect(now))
+            {
+                score -= 1_000_000;
+            }
+
+            if (score > bestScore)
+            {
+                best = silo;
+                bestScore = score;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Waits until a silo is known, at most <paramref name="timeout"/>.</summary>
+    public async Task<SiloEntry> WaitForSiloAsync(SiloEntry? avoid, TimeSpan timeout, string poolName, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                changed = _changed.Task;
+            }
+
+            if (Pick(avoid) is { } silo)
+            {
+                return silo;
+            }
+
+            var left = TimeSpan.FromSeconds((deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new InvalidOperationException(
+                    $"No silo of the cluster runs the process pool execution grain for cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): call AddProcessPoolExecution() on the silos' builders.");
+            }
+
+            try
+            {
+                await changed.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Marks a silo a call could not reach; it gets work again after a short while, or when no other silo can take it.</summary>
+    public void Suspect(SiloEntry silo) => silo.Suspect(_time.GetTimestamp() + (2 * _time.TimestampFrequency));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _watching.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Silo {Silo} runs the process pool execution grain; it takes jobs now.")]
+    private static partial void LogSiloJoined(ILogger logger, string silo);
+
+    [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} items of this front end in flight; they are retried or failed.")]
+    private static partial void LogSiloLeft(ILogger logger, string silo, int inFlight);
+
+    [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} did not report its capacity.")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string silo);
+}
