@@ -115,7 +115,7 @@ internal sealed class ClusterProcessPool : IProcessPool
             SiloEntry silo;
             try
             {
-                silo = Directory.Pick(avoid) ?? await Directory.WaitForSiloAsync(avoid, Options.SiloWaitTimeout, DisplayName, token).ConfigureAwait(false);
+                silo = await Directory.AcquireAsync(avoid, Options.SiloWaitTimeout, DisplayName, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (TimedOutNow())
             {
@@ -124,11 +124,15 @@ internal sealed class ClusterProcessPool : IProcessPool
 
             Activity.Current?.SetTag(ClusterTelemetry.SiloTag, silo.Name);
             var started = _time.GetTimestamp();
-            silo.Enter(items);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost);
             try
             {
                 var reply = await call(silo.Grain, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+                if (reply.Outcome == JobOutcome.SiloStopping)
+                {
+                    throw new SiloUnavailableException($"Silo {silo.Name} is shutting down: {reply.Error?.Message}");
+                }
+
                 Telemetry.OnAnswered(silo.Name, items, reply.Outcome.ToString(), _time.GetElapsedTime(started));
                 return (reply, silo.Name);
             }
@@ -154,7 +158,7 @@ internal sealed class ClusterProcessPool : IProcessPool
             }
             finally
             {
-                silo.Leave(items);
+                Directory.Release(silo);
             }
         }
     }

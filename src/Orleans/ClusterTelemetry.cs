@@ -41,7 +41,7 @@ internal sealed class ClusterTelemetry : IDisposable
             ItemsInFlight,
             () => directory.Silos.Select(s => new Measurement<long>(s.InFlight, _poolTag, new(SiloTag, s.Name))),
             "{job}",
-            "Jobs (map items) this front end has in flight on each silo.");
+            "Calls (jobs and chunks of maps) this front end has in flight on each silo.");
         _meter.CreateObservableUpDownCounter(SilosLive, () => new Measurement<long>(directory.Silos.Count, _poolTag), "{silo}", "Silos that run the execution grain.");
     }
 

@@ -109,6 +109,9 @@ internal enum JobOutcome
 
     /// <summary>The silo's pool refused or failed the job (<see cref="JobReply.Error"/> says why).</summary>
     Refused,
+
+    /// <summary>The silo is shutting down and its pool ended the job unfinished: the front end treats it as a lost silo.</summary>
+    SiloStopping,
 }
 
 /// <summary>The answer of a job or chunk.</summary>

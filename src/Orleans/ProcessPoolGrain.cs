@@ -39,6 +39,11 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
             var result = await Pool.InvokeSerializedAsync(target, call.Arguments, itemCount: 0, options, cancellationToken);
             return new JobReply { Outcome = JobOutcome.Succeeded, Result = result };
         }
+        catch (Exception exception) when (exception is WorkerLostException or OperationCanceledException && !cancellationToken.IsCancellationRequested && _pool is { } pool && !pool.GetStatus().IsAcceptingJobs)
+        {
+            // The silo is going down and its pool ended the job: not the job's failure, so the front end sends it elsewhere.
+            return new JobReply { Outcome = JobOutcome.SiloStopping, Error = Replies.Of(exception).Error };
+        }
         catch (Exception exception)
         {
             return Replies.Of(exception);
@@ -52,6 +57,11 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
             var target = JobNames.Resolve(call.Job);
             var answers = await Pool.InvokeSerializedAsync(target, call.Items, call.Count, options: null, cancellationToken);
             return new JobReply { Outcome = JobOutcome.Succeeded, Result = answers };
+        }
+        catch (Exception exception) when (exception is WorkerLostException or OperationCanceledException && !cancellationToken.IsCancellationRequested && _pool is { } pool && !pool.GetStatus().IsAcceptingJobs)
+        {
+            // The silo is going down and its pool ended the job: not the job's failure, so the front end sends it elsewhere.
+            return new JobReply { Outcome = JobOutcome.SiloStopping, Error = Replies.Of(exception).Error };
         }
         catch (Exception exception)
         {

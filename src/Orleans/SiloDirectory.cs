@@ -25,7 +25,7 @@ internal sealed class SiloEntry
 
     public IProcessPoolGrain Grain { get; }
 
-    /// <summary>Jobs its pool runs at once; 0 until its grain reported.</summary>
+    /// <summary>Jobs its pool runs at once; 0 until its grain reported (counted as one until then).</summary>
     public int Capacity { get; set; }
 
     /// <summary>The last report of its grain.</summary>
@@ -43,9 +43,10 @@ internal sealed class SiloEntry
 
     public void Suspect(long until) => Volatile.Write(ref _suspectUntil, until);
 
-    public void Enter(int items) => Interlocked.Add(ref _inFlight, items);
+    /// <summary>Calls (jobs and chunks) this front end has in flight on the silo.</summary>
+    public void Enter(int calls) => Interlocked.Add(ref _inFlight, calls);
 
-    public void Leave(int items) => Interlocked.Add(ref _inFlight, -items);
+    public void Leave(int calls) => Interlocked.Add(ref _inFlight, -calls);
 
     public void MarkLost() => _lost.Cancel();
 }
@@ -68,7 +69,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     private Dictionary<SiloAddress, SiloEntry> _silos = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _watching = Task.CompletedTask;
-    private int _turn;
+    private uint _turn;
 
     public SiloDirectory(IClusterManifestProvider manifests, IGrainFactory grains, string siloPool, TimeProvider time, ILogger logger)
     {
@@ -140,8 +141,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
             _silos = next;
             if (joined.Count + left.Count > 0)
             {
-                _changed.TrySetResult();
-                _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                Signal();
             }
         }
 
@@ -165,7 +165,11 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         {
             var report = await entry.Grain.GetReportAsync().WaitAsync(entry.Lost).ConfigureAwait(false);
             entry.Report = report;
-            entry.Capacity = Math.Max(1, report.Capacity);
+            lock (_gate)
+            {
+                entry.Capacity = Math.Max(1, report.Capacity);
+                Signal(); // more room than the one slot assumed so far
+            }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -173,76 +177,110 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         }
     }
 
-    /// <summary>The silo for the next job: the most free slots, taking turns among equals; avoiding <paramref name="avoid"/>.</summary>
-    public SiloEntry? Pick(SiloEntry? avoid)
+    /// <summary>How many calls a silo holds per slot of its pool: one running, one waiting, so its workers never idle between answers.</summary>
+    private const int CallsPerSlot = 2;
+
+    /// <summary>
+    /// Takes a place for the next call on the silo with the most free slots (taking turns among equals, avoiding
+    /// <paramref name="avoid"/> and silos a call could not reach while others can take it). When every silo is full the
+    /// call waits here, in the front end, so that a silo that joins, or frees a slot first, gets it: silos are never given
+    /// more than they can start. Waits at most <paramref name="timeout"/> for a cluster without any silo.
+    /// </summary>
+    public async Task<SiloEntry> AcquireAsync(SiloEntry? avoid, TimeSpan timeout, string poolName, CancellationToken cancellationToken)
     {
-        var now = _time.GetTimestamp();
-        SiloEntry[] silos;
-        lock (_gate)
-        {
-            silos = [.. _silos.Values];
-        }
-
-        SiloEntry? best = null;
-        var bestScore = double.MinValue;
-        var start = (int)((uint)Interlocked.Increment(ref _turn) % (uint)Math.Max(1, silos.Length));
-        for (var k = 0; k < silos.Length; k++)
-        {
-            var silo = silos[(start + k) % silos.Length];
-            if (silo.IsLost)
-            {
-                continue;
-            }
-
-            // Free slots; an unknown capacity counts as one slot. Suspect silos and the one to avoid come last.
-            double score = Math.Max(1, silo.Capacity) - silo.InFlight;
-            if (silo == avoid || silo.IsSuspect(now))
-            {
-                score -= 1_000_000;
-            }
-
-            if (score > bestScore)
-            {
-                best = silo;
-                bestScore = score;
-            }
-        }
-
-        return best;
-    }
-
-    /// <summary>Waits until a silo is known, at most <paramref name="timeout"/>.</summary>
-    public async Task<SiloEntry> WaitForSiloAsync(SiloEntry? avoid, TimeSpan timeout, string poolName, CancellationToken cancellationToken)
-    {
-        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        long? deadline = null;
         while (true)
         {
             Task changed;
             lock (_gate)
             {
+                if (Pick(avoid) is { } silo)
+                {
+                    silo.Enter(1);
+                    return silo;
+                }
+
                 changed = _changed.Task;
+                if (_silos.Count > 0)
+                {
+                    deadline = null;
+                }
+                else
+                {
+                    deadline ??= _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+                }
             }
 
-            if (Pick(avoid) is { } silo)
+            if (deadline is { } end)
             {
-                return silo;
-            }
+                var left = TimeSpan.FromSeconds((end - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+                if (left <= TimeSpan.Zero)
+                {
+                    throw new InvalidOperationException(
+                        $"No silo of the cluster runs the process pool execution grain for cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): call AddProcessPoolExecution() on the silos' builders.");
+                }
 
-            var left = TimeSpan.FromSeconds((deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
-            if (left <= TimeSpan.Zero)
-            {
-                throw new InvalidOperationException(
-                    $"No silo of the cluster runs the process pool execution grain for cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): call AddProcessPoolExecution() on the silos' builders.");
+                try
+                {
+                    await changed.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
             }
-
-            try
+            else
             {
-                await changed.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Gives a call's place back and wakes the calls waiting for one.</summary>
+    public void Release(SiloEntry silo)
+    {
+        lock (_gate)
+        {
+            silo.Leave(1);
+            Signal();
+        }
+    }
+
+    /// <summary>Under the lock: the silo with room for one more call, or none.</summary>
+    private SiloEntry? Pick(SiloEntry? avoid)
+    {
+        var now = _time.GetTimestamp();
+        SiloEntry? best = null, fallback = null;
+        var bestFree = 0;
+        var count = _silos.Count;
+        var start = count == 0 ? 0 : (int)(++_turn % (uint)count);
+        foreach (var silo in _silos.Values.Skip(start).Concat(_silos.Values.Take(start)))
+        {
+            var free = (CallsPerSlot * Math.Max(1, silo.Capacity)) - silo.InFlight;
+            if (silo.IsLost || free <= 0)
+            {
+                continue;
+            }
+
+            if (silo == avoid || silo.IsSuspect(now))
+            {
+                fallback ??= silo;
+                continue;
+            }
+
+            if (free > bestFree)
+            {
+                best = silo;
+                bestFree = free;
+            }
+        }
+
+        return best ?? fallback;
+    }
+
+    private void Signal()
+    {
+        _changed.TrySetResult();
+        _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Marks a silo a call could not reach; it gets work again after a short while, or when no other silo can take it.</summary>

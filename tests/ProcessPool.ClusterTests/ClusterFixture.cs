@@ -1,0 +1,80 @@
+using Orleans.TestingHost;
+
+namespace ProcessPools.ClusterTests;
+
+/// <summary>
+/// A test cluster of two silos in this process, each with its own pool of two real worker processes, and a client with
+/// two cluster pools: the default (two retries on silo loss) and "no-retry" (none).
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IProcessPool Pool => Cluster.Client.ServiceProvider.GetRequiredService<IProcessPool>();
+
+    public IProcessPool NoRetry => Cluster.Client.ServiceProvider.GetRequiredKeyedService<IProcessPool>("no-retry");
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        await Cluster.WaitForClusterManifestToStabilizeAsync();
+        await WaitForSilosAsync(2);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>Waits until the client's cluster pool knows <paramref name="count"/> silos (it learns of a silo from the cluster manifest, about a second after it joins).</summary>
+    public async Task WaitForSilosAsync(int count)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var status = await Pool.GetClusterStatusAsync(TestContext.Current.CancellationToken);
+            if (status.Workers.Select(w => w.Node).Distinct().Count() >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken); // the manifest is the client's to refresh; no event reaches the test
+        }
+
+        Assert.Fail($"the cluster pool never saw {count} silos");
+    }
+
+    /// <summary>Which silo each worker pid belongs to, asked of every silo now.</summary>
+    public async Task<Dictionary<int, string>> SiloOfWorkersAsync()
+    {
+        var status = await Pool.GetClusterStatusAsync();
+        return status.Workers.Where(w => w.ProcessId is not null).ToDictionary(w => w.ProcessId!.Value, w => w.Node!);
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddProcessPoolExecution();
+            siloBuilder.Services.AddProcessPool(o =>
+            {
+                o.Processes = 2;
+                o.ChildConcurrency = 4;
+            });
+        }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
+        {
+            clientBuilder.AddActivityPropagation();
+            clientBuilder.Services.AddClusterProcessPool(o => o.MaxRetries = 2);
+            clientBuilder.Services.AddClusterProcessPool("no-retry", o => o.MaxRetries = 0);
+        }
+    }
+}

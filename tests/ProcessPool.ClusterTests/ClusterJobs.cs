@@ -1,0 +1,35 @@
+namespace ProcessPools.ClusterTests;
+
+/// <summary>Jobs the cluster tests send: each answers with the pid of the worker process that ran it.</summary>
+public static class ClusterJobs
+{
+    /// <summary>The item and the worker's pid, after <paramref name="milliseconds"/>.</summary>
+    public static async Task<long> TagAsync(int item, int milliseconds, CancellationToken cancellationToken)
+    {
+        await Task.Delay(milliseconds, cancellationToken);
+        return ((long)item << 32) | (uint)Environment.ProcessId;
+    }
+
+    public static Task<int> SquareAsync(int x) => Task.FromResult(x * x);
+
+    public static Task<int> ThrowAsync(string message) => throw new InvalidOperationException(message);
+
+    /// <summary>Waits for its cancellation, then leaves a file behind to show the cancellation reached the worker.</summary>
+    public static async Task<int> WaitForCancellationAsync(string marker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            await File.WriteAllTextAsync(marker, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
+            throw;
+        }
+    }
+
+    public static int ItemOf(long tag) => (int)(tag >> 32);
+
+    public static int PidOf(long tag) => (int)(tag & 0xFFFF_FFFF);
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics.Metrics;
+using Orleans.TestingHost;
+using ProcessPools.Orleans;
+
+namespace ProcessPools.ClusterTests;
+
+/// <summary>Silos that leave or join a cluster in the middle of the work: each test has a cluster of its own.</summary>
+public sealed class SiloLossTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_silo_killed_mid_map_loses_no_item_and_answers_none_twice()
+    {
+        await using var fixture = new ClusterFixture();
+        await fixture.InitializeAsync();
+        var doomed = await fixture.Cluster.StartAdditionalSiloAsync();
+        await fixture.WaitForSilosAsync(3);
+        using var lost = CountSiloLosses();
+
+        var answered = new List<long>();
+        SiloHandle? killed = null;
+        var killedPids = new HashSet<int>();
+        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 200, ct), Enumerable.Range(0, 600)).WithCancellation(Token))
+        {
+            answered.Add(tag);
+            if (answered.Count == 100)
+            {
+                // Killed while it runs items of the map: they are sent to the other silos.
+                var workers = await fixture.SiloOfWorkersAsync();
+                killedPids.UnionWith(workers.Where(w => w.Value == doomed.SiloAddress.ToString()).Select(w => w.Key));
+                await fixture.Cluster.KillSiloAsync(doomed);
+                killed = doomed;
+            }
+        }
+
+        Assert.NotNull(killed);
+        Assert.Equal(Enumerable.Range(0, 600), answered.Select(ClusterJobs.ItemOf)); // every item once, in input order
+        Assert.Contains(answered.Take(100), t => killedPids.Contains(ClusterJobs.PidOf(t))); // the killed silo had been running the map
+        Assert.True(lost.Value > 0, $"no item was in flight on the killed silo, so nothing was retried; outcomes: {string.Join(", ", lost.Seen.Select(p => $"{p.Key}={p.Value}"))}");
+    }
+
+    [Fact]
+    public async Task Without_retries_a_job_on_a_killed_silo_fails_naming_the_silo_and_nothing_hangs()
+    {
+        await using var fixture = new ClusterFixture();
+        await fixture.InitializeAsync();
+        var doomed = await fixture.Cluster.StartAdditionalSiloAsync();
+        await fixture.WaitForSilosAsync(3);
+
+        using var rest = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var jobs = Enumerable.Range(0, 9).Select(i => fixture.NoRetry.ApplyAsync(ClusterJobs.TagAsync, i, 600_000, rest.Token)).ToArray();
+        await WaitUntilRunningAsync(fixture, doomed);
+        await fixture.Cluster.KillSiloAsync(doomed);
+
+        var failure = await Assert.ThrowsAsync<SiloLostException>(() => Task.WhenAny(jobs.Select(async j => await j)).Unwrap());
+        Assert.Equal(doomed.SiloAddress.ToString(), failure.Silo);
+        Assert.Contains(doomed.SiloAddress.ToString(), failure.Message);
+
+        // The jobs on the other silos still run; cancelled, every call ends.
+        await rest.CancelAsync();
+        var outcomes = await Task.WhenAll(jobs.Select(async j =>
+        {
+            try
+            {
+                await j;
+                return "answered";
+            }
+            catch (Exception exception)
+            {
+                return exception.GetType().Name;
+            }
+        }));
+        Assert.All(outcomes, o => Assert.Contains(o, new[] { nameof(SiloLostException), nameof(TaskCanceledException), nameof(OperationCanceledException) }));
+        Assert.Contains(nameof(SiloLostException), outcomes);
+    }
+
+    [Fact]
+    public async Task A_silo_that_joins_mid_map_receives_work()
+    {
+        await using var fixture = new ClusterFixture();
+        await fixture.InitializeAsync();
+
+        var answered = new List<long>();
+        SiloHandle? joined = null;
+        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 150, ct), Enumerable.Range(0, 800)).WithCancellation(Token))
+        {
+            answered.Add(tag);
+            if (answered.Count == 40)
+            {
+                joined = await fixture.Cluster.StartAdditionalSiloAsync();
+            }
+        }
+
+        Assert.NotNull(joined);
+        Assert.Equal(Enumerable.Range(0, 800), answered.Select(ClusterJobs.ItemOf));
+        var silos = await fixture.SiloOfWorkersAsync();
+        var onNewSilo = answered.Count(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t)) == joined.SiloAddress.ToString());
+        Assert.True(onNewSilo > 0, "the silo that joined ran none of the map's items");
+    }
+
+    /// <summary>Waits until the silo's pool runs jobs of the test.</summary>
+    private static async Task WaitUntilRunningAsync(ClusterFixture fixture, SiloHandle silo)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var status = await fixture.Pool.GetClusterStatusAsync(Token);
+            if (status.Workers.Any(w => w.Node == silo.SiloAddress.ToString() && w.InFlight > 0))
+            {
+                return;
+            }
+
+            await Task.Delay(50, Token); // a status is asked of the silos, there is no event to wait for
+        }
+
+        Assert.Fail($"silo {silo.SiloAddress} never ran a job");
+    }
+
+    /// <summary>Counts the items the front end saw lost with their silo (the cluster pool's metric, by outcome).</summary>
+    private static Counted CountSiloLosses()
+    {
+        var counted = new Counted();
+        counted.Listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == "processpool.cluster.job.completed")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        counted.Listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "processpool.job.outcome")
+                {
+                    counted.Seen[(string)tag.Value!] = counted.Seen.GetValueOrDefault((string)tag.Value!) + value;
+                }
+
+                if (tag.Key == "processpool.job.outcome" && (string?)tag.Value == "SiloLost")
+                {
+                    Interlocked.Add(ref counted.Total, value);
+                }
+            }
+        });
+        counted.Listener.Start();
+        return counted;
+    }
+
+    private sealed class Counted : IDisposable
+    {
+        public long Total;
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, long> Seen { get; } = new();
+
+        public MeterListener Listener { get; } = new();
+
+        public long Value => Interlocked.Read(ref Total);
+
+        public void Dispose() => Listener.Dispose();
+    }
+}
