@@ -25,7 +25,7 @@ internal sealed class SiloEntry
 
     public IProcessPoolGrain Grain { get; }
 
-    /// <summary>Jobs its pool runs at once; 0 until its grain reported (counted as one until then).</summary>
+    /// <summary>Jobs its pool runs at once; 0 until its grain answered, and no job goes there until it did.</summary>
     public int Capacity { get; set; }
 
     /// <summary>The last report of its grain.</summary>
@@ -158,22 +158,44 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks a silo's grain for its capacity and workers.</summary>
+    /// <summary>
+    /// Asks a silo's grain for its capacity and workers. A silo takes jobs only once its grain answered this: that proves
+    /// the grain can be placed there (a gateway may learn of a new silo later than the manifest lists it).
+    /// </summary>
     public async Task RefreshAsync(SiloEntry entry)
     {
-        try
+        for (var delay = TimeSpan.FromMilliseconds(100); !entry.IsLost && !_stop.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond * 2)))
         {
-            var report = await entry.Grain.GetReportAsync().WaitAsync(entry.Lost).ConfigureAwait(false);
-            entry.Report = report;
-            lock (_gate)
+            try
             {
-                entry.Capacity = Math.Max(1, report.Capacity);
-                Signal(); // more room than the one slot assumed so far
+                var report = await entry.Grain.GetReportAsync().WaitAsync(entry.Lost).ConfigureAwait(false);
+                entry.Report = report;
+                lock (_gate)
+                {
+                    entry.Capacity = Math.Max(1, report.Capacity);
+                    Signal(); // a silo that can take jobs, or more room than before
+                }
+
+                return;
             }
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            LogReportFailed(_logger, exception, entry.Name);
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                LogReportFailed(_logger, exception, entry.Name);
+                if (entry.Capacity > 0)
+                {
+                    return; // known already: a status refresh that failed changes nothing
+                }
+            }
+
+            // Not reachable yet (just joined, or its pool is still starting): asked again shortly, until it answers or leaves.
+            try
+            {
+                await Task.Delay(delay, _time, entry.Lost).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -201,7 +223,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
                 }
 
                 changed = _changed.Task;
-                if (_silos.Count > 0)
+                if (_silos.Values.Any(s => s.Capacity > 0))
                 {
                     deadline = null;
                 }
@@ -255,8 +277,8 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         var start = count == 0 ? 0 : (int)(++_turn % (uint)count);
         foreach (var silo in _silos.Values.Skip(start).Concat(_silos.Values.Take(start)))
         {
-            var free = (CallsPerSlot * Math.Max(1, silo.Capacity)) - silo.InFlight;
-            if (silo.IsLost || free <= 0)
+            var free = (CallsPerSlot * silo.Capacity) - silo.InFlight;
+            if (silo.IsLost || silo.Capacity == 0 || free <= 0)
             {
                 continue;
             }

@@ -83,17 +83,18 @@ public sealed class SiloLossTests
 
         var answered = new List<long>();
         SiloHandle? joined = null;
-        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 150, ct), Enumerable.Range(0, 800)).WithCancellation(Token))
+        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 150, ct), Enumerable.Range(0, 1200)).WithCancellation(Token))
         {
             answered.Add(tag);
             if (answered.Count == 40)
             {
                 joined = await fixture.Cluster.StartAdditionalSiloAsync();
+                await fixture.WaitForSilosAsync(3); // the map keeps running meanwhile; from here the new silo takes jobs
             }
         }
 
         Assert.NotNull(joined);
-        Assert.Equal(Enumerable.Range(0, 800), answered.Select(ClusterJobs.ItemOf));
+        Assert.Equal(Enumerable.Range(0, 1200), answered.Select(ClusterJobs.ItemOf));
         var silos = await fixture.SiloOfWorkersAsync();
         var onNewSilo = answered.Count(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t)) == joined.SiloAddress.ToString());
         Assert.True(onNewSilo > 0, "the silo that joined ran none of the map's items");
