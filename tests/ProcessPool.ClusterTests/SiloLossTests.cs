@@ -83,7 +83,7 @@ public sealed class SiloLossTests
 
         var answered = new List<long>();
         SiloHandle? joined = null;
-        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 150, ct), Enumerable.Range(0, 1200)).WithCancellation(Token))
+        await foreach (var tag in fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 150, ct), Enumerable.Range(0, 1600)).WithCancellation(Token))
         {
             answered.Add(tag);
             if (answered.Count == 40)
@@ -94,10 +94,10 @@ public sealed class SiloLossTests
         }
 
         Assert.NotNull(joined);
-        Assert.Equal(Enumerable.Range(0, 1200), answered.Select(ClusterJobs.ItemOf));
+        Assert.Equal(Enumerable.Range(0, 1600), answered.Select(ClusterJobs.ItemOf));
         var silos = await fixture.SiloOfWorkersAsync();
         var onNewSilo = answered.Count(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t)) == joined.SiloAddress.ToString());
-        Assert.True(onNewSilo > 0, "the silo that joined ran none of the map's items");
+        Assert.True(onNewSilo > 0, $"the silo that joined ran none of the map's items; {joined.SiloAddress} has workers {string.Join(",", silos.Where(p => p.Value == joined.SiloAddress.ToString()).Select(p => p.Key))}; answers came from {string.Join(", ", answered.GroupBy(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t), "?" + ClusterJobs.PidOf(t))).Select(g => $"{g.Key}: {g.Count()}"))}");
     }
 
     /// <summary>Waits until the silo's pool runs jobs of the test.</summary>
