@@ -64,6 +64,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 o.Processes = 2;
                 o.ChildConcurrency = 4;
+                o.ShutdownTimeout = TimeSpan.Zero; // a silo that stops (or is killed) ends its jobs at once
             });
         }
     }
