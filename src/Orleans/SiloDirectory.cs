@@ -318,7 +318,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     [LoggerMessage(1, LogLevel.Information, "Silo {Silo} runs the process pool execution grain; it takes jobs now.")]
     private static partial void LogSiloJoined(ILogger logger, string silo);
 
-    [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} items of this front end in flight; they are retried or failed.")]
+    [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} calls of this front end in flight; they are retried or failed.")]
     private static partial void LogSiloLeft(ILogger logger, string silo, int inFlight);
 
     [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} did not report its capacity.")]

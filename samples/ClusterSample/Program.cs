@@ -1,0 +1,112 @@
+// ClusterSample: the same IProcessPool over a Microsoft Orleans cluster, as separate processes on one machine.
+//
+//   dotnet run --project samples/ClusterSample -- silo 0        # the first silo (silo port 11111, gateway 30000)
+//   dotnet run --project samples/ClusterSample -- silo 1        # the second (11112, 30001)
+//   dotnet run --project samples/ClusterSample -- frontend      # the web front end on http://localhost:5080
+//   curl "http://localhost:5080/map?count=2000&ms=5"            # which silo and which worker pid ran how many items
+//
+// Clustering is Orleans' localhost development clustering unless Cluster:Redis names a Redis server
+// (for instance --Cluster:Redis=localhost:6379), which every process then uses as its membership table.
+using System.Net;
+using Orleans.Configuration;
+using ClusterSample;
+using ProcessPools;
+
+var role = args.Length > 0 ? args[0] : "frontend";
+var index = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 0;
+
+if (role == "silo")
+{
+    // A silo: its own pool of worker processes, and the execution grain that runs the cluster's jobs on it.
+    var siloBuilder = Host.CreateApplicationBuilder(args);
+    var siloCluster = siloBuilder.Configuration.GetSection("Cluster");
+    await RunSiloAsync(siloBuilder, siloCluster, siloCluster["Redis"], siloCluster.GetValue("PrimarySiloPort", 11111), index);
+    return;
+}
+
+var builder = WebApplication.CreateBuilder(args);
+var cluster = builder.Configuration.GetSection("Cluster");
+var redis = cluster["Redis"];
+
+// The front end: an Orleans client whose IProcessPool is the cluster's.
+builder.UseOrleansClient(client =>
+{
+    if (string.IsNullOrEmpty(redis))
+    {
+        var gateways = (cluster["Gateways"] ?? "30000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        client.UseLocalhostClustering(gateways);
+    }
+    else
+    {
+        client.UseRedisClustering(redis);
+    }
+
+    client.AddActivityPropagation();
+});
+builder.Services.AddClusterProcessPool(builder.Configuration.GetSection("ClusterProcessPool"));
+if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)
+{
+    builder.WebHost.UseUrls("http://localhost:5080");
+}
+
+var app = builder.Build();
+
+// Runs a map of count items, each taking ms milliseconds in a worker, and reports who ran what.
+app.MapGet("/map", async (IProcessPool pool, int? count, int? ms, CancellationToken ct) =>
+{
+    var items = count ?? 1000;
+    var started = DateTime.UtcNow;
+    var answers = await pool.StarMap(SampleJobs.RunAsync, Enumerable.Range(0, items).Select(x => (x, ms ?? 5)), ct);
+    var status = await pool.GetClusterStatusAsync(ct);
+    var siloOf = status.Workers.Where(w => w.ProcessId is not null).ToDictionary(w => w.ProcessId!.Value, w => w.Node ?? "?");
+    var wrong = answers.Select((a, i) => (a, i)).Count(p => p.a.Item != p.i || p.a.Square != (long)p.i * p.i);
+    return Results.Ok(new
+    {
+        items,
+        answered = answers.Count,
+        wrong,
+        elapsedMs = (int)(DateTime.UtcNow - started).TotalMilliseconds,
+        bySilo = answers.GroupBy(a => siloOf.GetValueOrDefault(a.Pid, "a silo no longer in the cluster")).ToDictionary(g => g.Key, g => g.Count()),
+        byWorkerPid = answers.GroupBy(a => a.Pid).ToDictionary(g => g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), g => g.Count()),
+    });
+});
+
+// The cluster pool's silos and their workers.
+app.MapGet("/status", async (IProcessPool pool, CancellationToken ct) =>
+{
+    var status = await pool.GetClusterStatusAsync(ct);
+    return Results.Ok(new
+    {
+        silos = status.Workers.GroupBy(w => w.Node).Select(g => new { silo = g.Key, workers = g.Select(w => new { pid = w.ProcessId, w.State, w.InFlight, w.Completed }) }),
+    });
+});
+
+await app.RunAsync();
+
+static async Task RunSiloAsync(HostApplicationBuilder builder, IConfigurationSection cluster, string? redis, int primaryPort, int index)
+{
+    builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+    builder.UseOrleans(silo =>
+    {
+        var siloPort = cluster.GetValue("SiloPort", primaryPort + index);
+        var gatewayPort = cluster.GetValue("GatewayPort", 30000 + index);
+        if (string.IsNullOrEmpty(redis))
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
+        }
+        else
+        {
+            silo.UseRedisClustering(redis).ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort);
+        }
+
+        // A killed silo is declared dead within seconds (Orleans' defaults take about a minute).
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+        });
+        silo.AddProcessPoolExecution();
+    });
+    await builder.Build().RunAsync();
+}
