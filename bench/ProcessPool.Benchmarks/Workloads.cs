@@ -22,7 +22,7 @@ internal sealed record Sizes(
 }
 
 /// <summary>The workloads Python's pools are judged by, each next to its baseline measured in the same run.</summary>
-internal sealed class Workloads(Sizes sizes, Action<string> log)
+internal sealed partial class Workloads(Sizes sizes, Action<string> log)
 {
     private readonly List<Row> _rows = [];
 
@@ -39,6 +39,7 @@ internal sealed class Workloads(Sizes sizes, Action<string> log)
         await Step("recycle", RecyclingAsync);
         await Step("idle", IdleAsync);
         await Step("crash", CrashAsync);
+        await Step("cluster", ClusterAsync);
 
         async Task Step(string name, Func<Task> run)
         {

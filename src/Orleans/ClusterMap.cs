@@ -61,16 +61,17 @@ internal sealed class ArgumentSetSource(ClusterProcessPool pool, JobTarget targe
 
 /// <summary>
 /// A map over the cluster, with a local map's semantics: the input is pulled lazily, at most a window ahead of the
-/// consumer; items travel in chunks (sized as a local map sizes them: larger while items take microseconds, one by one
-/// when they take milliseconds) to the silo with the most free slots; answers come back in input order, or in completion
+/// consumer; items travel in chunks (larger while items take microseconds, one per call when they take milliseconds) to the silo with the most free slots; answers come back in input order, or in completion
 /// order through <see cref="AsCompleted"/>; the first failure ends the map and cancels what is left. A chunk lost with its
 /// silo is sent again whole or fails whole, and a chunk is answered once: no item is lost or answered twice.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The window semaphore never allocates a wait handle; producers and chunks may still release it after the consumer ended.")]
 internal sealed class ClusterMap<TResult> : PoolResult<TResult>
 {
-    private const double GrowBelowMicroseconds = 200;
-    private const double ShrinkAboveMicroseconds = 2_000;
+    // A call through the cluster costs a few hundred microseconds (a local job tens): chunks grow while items take under
+    // 1 ms each, counting that cost, and shrink over 5 ms, so items that take milliseconds still go one per call.
+    private const double GrowBelowMicroseconds = 1_000;
+    private const double ShrinkAboveMicroseconds = 5_000;
     private const int LargestChunk = 4096;
 
     private readonly ClusterProcessPool _pool;
@@ -138,52 +139,65 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         }
     }
 
+    /// <summary>
+    /// Pulls the input into chunks. A chunk is formed once a silo has room for it: its first item waits for window room,
+    /// then a place on a silo is taken, then the chunk takes as many more items as the input has ready, up to the chunk
+    /// size learnt from the answers so far. So chunks grow while calls are in flight, and no chunk waits formed.
+    /// </summary>
     private async Task ProduceAsync()
     {
         var token = _cancel.Token;
         var buffer = NewChunk();
         int first = 0, count = 0, index = 0;
+        SiloEntry? held = null;
+        ValueTask<bool>? pending = null; // a move of the input that was not ready, with its window room taken
         try
         {
-            while (true)
+            var ended = false;
+            while (!ended)
             {
-                if (!_window.Wait(0))
+                if (pending is null)
                 {
-                    // The items in hand hold window room that only comes back once they are answered and taken: send them first.
-                    Flush();
                     await _window.WaitAsync(token).ConfigureAwait(false);
                 }
 
-                var moving = _source.MoveNextAsync();
-                if (!moving.IsCompleted)
-                {
-                    Flush(); // the input has nothing ready: what is in hand goes now
-                }
-
-                if (!await moving.ConfigureAwait(false))
+                var moved = pending is { } waiting ? await waiting.ConfigureAwait(false) : await _source.MoveNextAsync().ConfigureAwait(false);
+                pending = null;
+                if (!moved)
                 {
                     _window.Release();
                     break;
                 }
 
-                token.ThrowIfCancellationRequested();
-                var at = ChunkPayload.BeginItem(buffer);
-                _source.WriteCurrent(buffer);
-                ChunkPayload.EndItem(buffer, at);
-                count++;
-                index++;
-                Interlocked.Increment(ref _pulled);
-                if (count >= Volatile.Read(ref _chunkSize) || buffer.WrittenCount >= _pool.Options.MaxMessageSize / 2)
+                Take();
+                held = await _pool.Directory.AcquireAsync(null, _pool.Options.SiloWaitTimeout, _pool.DisplayName, token).ConfigureAwait(false);
+                var limit = Volatile.Read(ref _chunkSize);
+                while (count < limit && buffer.WrittenCount < _pool.Options.MaxMessageSize / 2 && _window.Wait(0))
                 {
-                    Flush();
-                }
-            }
+                    var moving = _source.MoveNextAsync();
+                    if (!moving.IsCompleted)
+                    {
+                        pending = moving; // the input has nothing ready: what is in hand goes now
+                        break;
+                    }
 
-            Flush();
+                    if (!moving.Result)
+                    {
+                        _window.Release();
+                        ended = true;
+                        break;
+                    }
+
+                    Take();
+                }
+
+                Send();
+            }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Cancelled: items already sent are answered as cancelled; those in hand too.
+            Release();
             if (count > 0)
             {
                 PostAll(first, count, new OperationCanceledException("The map was cancelled.", null, token));
@@ -193,11 +207,12 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         catch (Exception exception)
         {
             // The input (or an argument) failed: the items before it are answered, then the map ends with its exception.
-            if (count > 0)
+            if (count > 0 && held is not null)
             {
-                Flush();
+                Send();
             }
 
+            Release();
             Interlocked.Increment(ref _pulled);
             PostAll(index, 1, exception);
             index++;
@@ -208,6 +223,11 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
             Volatile.Write(ref _total, index);
             try
             {
+                if (pending is { } abandoned)
+                {
+                    await abandoned.ConfigureAwait(false);
+                }
+
                 await _source.DisposeAsync().ConfigureAwait(false);
             }
             catch (Exception)
@@ -218,18 +238,34 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
             Done();
         }
 
-        void Flush()
+        void Take()
         {
-            if (count == 0)
-            {
-                return;
-            }
+            var at = ChunkPayload.BeginItem(buffer);
+            _source.WriteCurrent(buffer);
+            ChunkPayload.EndItem(buffer, at);
+            count++;
+            index++;
+            Interlocked.Increment(ref _pulled);
+        }
 
+        void Release()
+        {
+            if (held is not null)
+            {
+                _pool.Directory.Release(held);
+                held = null;
+            }
+        }
+
+        void Send()
+        {
             BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(0, sizeof(int)), count);
             _pool.ThrowIfTooLarge(_target, buffer.WrittenCount);
             var call = new ChunkCall { Job = _name, Items = buffer.WrittenMemory.ToArray(), Count = count };
             Interlocked.Increment(ref _outstanding);
-            _ = RunChunkAsync(first, call);
+            var silo = held;
+            held = null;
+            _ = RunChunkAsync(first, call, silo);
             buffer.Dispose();
             buffer = NewChunk();
             first = index;
@@ -244,21 +280,20 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         return buffer;
     }
 
-    private async Task RunChunkAsync(int first, ChunkCall call)
+    private async Task RunChunkAsync(int first, ChunkCall call, SiloEntry? silo)
     {
         var count = call.Count;
-        var started = Environment.TickCount64;
         try
         {
-            var (reply, silo) = await _pool.SendAsync(_target.Name, count, _timeout, _maxRetries, (grain, token) => grain.InvokeChunkAsync(call, token), _cancel.Token)
+            var (reply, answeredBy, elapsed) = await _pool.SendAsync(_target.Name, count, _timeout, _maxRetries, (grain, token) => grain.InvokeChunkAsync(call, token), silo, _cancel.Token)
                 .ConfigureAwait(false);
             if (reply.Outcome != JobOutcome.Succeeded)
             {
-                PostAll(first, count, ClusterProcessPool.ErrorOf(reply, _target.Name, silo, _cancel.Token));
+                PostAll(first, count, ClusterProcessPool.ErrorOf(reply, _target.Name, answeredBy, _cancel.Token));
                 return;
             }
 
-            Observe((Environment.TickCount64 - started) * 1000.0 / count);
+            Observe(elapsed.TotalMicroseconds / count);
             PostAnswers(first, count, reply.Result!);
         }
         catch (Exception exception)
@@ -273,7 +308,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         }
     }
 
-    /// <summary>Learns from a chunk how long its items take: chunks double while items take under 200 us, halve over 2 ms.</summary>
+    /// <summary>Learns from a chunk how long its items take, from sending to answer: chunks double while items take under 1 ms, halve over 5 ms.</summary>
     private void Observe(double perItemMicroseconds)
     {
         var size = Volatile.Read(ref _chunkSize);

@@ -55,7 +55,7 @@ internal sealed class ClusterProcessPool : IProcessPool
     internal string DisplayName => Name.Length == 0 ? "(default)" : Name;
 
     /// <summary>The window of a map when the options leave it to the pool.</summary>
-    internal int MapWindow => Options.MapWindow > 0 ? Options.MapWindow : Math.Max(4096, 4 * Directory.Capacity);
+    internal int MapWindow => Options.MapWindow > 0 ? Options.MapWindow : Math.Max(16_384, 4 * Directory.Capacity);
 
     public void Start()
     {
@@ -82,7 +82,7 @@ internal sealed class ClusterProcessPool : IProcessPool
         var timeout = options?.Timeout ?? Options.JobTimeout;
         var retries = options?.MaxRetries ?? Options.MaxRetries;
         using var activity = Telemetry.StartJob(target.Name);
-        var (reply, silo) = await SendAsync(target.Name, 1, timeout, retries, (grain, token) => grain.InvokeAsync(call, token), cancellationToken).ConfigureAwait(false);
+        var (reply, silo, _) = await SendAsync(target.Name, 1, timeout, retries, (grain, token) => grain.InvokeAsync(call, token), acquired: null, cancellationToken).ConfigureAwait(false);
         if (reply.Outcome != JobOutcome.Succeeded)
         {
             var error = ErrorOf(reply, target.Name, silo, cancellationToken);
@@ -97,8 +97,16 @@ internal sealed class ClusterProcessPool : IProcessPool
     /// Sends a job or chunk to a silo and waits for its answer; when the silo is lost first, sends it to another while
     /// retries are left. Never waits on a silo that left: its calls end when membership declares it dead.
     /// </summary>
-    internal async Task<(JobReply Reply, string Silo)> SendAsync(
-        string jobName, int items, TimeSpan? timeout, int maxRetries, Func<IProcessPoolGrain, CancellationToken, Task<JobReply>> call, CancellationToken cancellationToken)
+    /// <param name="jobName">The job, for messages.</param>
+    /// <param name="items">How many items the call carries, for metrics.</param>
+    /// <param name="timeout">The job's timeout, from here to the answer.</param>
+    /// <param name="maxRetries">How many other silos it may be sent to when its silo is lost.</param>
+    /// <param name="call">The grain call.</param>
+    /// <param name="acquired">A place already taken on a silo (<see cref="SiloDirectory.AcquireAsync"/>) for the first attempt; released here.</param>
+    /// <param name="cancellationToken">The caller's cancellation.</param>
+    /// <returns>The answer, the silo that gave it, and how long that silo took (from sending to answer).</returns>
+    internal async Task<(JobReply Reply, string Silo, TimeSpan Elapsed)> SendAsync(
+        string jobName, int items, TimeSpan? timeout, int maxRetries, Func<IProcessPoolGrain, CancellationToken, Task<JobReply>> call, SiloEntry? acquired, CancellationToken cancellationToken)
     {
         // One token for the call: the caller's, the pool's termination, and the job's timeout (from the call to the answer).
         using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
@@ -115,7 +123,8 @@ internal sealed class ClusterProcessPool : IProcessPool
             SiloEntry silo;
             try
             {
-                silo = await Directory.AcquireAsync(avoid, Options.SiloWaitTimeout, DisplayName, token).ConfigureAwait(false);
+                silo = acquired ?? await Directory.AcquireAsync(avoid, Options.SiloWaitTimeout, DisplayName, token).ConfigureAwait(false);
+                acquired = null;
             }
             catch (OperationCanceledException) when (TimedOutNow())
             {
@@ -133,8 +142,9 @@ internal sealed class ClusterProcessPool : IProcessPool
                     throw new SiloUnavailableException($"Silo {silo.Name} is shutting down: {reply.Error?.Message}");
                 }
 
-                Telemetry.OnAnswered(silo.Name, items, reply.Outcome.ToString(), _time.GetElapsedTime(started));
-                return (reply, silo.Name);
+                var elapsed = _time.GetElapsedTime(started);
+                Telemetry.OnAnswered(silo.Name, items, reply.Outcome.ToString(), elapsed);
+                return (reply, silo.Name, elapsed);
             }
             catch (Exception exception) when (!token.IsCancellationRequested && (silo.IsLost || IsUnreachable(exception)))
             {
