@@ -8,8 +8,8 @@
 // Clustering is Orleans' localhost development clustering unless Cluster:Redis names a Redis server
 // (for instance --Cluster:Redis=localhost:6379), which every process then uses as its membership table.
 using System.Net;
-using Orleans.Configuration;
 using ClusterSample;
+using Orleans.Configuration;
 using ProcessPools;
 
 var role = args.Length > 0 ? args[0] : "frontend";
