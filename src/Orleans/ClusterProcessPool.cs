@@ -116,6 +116,10 @@ internal sealed class ClusterProcessPool : IProcessPool
         }
 
         var token = scope.Token;
+
+        // Orleans carries a token's cancellation to the silo, at a cost per call: only a token that can fire goes there.
+        // The pool's termination and a lost silo end the wait here, and need not reach the silo.
+        var crossing = cancellationToken.CanBeCanceled || timeout is not null ? token : CancellationToken.None;
         bool TimedOutNow() => timeout is not null && token.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !_closed.IsCancellationRequested;
         SiloEntry? avoid = null;
         for (var attempt = 1; ; attempt++)
@@ -136,7 +140,7 @@ internal sealed class ClusterProcessPool : IProcessPool
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost);
             try
             {
-                var reply = await call(silo.Grain, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+                var reply = await call(silo.Grain, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
                 if (reply.Outcome == JobOutcome.SiloStopping)
                 {
                     throw new SiloUnavailableException($"Silo {silo.Name} is shutting down: {reply.Error?.Message}");
