@@ -33,10 +33,13 @@ internal sealed partial class Workloads
                 localTrip = await SequentialAsync(i => local.ApplyAsync(BenchJobs.TrivialAsync, i));
             }
 
+            // The baselines are rows of their own: the report's in-process and floor columns mean other things.
             var baseline = Percentile(grainTrip, 50) + Percentile(localTrip, 50);
-            Add("cluster round trip (2 silos)", "p50", "us", Percentile(clusterTrip, 50), null, baseline, null, higherIsBetter: false);
+            Add("cluster round trip (2 silos)", "p50", "us", Percentile(clusterTrip, 50), null, null, null, higherIsBetter: false);
+            Add("cluster round trip (2 silos)", "p99", "us", Percentile(clusterTrip, 99), null, null, null, higherIsBetter: false);
+            Add("bare Orleans grain call (client to silo)", "p50", "us", Percentile(grainTrip, 50), null, null, null, higherIsBetter: false);
+            Add("local pool round trip (1 worker)", "p50", "us", Percentile(localTrip, 50), null, null, null, higherIsBetter: false);
             Add("cluster round trip (2 silos)", "p50 / (grain call p50 + local round trip p50)", "x", Percentile(clusterTrip, 50) / baseline, null, null, 1.5, higherIsBetter: false);
-            Add("bare Orleans grain call", "p50", "us", Percentile(grainTrip, 50), null, null, null, higherIsBetter: false);
 
             // Map: the same items over the two silos (one worker process each) and on one local pool of two.
             var overCluster = await SteadyRateAsync(sizes.MapItems, () => pool.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, sizes.MapItems)).ToListAsync());
@@ -46,8 +49,9 @@ internal sealed partial class Workloads
                 onLocal = await SteadyRateAsync(sizes.MapItems, () => local.Map(BenchJobs.TrivialAsync, Enumerable.Range(0, sizes.MapItems)).ToListAsync());
             }
 
-            Add($"Map of {sizes.MapItems:N0} over 2 silos", "awaited", "items/s", overCluster, onLocal, null, null, higherIsBetter: true);
-            Add($"Map of {sizes.MapItems:N0} over 2 silos", "cluster / local pool", "x", overCluster / onLocal, null, null, 0.5, higherIsBetter: true);
+            Add($"Map of {sizes.MapItems:N0} over 2 silos (1 worker each)", "awaited", "items/s", overCluster, null, null, null, higherIsBetter: true);
+            Add($"Map of {sizes.MapItems:N0} on a local pool (2 workers)", "awaited", "items/s", onLocal, null, null, null, higherIsBetter: true);
+            Add($"Map of {sizes.MapItems:N0} over 2 silos (1 worker each)", "cluster / local pool", "x", overCluster / onLocal, null, null, 0.5, higherIsBetter: true);
         }
         finally
         {
