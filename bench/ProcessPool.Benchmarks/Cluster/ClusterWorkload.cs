@@ -27,6 +27,9 @@ internal sealed partial class Workloads
             var echo = cluster.Client.GetGrain<IBenchEchoGrain>(0);
             var clusterTrip = await SequentialAsync(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i));
             var grainTrip = await SequentialAsync(i => echo.EchoAsync(i));
+            // A silo's own pool, called from here: the part of the cluster round trip that is the local pool's.
+            var siloPool = cluster.GetSiloServiceProvider(cluster.Primary!.SiloAddress).GetRequiredService<IProcessPool>();
+            var siloTrip = await SequentialAsync(i => siloPool.ApplyAsync(BenchJobs.TrivialAsync, i));
             double[] localTrip;
             await using (var local = await BenchPools.StartAsync(o => o.Processes = 1))
             {
@@ -39,6 +42,7 @@ internal sealed partial class Workloads
             Add("cluster round trip (2 silos)", "p99", "us", Percentile(clusterTrip, 99), null, null, null, higherIsBetter: false);
             Add("bare Orleans grain call (client to silo)", "p50", "us", Percentile(grainTrip, 50), null, null, null, higherIsBetter: false);
             Add("local pool round trip (1 worker)", "p50", "us", Percentile(localTrip, 50), null, null, null, higherIsBetter: false);
+            Add("a silo's pool, called in its process", "p50", "us", Percentile(siloTrip, 50), null, null, null, higherIsBetter: false);
             Add("cluster round trip (2 silos)", "p50 / (grain call p50 + local round trip p50)", "x", Percentile(clusterTrip, 50) / baseline, null, null, 1.5, higherIsBetter: false);
 
             // Map: the same items over the two silos (one worker process each) and on one local pool of two.
