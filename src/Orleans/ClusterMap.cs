@@ -170,7 +170,17 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
                 }
 
                 Take();
-                held = await _pool.Directory.AcquireAsync(null, _pool.Options.SiloWaitTimeout, _pool.DisplayName, token).ConfigureAwait(false);
+                try
+                {
+                    held = await _pool.Directory.AcquireAsync(null, _pool.Options.SiloWaitTimeout, _pool.DisplayName, token).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    // No silo to send to (none in the cluster for SiloWaitTimeout): the items in hand fail with the reason, and the map ends.
+                    PostAll(first, count, exception);
+                    count = 0;
+                    break;
+                }
                 var limit = Volatile.Read(ref _chunkSize);
                 while (count < limit && buffer.WrittenCount < _pool.Options.MaxMessageSize / 2 && _window.Wait(0))
                 {
@@ -419,6 +429,12 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
 
                     next += ready.Count;
                 }
+            }
+
+            // Every item the input gave is answered once; a gap would be a defect of this map, not a shorter result.
+            if (parked.Count > 0 || next < Volatile.Read(ref _total))
+            {
+                throw new InvalidOperationException($"The map of job '{_target.Name}' ended with items {next} and on unanswered; this is a defect of ProcessPool.Orleans.");
             }
         }
         finally

@@ -239,7 +239,8 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
                 if (left <= TimeSpan.Zero)
                 {
                     throw new InvalidOperationException(
-                        $"No silo of the cluster runs the process pool execution grain for cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): call AddProcessPoolExecution() on the silos' builders.");
+                        $"No silo of the cluster takes the jobs of cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): " +
+                        $"the silos must call AddProcessPoolExecution() and register a process pool named '{_siloPool}' (ClusterProcessPoolOptions.SiloPool; empty for the default pool).");
                 }
 
                 try

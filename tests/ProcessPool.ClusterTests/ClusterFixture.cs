@@ -76,6 +76,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             clientBuilder.AddActivityPropagation();
             clientBuilder.Services.AddClusterProcessPool(o => o.MaxRetries = 2);
             clientBuilder.Services.AddClusterProcessPool("no-retry", o => o.MaxRetries = 0);
+            clientBuilder.Services.AddClusterProcessPool("no-such-pool", o => (o.SiloPool, o.SiloWaitTimeout) = ("reports", TimeSpan.FromSeconds(2)));
         }
     }
 }

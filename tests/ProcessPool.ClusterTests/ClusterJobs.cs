@@ -29,6 +29,12 @@ public static class ClusterJobs
         }
     }
 
+    public static Task<int> ReportAsync(int x, IProgress<int>? progress)
+    {
+        progress?.Report(x);
+        return Task.FromResult(x);
+    }
+
     public static int ItemOf(long tag) => (int)(tag >> 32);
 
     public static int PidOf(long tag) => (int)(tag & 0xFFFF_FFFF);

@@ -110,6 +110,32 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
         Assert.Single(trace, s => s.OperationName == ProcessPoolDiagnostics.JobActivityName && s.ParentSpanId == served.SpanId);
     }
 
+    [Fact]
+    public async Task A_pool_no_silo_runs_fails_its_calls_with_a_message_that_names_it()
+    {
+        var pool = fixture.Cluster.Client.ServiceProvider.GetRequiredKeyedService<IProcessPool>("no-such-pool");
+
+        var single = await Assert.ThrowsAsync<InvalidOperationException>(() => pool.ApplyAsync(ClusterJobs.SquareAsync, 3));
+        Assert.Contains("'reports'", single.Message);
+        Assert.Contains("AddProcessPoolExecution", single.Message);
+
+        var inMap = await Assert.ThrowsAsync<InvalidOperationException>(async () => await pool.Map(ClusterJobs.SquareAsync, [1, 2, 3]));
+        Assert.Contains("'reports'", inMap.Message);
+    }
+
+    [Fact]
+    public void Bad_arguments_and_progress_jobs_are_refused_at_the_call_site()
+    {
+        // Thrown by the call itself, not by its task: nothing was sent.
+        var wrongType = Assert.Throws<ArgumentException>(void () => _ = fixture.Pool.InvokeAsync<int>(
+            JobTarget.FromMethod(typeof(ClusterJobs).GetMethod(nameof(ClusterJobs.SquareAsync))!), ["seven"], null, CancellationToken.None));
+        Assert.Contains("must be System.Int32", wrongType.Message);
+
+        var progress = Assert.Throws<ArgumentException>(void () => _ = fixture.Pool.InvokeAsync<int>(
+            JobTarget.FromMethod(typeof(ClusterJobs).GetMethod(nameof(ClusterJobs.ReportAsync))!), [3, null], null, CancellationToken.None));
+        Assert.Contains("IProgress<T>", progress.Message);
+    }
+
     private static async Task<int> WaitForFileAsync(string path)
     {
         var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
