@@ -60,6 +60,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddProcessPoolExecution();
+
+            // A front end co-hosted in the silo: a named cluster pool beside the silo's own (default) local pool.
+            siloBuilder.Services.AddClusterProcessPool("cluster", o => o.MaxRetries = 1);
             siloBuilder.Services.AddProcessPool(o =>
             {
                 o.Processes = 2;

@@ -25,6 +25,22 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_silo_can_be_the_front_end_beside_its_own_local_pool()
+    {
+        var silo = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Primary!.SiloAddress);
+        var local = silo.GetRequiredService<IProcessPool>();
+        var cluster = silo.GetRequiredKeyedService<IProcessPool>("cluster");
+        Assert.NotSame(local, cluster);
+
+        var tags = await cluster.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 20, ct), Enumerable.Range(0, 120));
+
+        Assert.Equal(Enumerable.Range(0, 120), tags.Select(ClusterJobs.ItemOf));
+        var silos = await fixture.SiloOfWorkersAsync();
+        Assert.Equal(2, tags.Select(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t), "unknown")).Where(s => s != "unknown").Distinct().Count());
+        Assert.All(local.GetStatus().Workers, w => Assert.Null(w.Node)); // the silo's own pool is still a local pool
+    }
+
+    [Fact]
     public async Task As_completed_gives_every_index_once_and_progress_counts_them()
     {
         var map = fixture.Pool.Map(ClusterJobs.SquareAsync, Enumerable.Range(0, 5000));
