@@ -295,7 +295,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         var count = call.Count;
         try
         {
-            var (reply, answeredBy, elapsed) = await _pool.SendAsync(_target.Name, count, _timeout, _maxRetries, (grain, token) => grain.InvokeChunkAsync(call, token), silo, _cancel.Token)
+            var (reply, answeredBy, elapsed) = await _pool.SendAsync(_target.Name, count, _timeout, _maxRetries, (grain, frontEnd, id, token) => grain.InvokeChunkAsync(call with { FrontEnd = frontEnd, CallId = id }, token), silo, _cancel.Token)
                 .ConfigureAwait(false);
             if (reply.Outcome != JobOutcome.Succeeded)
             {

@@ -19,6 +19,7 @@ internal sealed class ClusterProcessPool : IProcessPool
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private long _lastCallId;
     private int _state; // 0 created, 1 running, 2 closed
 
     public ClusterProcessPool(
@@ -82,7 +83,7 @@ internal sealed class ClusterProcessPool : IProcessPool
         var timeout = options?.Timeout ?? Options.JobTimeout;
         var retries = options?.MaxRetries ?? Options.MaxRetries;
         using var activity = Telemetry.StartJob(target.Name);
-        var (reply, silo, _) = await SendAsync(target.Name, 1, timeout, retries, (grain, token) => grain.InvokeAsync(call, token), acquired: null, cancellationToken).ConfigureAwait(false);
+        var (reply, silo, _) = await SendAsync(target.Name, 1, timeout, retries, (grain, frontEnd, id, token) => grain.InvokeAsync(call with { FrontEnd = frontEnd, CallId = id }, token), acquired: null, cancellationToken).ConfigureAwait(false);
         if (reply.Outcome != JobOutcome.Succeeded)
         {
             var error = ErrorOf(reply, target.Name, silo, cancellationToken);
@@ -106,7 +107,7 @@ internal sealed class ClusterProcessPool : IProcessPool
     /// <param name="cancellationToken">The caller's cancellation.</param>
     /// <returns>The answer, the silo that gave it, and how long that silo took (from sending to answer).</returns>
     internal async Task<(JobReply Reply, string Silo, TimeSpan Elapsed)> SendAsync(
-        string jobName, int items, TimeSpan? timeout, int maxRetries, Func<IProcessPoolGrain, CancellationToken, Task<JobReply>> call, SiloEntry? acquired, CancellationToken cancellationToken)
+        string jobName, int items, TimeSpan? timeout, int maxRetries, Func<IProcessPoolGrain, Guid, long, CancellationToken, Task<JobReply>> call, SiloEntry? acquired, CancellationToken cancellationToken)
     {
         // One token for the call: the caller's, the pool's termination, and the job's timeout (from the call to the answer).
         using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
@@ -137,10 +138,13 @@ internal sealed class ClusterProcessPool : IProcessPool
 
             Activity.Current?.SetTag(ClusterTelemetry.SiloTag, silo.Name);
             var started = _time.GetTimestamp();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost);
+            var callId = Interlocked.Increment(ref _lastCallId);
+            using var inFlight = new InFlightCall(callId, started);
+            silo.Calls[callId] = inFlight;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost, inFlight.Orphaned);
             try
             {
-                var reply = await call(silo.Grain, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
+                var reply = await call(silo.Grain, Directory.FrontEnd, callId, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
                 if (reply.Outcome == JobOutcome.SiloStopping)
                 {
                     throw new SiloUnavailableException($"Silo {silo.Name} is shutting down: {reply.Error?.Message}");
@@ -150,17 +154,17 @@ internal sealed class ClusterProcessPool : IProcessPool
                 Telemetry.OnAnswered(silo.Name, items, reply.Outcome.ToString(), elapsed);
                 return (reply, silo.Name, elapsed);
             }
-            catch (Exception exception) when (!token.IsCancellationRequested && (silo.IsLost || IsUnreachable(exception)))
+            catch (Exception exception) when (!token.IsCancellationRequested && (silo.IsLost || inFlight.IsOrphaned || IsUnreachable(exception)))
             {
                 Telemetry.OnAnswered(silo.Name, items, "SiloLost", _time.GetElapsedTime(started));
-                if (!silo.IsLost)
+                if (!silo.IsLost && !inFlight.IsOrphaned)
                 {
                     Directory.Suspect(silo);
                 }
 
                 if (attempt > maxRetries)
                 {
-                    throw new SiloLostException(jobName, silo.Name, attempt, silo.IsLost ? null : exception);
+                    throw new SiloLostException(jobName, silo.Name, attempt, silo.IsLost || inFlight.IsOrphaned ? null : exception);
                 }
 
                 avoid = silo;
@@ -172,6 +176,7 @@ internal sealed class ClusterProcessPool : IProcessPool
             }
             finally
             {
+                silo.Calls.TryRemove(callId, out _);
                 Directory.Release(silo);
             }
         }

@@ -53,7 +53,7 @@ public sealed class ClusterProcessPoolOptions
     }
 }
 
-/// <summary>A job (or a chunk of a map's items) was running on a silo that left the cluster, and no retry was left.</summary>
+/// <summary>A job (or a chunk of a map's items) was running on a silo that was lost (it left the cluster, or the call to it was lost on the way), and no retry was left.</summary>
 public sealed class SiloLostException : ProcessPoolException
 {
     /// <summary>Creates the exception.</summary>
@@ -62,7 +62,7 @@ public sealed class SiloLostException : ProcessPoolException
     /// <param name="attempts">How many silos the job was sent to.</param>
     /// <param name="innerException">What Orleans reported, if anything.</param>
     public SiloLostException(string jobName, string silo, int attempts, Exception? innerException = null)
-        : base($"Job '{jobName}' was running on silo {silo}, which left the cluster before it answered{(attempts > 1 ? $" (attempt {attempts})" : string.Empty)}; no retry was left (ClusterProcessPoolOptions.MaxRetries).", innerException)
+        : base($"Job '{jobName}' was running on silo {silo}, which was lost before it answered (it left the cluster, or the call to it was lost on the way){(attempts > 1 ? $" (attempt {attempts})" : string.Empty)}; no retry was left (ClusterProcessPoolOptions.MaxRetries).", innerException)
     {
         JobName = jobName;
         Silo = silo;

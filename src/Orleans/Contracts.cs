@@ -19,6 +19,13 @@ internal interface IProcessPoolGrain : IGrainWithStringKey
     [ResponseTimeout("1.00:00:00")]
     Task<JobReply> InvokeChunkAsync(ChunkCall call, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Of the calls a front end has in flight on this silo, returns those this silo is not running: their request or their
+    /// answer was lost on the way (a gateway between them died), so the front end sends them again or fails them.
+    /// </summary>
+    [Alias("Unknown")]
+    Task<long[]> UnknownCallsAsync(Guid frontEnd, long[] calls);
+
     /// <summary>Gets the silo pool's capacity and its workers.</summary>
     [Alias("GetReport")]
     Task<SiloPoolReport> GetReportAsync();
@@ -72,6 +79,12 @@ internal sealed record JobCall
     /// <summary>Gets the job's timeout on the silo; <see langword="null"/> for none.</summary>
     [Id(2)] public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Gets the front end that sent it.</summary>
+    [Id(3)] public Guid FrontEnd { get; init; }
+
+    /// <summary>Gets the call's number at that front end.</summary>
+    [Id(4)] public long CallId { get; init; }
+
 }
 
 /// <summary>A chunk of a map's items as it crosses the cluster.</summary>
@@ -86,6 +99,12 @@ internal sealed record ChunkCall
 
     /// <summary>Gets how many items the chunk holds.</summary>
     [Id(2)] public int Count { get; init; }
+
+    /// <summary>Gets the front end that sent it.</summary>
+    [Id(3)] public Guid FrontEnd { get; init; }
+
+    /// <summary>Gets the call's number at that front end.</summary>
+    [Id(4)] public long CallId { get; init; }
 }
 
 /// <summary>How a job (or a chunk) ended on its silo.</summary>

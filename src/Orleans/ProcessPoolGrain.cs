@@ -20,6 +20,7 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
     /// <summary>The grain type; a silo whose manifest lists it runs the execution grain.</summary>
     public const string GrainTypeName = "processpool-exec";
 
+    private readonly ConcurrentDictionary<(Guid FrontEnd, long Call), byte> _running = new();
     private PoolEngine? _pool;
 
     private PoolEngine Pool => _pool ??= Find();
@@ -33,25 +34,30 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
     public Task<JobReply> InvokeAsync(JobCall call, CancellationToken cancellationToken)
     {
         var options = call.Timeout is { } timeout ? new JobOptions { Timeout = timeout } : null;
-        return RunAsync(call.Job, call.Arguments, itemCount: 0, options, cancellationToken);
+        return RunAsync((call.FrontEnd, call.CallId), call.Job, call.Arguments, itemCount: 0, options, cancellationToken);
     }
 
     public Task<JobReply> InvokeChunkAsync(ChunkCall call, CancellationToken cancellationToken) =>
-        RunAsync(call.Job, call.Items, call.Count, options: null, cancellationToken);
+        RunAsync((call.FrontEnd, call.CallId), call.Job, call.Items, call.Count, options: null, cancellationToken);
+
+    public Task<long[]> UnknownCallsAsync(Guid frontEnd, long[] calls) =>
+        Task.FromResult(calls.Where(call => !_running.ContainsKey((frontEnd, call))).ToArray());
 
     /// <summary>
     /// Hands the job to the pool and turns its answer into the reply where the answer is read, without coming back to
     /// the activation first: the reply touches no state of the grain, and each scheduling hop is paid in latency.
     /// </summary>
-    private Task<JobReply> RunAsync(JobName job, byte[] arguments, int itemCount, JobOptions? options, CancellationToken cancellationToken)
+    private Task<JobReply> RunAsync((Guid, long) call, JobName job, byte[] arguments, int itemCount, JobOptions? options, CancellationToken cancellationToken)
     {
         Task<byte[]> running;
+        _running.TryAdd(call, 0);
         try
         {
             running = Pool.InvokeSerializedAsync(JobNames.Resolve(job), arguments, itemCount, options, cancellationToken);
         }
         catch (Exception exception)
         {
+            _running.TryRemove(call, out _);
             return Task.FromResult(Replies.Of(exception));
         }
 
@@ -59,7 +65,8 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
         return running.ContinueWith(
             static (task, state) =>
             {
-                var (pool, cancellationToken) = ((PoolEngine, CancellationToken))state!;
+                var (pool, cancellationToken, running, call) = ((PoolEngine, CancellationToken, ConcurrentDictionary<(Guid, long), byte>, (Guid, long)))state!;
+                running.TryRemove(call, out _);
                 if (task.IsCompletedSuccessfully)
                 {
                     return new JobReply { Outcome = JobOutcome.Succeeded, Result = task.Result };
@@ -74,7 +81,7 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
 
                 return Replies.Of(exception);
             },
-            (pool, cancellationToken),
+            (pool, cancellationToken, _running, call),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);

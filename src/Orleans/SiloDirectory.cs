@@ -8,6 +8,7 @@ namespace ProcessPools.Orleans;
 internal sealed class SiloEntry
 {
     private readonly CancellationTokenSource _lost = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, InFlightCall> _calls = new();
     private int _inFlight;
     private long _suspectUntil;
 
@@ -49,6 +50,33 @@ internal sealed class SiloEntry
     public void Leave(int calls) => Interlocked.Add(ref _inFlight, -calls);
 
     public void MarkLost() => _lost.Cancel();
+
+    /// <summary>The calls this front end has in flight on the silo, by number.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<long, InFlightCall> Calls => _calls;
+}
+
+/// <summary>
+/// A call in flight on a silo. <see cref="Orphaned"/> fires when the silo, asked twice, says it is not running it: its
+/// request or its answer was lost on the way (a gateway between them died while the silo itself lives on).
+/// </summary>
+internal sealed class InFlightCall(long id, long startedAt) : IDisposable
+{
+    private readonly CancellationTokenSource _orphaned = new();
+
+    public long Id { get; } = id;
+
+    public long StartedAt { get; } = startedAt;
+
+    /// <summary>How many checks in a row found the silo not running it.</summary>
+    public int Strikes { get; set; }
+
+    public CancellationToken Orphaned => _orphaned.Token;
+
+    public bool IsOrphaned => _orphaned.IsCancellationRequested;
+
+    public void MarkOrphaned() => _orphaned.Cancel();
+
+    public void Dispose() => _orphaned.Dispose();
 }
 
 /// <summary>
@@ -95,10 +123,64 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     /// <summary>The jobs all known silos run at once.</summary>
     public int Capacity => Silos.Sum(s => Math.Max(1, s.Capacity));
 
+    /// <summary>Identifies this front end to the silos, with the numbers of its calls.</summary>
+    public Guid FrontEnd { get; } = Guid.NewGuid();
+
+    /// <summary>How often calls in flight for longer than this are checked with their silo.</summary>
+    internal static readonly TimeSpan CallCheckInterval = TimeSpan.FromSeconds(2);
+
     public void Start()
     {
         Apply(_manifests.Current);
-        _watching = Task.Run(WatchAsync);
+        _watching = Task.WhenAll(Task.Run(WatchAsync), Task.Run(CheckCallsAsync));
+    }
+
+    /// <summary>
+    /// Every <see cref="CallCheckInterval"/>, asks each silo about the calls this front end has had in flight there for
+    /// longer than that: a call the silo does not run in two checks in a row was lost on the way, and is answered as lost
+    /// (retried or failed) instead of waiting for an answer that cannot come. Nothing is asked while calls are short.
+    /// </summary>
+    private async Task CheckCallsAsync()
+    {
+        using var timer = new PeriodicTimer(CallCheckInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var now = _time.GetTimestamp();
+                var old = (long)(CallCheckInterval.TotalSeconds * _time.TimestampFrequency);
+                foreach (var silo in Silos)
+                {
+                    var due = silo.Calls.Values.Where(c => now - c.StartedAt > old && !c.IsOrphaned).ToArray();
+                    if (due.Length == 0 || silo.IsLost)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var unknown = (await silo.Grain.UnknownCallsAsync(FrontEnd, [.. due.Select(c => c.Id)]).WaitAsync(CallCheckInterval, _time, _stop.Token).ConfigureAwait(false)).ToHashSet();
+                        foreach (var call in due)
+                        {
+                            call.Strikes = unknown.Contains(call.Id) ? call.Strikes + 1 : 0;
+                            if (call.Strikes >= 2)
+                            {
+                                LogCallLost(_logger, call.Id, silo.Name);
+                                call.MarkOrphaned();
+                            }
+                        }
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException || !_stop.IsCancellationRequested)
+                    {
+                        // The silo did not answer: membership decides whether it is gone; its calls wait for that.
+                        LogReportFailed(_logger, exception, silo.Name);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task WatchAsync()
@@ -322,6 +404,9 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} calls of this front end in flight; they are retried or failed.")]
     private static partial void LogSiloLeft(ILogger logger, string silo, int inFlight);
 
-    [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} did not report its capacity.")]
+    [LoggerMessage(4, LogLevel.Warning, "Call {Call} was lost between this front end and silo {Silo} (the silo does not run it); it is retried or failed.")]
+    private static partial void LogCallLost(ILogger logger, long call, string silo);
+
+    [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} did not answer a report or a check.")]
     private static partial void LogReportFailed(ILogger logger, Exception exception, string silo);
 }
