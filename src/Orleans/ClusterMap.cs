@@ -3,61 +3,10 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ProcessPools.Channels;
+using ProcessPools.Dispatch;
 using ProcessPools.Protocol;
 
 namespace ProcessPools.Orleans;
-
-/// <summary>A map's input as the cluster map pulls it: one item at a time, written in the pool's invoke layout.</summary>
-internal interface IMapSource : IAsyncDisposable
-{
-    ValueTask<bool> MoveNextAsync();
-
-    /// <summary>Writes the current item's arguments; a bad argument throws <see cref="ArgumentException"/>.</summary>
-    void WriteCurrent(PooledBufferWriter buffer);
-}
-
-/// <summary>A one-argument job's items, written straight from their values through the serializer's generic member.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
-internal sealed class ValueSource<TItem>(ClusterProcessPool pool, JobTarget target, IEnumerable<TItem> items) : IMapSource
-{
-    private readonly IEnumerator<TItem> _items = items.GetEnumerator();
-    private readonly Action<IBufferWriter<byte>, TItem> _serialize = pool.Options.Serializer.Serialize;
-
-    public ValueTask<bool> MoveNextAsync() => new(_items.MoveNext());
-
-    public void WriteCurrent(PooledBufferWriter buffer)
-    {
-        var at = InvokePayload.BeginArgument(buffer);
-        try
-        {
-            _serialize(buffer, _items.Current);
-        }
-        catch (Exception exception)
-        {
-            throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", "items", exception);
-        }
-
-        InvokePayload.EndArgument(buffer, at);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _items.Dispose();
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>Argument sets, checked against the job's parameters and written as the local pool writes them.</summary>
-internal sealed class ArgumentSetSource(ClusterProcessPool pool, JobTarget target, IAsyncEnumerable<object?[]> sets) : IMapSource
-{
-    private IAsyncEnumerator<object?[]>? _sets;
-
-    public ValueTask<bool> MoveNextAsync() => (_sets ??= sets.GetAsyncEnumerator()).MoveNextAsync();
-
-    public void WriteCurrent(PooledBufferWriter buffer) => pool.Arguments.WriteArguments(target, _sets!.Current, buffer);
-
-    public ValueTask DisposeAsync() => _sets?.DisposeAsync() ?? ValueTask.CompletedTask;
-}
 
 /// <summary>
 /// A map over the cluster, with a local map's semantics: the input is pulled lazily, at most a window ahead of the
@@ -68,10 +17,6 @@ internal sealed class ArgumentSetSource(ClusterProcessPool pool, JobTarget targe
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The window semaphore never allocates a wait handle; producers and chunks may still release it after the consumer ended.")]
 internal sealed class ClusterMap<TResult> : PoolResult<TResult>
 {
-    // A call through the cluster costs a few hundred microseconds (a local job tens): chunks grow while items take under
-    // 1 ms each, counting that cost, and shrink over 5 ms, so items that take milliseconds still go one per call.
-    private const double GrowBelowMicroseconds = 1_000;
-    private const double ShrinkAboveMicroseconds = 5_000;
     private const int LargestChunk = 4096;
 
     private readonly ClusterProcessPool _pool;
@@ -83,8 +28,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
     private readonly SemaphoreSlim _window;
     private readonly CancellationTokenSource _cancel;
     private readonly Channel<Answers> _answers = Channel.CreateUnbounded<Answers>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly int _largestChunk;
-    private int _chunkSize = 1;
+    private readonly ChunkSizer _sizer;
     private int _outstanding = 1; // the producer, then one per chunk in flight
     private int _consumed;
     private int _pulled;
@@ -106,7 +50,13 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, pool.Closed);
 
         // A per-item timeout needs one item per call; otherwise a chunk takes at most a quarter of the window per silo.
-        _largestChunk = _timeout is null ? Math.Clamp(window / (4 * Math.Max(1, pool.Directory.Silos.Count)), 1, LargestChunk) : 1;
+        // A call through the cluster costs a hundred microseconds or more (a local job tens): chunks grow while items
+        // take under 1 ms each, counting that cost, and shrink over 5 ms, so items that take milliseconds go one per call.
+        _sizer = new ChunkSizer(
+            enabled: _timeout is null,
+            largest: Math.Clamp(window / (4 * Math.Max(1, pool.Directory.Silos.Count)), 1, LargestChunk),
+            growBelowMicroseconds: 1_000,
+            shrinkAboveMicroseconds: 5_000);
     }
 
     /// <summary>One call's answers: consecutive items from <see cref="First"/>.</summary>
@@ -181,7 +131,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
                     count = 0;
                     break;
                 }
-                var limit = Volatile.Read(ref _chunkSize);
+                var limit = _sizer.Limit;
                 while (count < limit && buffer.WrittenCount < _pool.Options.MaxMessageSize / 2 && _window.Wait(0))
                 {
                     var moving = _source.MoveNextAsync();
@@ -270,7 +220,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         void Send()
         {
             BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(0, sizeof(int)), count);
-            _pool.ThrowIfTooLarge(_target, buffer.WrittenCount);
+            _pool.Arguments.ThrowIfTooLarge(_target, buffer.WrittenCount);
             var call = new ChunkCall { Job = _name, Items = buffer.WrittenMemory.ToArray(), Count = count };
             Interlocked.Increment(ref _outstanding);
             var silo = held;
@@ -303,7 +253,7 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
                 return;
             }
 
-            Observe(elapsed.TotalMicroseconds / count);
+            _sizer.Observe(elapsed.TotalMicroseconds / count);
             PostAnswers(first, count, reply.Result!);
         }
         catch (Exception exception)
@@ -318,49 +268,12 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
         }
     }
 
-    /// <summary>Learns from a chunk how long its items take, from sending to answer: chunks double while items take under 1 ms, halve over 5 ms.</summary>
-    private void Observe(double perItemMicroseconds)
-    {
-        var size = Volatile.Read(ref _chunkSize);
-        if (perItemMicroseconds < GrowBelowMicroseconds && size < _largestChunk)
-        {
-            Volatile.Write(ref _chunkSize, Math.Min(_largestChunk, size * 2));
-        }
-        else if (perItemMicroseconds > ShrinkAboveMicroseconds && size > 1)
-        {
-            Volatile.Write(ref _chunkSize, size / 2);
-        }
-    }
-
     private void PostAnswers(int first, int count, byte[] answers)
     {
-        var values = new TResult[count];
-        Exception?[]? errors = null;
-        int succeeded = 0, failed = 0, cancelled = 0;
+        ChunkAnswers<TResult> read;
         try
         {
-            var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(answers));
-            var hasResult = _target.ResultType != typeof(void);
-            Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && _target.ResultType == typeof(TResult) ? _pool.Options.Serializer.Deserialize<TResult> : null;
-            for (var i = 0; i < count; i++)
-            {
-                var (status, blob) = ChunkAnswerPayload.ReadItem(ref reader, _target.Name);
-                switch (status)
-                {
-                    case ItemStatus.Succeeded:
-                        values[i] = typed is not null ? typed(blob) : hasResult ? (TResult)_pool.Options.Serializer.Deserialize(blob, _target.ResultType)! : default!;
-                        succeeded++;
-                        break;
-                    case ItemStatus.Failed:
-                        (errors ??= new Exception?[count])[i] = FaultPayload.Decode(blob).ToException(_target.Name);
-                        failed++;
-                        break;
-                    default:
-                        (errors ??= new Exception?[count])[i] = new OperationCanceledException("The job was cancelled in its worker process.");
-                        cancelled++;
-                        break;
-                }
-            }
+            read = ChunkAnswers<TResult>.Read(new ReadOnlySequence<byte>(answers), count, _target, _pool.Options.Serializer);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -368,10 +281,10 @@ internal sealed class ClusterMap<TResult> : PoolResult<TResult>
             return;
         }
 
-        Interlocked.Add(ref _succeeded, succeeded);
-        Interlocked.Add(ref _failed, failed);
-        Interlocked.Add(ref _cancelled, cancelled);
-        _answers.Writer.TryWrite(new Answers(first, values, errors));
+        Interlocked.Add(ref _succeeded, read.Succeeded);
+        Interlocked.Add(ref _failed, read.Failed);
+        Interlocked.Add(ref _cancelled, read.Cancelled);
+        _answers.Writer.TryWrite(new Answers(first, read.Values, read.Errors));
     }
 
     private void PostAll(int first, int count, Exception exception)

@@ -235,22 +235,11 @@ internal sealed class ClusterProcessPool : IProcessPool
     {
         using var buffer = new PooledBufferWriter();
         Arguments.WriteArguments(target, arguments, buffer);
-        ThrowIfTooLarge(target, buffer.WrittenCount);
+        Arguments.ThrowIfTooLarge(target, buffer.WrittenCount);
         return buffer.WrittenMemory.ToArray();
     }
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
-    internal void ThrowIfTooLarge(JobTarget target, int length)
-    {
-        if (length + sizeof(int) > Options.MaxMessageSize)
-        {
-            throw new ArgumentException(
-                $"The arguments of job '{target.Name}' serialize to {length} bytes, over the limit of {Options.MaxMessageSize} bytes (MaxMessageSize).",
-                "arguments");
-        }
-    }
-
-    private void CheckTarget<TResult>(JobTarget target)
+    private static void CheckTarget<TResult>(JobTarget target)
     {
         if (target.ProgressType is not null)
         {
@@ -259,14 +248,10 @@ internal sealed class ClusterProcessPool : IProcessPool
                 nameof(target));
         }
 
-        var fits = target.Kind == JobTargetKind.Request || (target.ResultType == typeof(void)
-            ? !typeof(TResult).IsValueType || Nullable.GetUnderlyingType(typeof(TResult)) is not null
-            : typeof(TResult).IsAssignableFrom(target.ResultType));
-        if (!fits)
+        // A request's job class is found on the silo, which checks its result there.
+        if (target.Kind != JobTargetKind.Request)
         {
-            throw new ArgumentException(
-                $"Job '{target.Name}' returns {(target.ResultType == typeof(void) ? "no result" : target.ResultType.ToString())}, which cannot be given as {typeof(TResult)}: nothing was sent.",
-                nameof(TResult));
+            PoolEngine.ThrowIfResultDoesNotFit<TResult>(target);
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Concurrency;
 using ProcessPools.Dispatch;
 using ProcessPools.Generated;
+using ProcessPools.Protocol;
 
 namespace ProcessPools.Orleans;
 
@@ -124,15 +125,11 @@ internal static class Replies
         Inner = remote.InnerExceptions.Count == 0 ? null : [.. remote.InnerExceptions.Select(FaultOf)],
     };
 
+    /// <summary>What the silo's pool itself threw (not a job's exception): its type hierarchy, message and stack, as a worker reports a fault.</summary>
     private static RemoteFault Plain(Exception exception)
     {
-        var hierarchy = new List<string>();
-        for (var type = exception.GetType(); type is not null && type != typeof(object); type = type.BaseType)
-        {
-            hierarchy.Add(type.FullName ?? type.Name);
-        }
-
-        return new RemoteFault { TypeHierarchy = [.. hierarchy], Message = exception.Message, StackTrace = exception.StackTrace };
+        var error = RemoteError.From(exception, depth: RemoteError.MaxDepth); // the full depth: inner exceptions are not followed
+        return new RemoteFault { TypeHierarchy = [.. error.TypeHierarchy], Message = error.Message, StackTrace = error.StackTrace };
     }
 }
 

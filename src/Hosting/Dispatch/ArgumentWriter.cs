@@ -139,14 +139,17 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
         return progress;
     }
 
+    private void ThrowIfTooLarge(JobTarget target, PooledBufferWriter buffer) => ThrowIfTooLarge(target, buffer.WrittenCount);
+
+    /// <summary>Refuses arguments of <paramref name="length"/> bytes that a frame could not carry.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
-    private void ThrowIfTooLarge(JobTarget target, PooledBufferWriter buffer)
+    internal void ThrowIfTooLarge(JobTarget target, int length)
     {
         // The frame carries the target number in front of these bytes.
-        if (buffer.WrittenCount + sizeof(int) > maxMessageSize)
+        if (length + sizeof(int) > maxMessageSize)
         {
             throw new ArgumentException(
-                $"The arguments of job '{target.Name}' serialize to {buffer.WrittenCount} bytes, over the channel's limit of {maxMessageSize} bytes (MaxMessageSize).",
+                $"The arguments of job '{target.Name}' serialize to {length} bytes, over the channel's limit of {maxMessageSize} bytes (MaxMessageSize).",
                 "arguments");
         }
     }

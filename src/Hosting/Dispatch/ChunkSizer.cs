@@ -13,15 +13,29 @@ internal sealed class ChunkSizer
     private const int LargestChunk = 256;
 
     private readonly int _max;
+    private readonly double _growBelow;
+    private readonly double _shrinkAbove;
     private int _size = 1;
 
     /// <param name="enabled">Whether items may share jobs at all.</param>
     /// <param name="window">The map's window; a chunk takes at most a quarter of it per process.</param>
     /// <param name="processes">The pool's processes.</param>
     public ChunkSizer(bool enabled, int window, int processes)
+        : this(enabled, Math.Clamp(window / (4 * processes), 1, LargestChunk), GrowBelowMicroseconds, ShrinkAboveMicroseconds)
+    {
+    }
+
+    /// <summary>A sizer with its own bounds, for jobs whose per-job cost differs from a local worker's (a cluster's call).</summary>
+    /// <param name="enabled">Whether items may share jobs at all.</param>
+    /// <param name="largest">The most items a job may carry.</param>
+    /// <param name="growBelowMicroseconds">Chunks double while items take less than this each, from dispatch to answer.</param>
+    /// <param name="shrinkAboveMicroseconds">Chunks halve while items take more than this each.</param>
+    public ChunkSizer(bool enabled, int largest, double growBelowMicroseconds, double shrinkAboveMicroseconds)
     {
         Enabled = enabled;
-        _max = Math.Clamp(window / (4 * processes), 1, LargestChunk);
+        _max = largest;
+        _growBelow = growBelowMicroseconds;
+        _shrinkAbove = shrinkAboveMicroseconds;
     }
 
     public bool Enabled { get; }
@@ -42,11 +56,11 @@ internal sealed class ChunkSizer
         }
 
         var size = Volatile.Read(ref _size);
-        if (perItemMicroseconds < GrowBelowMicroseconds && size < _max)
+        if (perItemMicroseconds < _growBelow && size < _max)
         {
             Volatile.Write(ref _size, Math.Min(_max, size * 2));
         }
-        else if (perItemMicroseconds > ShrinkAboveMicroseconds && size > 1)
+        else if (perItemMicroseconds > _shrinkAbove && size > 1)
         {
             Volatile.Write(ref _size, size / 2);
         }

@@ -166,10 +166,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
             Timeout = timeout,
             MaxRetries = retries,
         });
-        Accept(job);
-        job.Watch(OnJobCanceled, cancellationToken);
-        _ = Admission.EnqueueAsync(job, cancellationToken);
-        return job.Task;
+        return Submit(job, cancellationToken);
     }
 
     /// <summary>
@@ -196,13 +193,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
             throw new ArgumentException($"Job '{target.Name}' reports progress (IProgress<T>), which a job sent as bytes has no caller to report to.", nameof(target));
         }
 
-        if (arguments.Length + sizeof(int) > _options.MaxMessageSize)
-        {
-            throw new ArgumentException(
-                $"The arguments of job '{target.Name}' serialize to {arguments.Length} bytes, over the channel's limit of {_options.MaxMessageSize} bytes (MaxMessageSize).",
-                nameof(arguments));
-        }
-
+        Arguments.ThrowIfTooLarge(target, arguments.Length);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<byte[]>(cancellationToken);
@@ -216,6 +207,12 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
             Timeout = timeout,
             MaxRetries = retries,
         };
+        return Submit(job, cancellationToken);
+    }
+
+    /// <summary>Accepts a job its caller awaits, listens to the caller's token, and queues it.</summary>
+    private Task<TResult> Submit<TResult>(CallerJob<TResult> job, CancellationToken cancellationToken)
+    {
         Accept(job);
         job.Watch(OnJobCanceled, cancellationToken);
         _ = Admission.EnqueueAsync(job, cancellationToken);
@@ -260,7 +257,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     /// A caller asking for a result the job cannot give learns it before the job runs (it used to run, then fail
     /// naming the wrong type). A job without a result answers <see langword="null"/>, so any nullable result fits it.
     /// </summary>
-    private static void ThrowIfResultDoesNotFit<TResult>(JobTarget target)
+    internal static void ThrowIfResultDoesNotFit<TResult>(JobTarget target)
     {
         var fits = target.ResultType == typeof(void)
             ? !typeof(TResult).IsValueType || Nullable.GetUnderlyingType(typeof(TResult)) is not null

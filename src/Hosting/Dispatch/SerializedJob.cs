@@ -8,68 +8,22 @@ namespace ProcessPools.Dispatch;
 /// caller's job serializer wrote, and this pool runs it without reading them. The answer is the worker's bytes as they
 /// are: the serializer's result, or a chunk's answers (<see cref="Protocol.ChunkAnswerPayload"/>).
 /// </summary>
-internal sealed class SerializedJob : PendingJob
+/// <remarks>
+/// Continuations run where the answer is read: the one awaiting this task is a transport's grain, whose continuation
+/// only queues itself on its activation's scheduler. A thread-pool hop here cost a tenth of the cluster's round trip.
+/// </remarks>
+/// <param name="id">The job's id in this pool.</param>
+/// <param name="target">The job.</param>
+/// <param name="targetNumber">Its number on the channel.</param>
+/// <param name="arguments">A rented buffer holding the arguments (an invoke's, or a chunk's count and items).</param>
+/// <param name="length">How many bytes of it are the arguments.</param>
+/// <param name="itemCount">0 for one job; otherwise how many items the chunk holds.</param>
+internal sealed class SerializedJob(long id, JobTarget target, int targetNumber, byte[] arguments, int length, int itemCount)
+    : CallerJob<byte[]>(id, target, targetNumber, arguments, length, TaskCreationOptions.None)
 {
-    // Continuations run where the answer is read: the one awaiting this task is a transport's grain, whose continuation
-    // only queues itself on its activation's scheduler. A thread-pool hop here cost a tenth of the cluster's round trip.
-    private readonly TaskCompletionSource<byte[]> _completion = new();
-    private readonly int _itemCount;
-    private CancellationTokenRegistration _registration;
+    public override FrameType InvokeFrame => itemCount > 0 ? FrameType.InvokeMany : FrameType.Invoke;
 
-    /// <param name="id">The job's id in this pool.</param>
-    /// <param name="target">The job.</param>
-    /// <param name="targetNumber">Its number on the channel.</param>
-    /// <param name="arguments">A rented buffer holding the arguments (an invoke's, or a chunk's count and items).</param>
-    /// <param name="length">How many bytes of it are the arguments.</param>
-    /// <param name="itemCount">0 for one job; otherwise how many items the chunk holds.</param>
-    public SerializedJob(long id, JobTarget target, int targetNumber, byte[] arguments, int length, int itemCount)
-        : base(id, target, targetNumber, arguments, length)
-    {
-        _itemCount = itemCount;
-    }
+    public override int ItemCount => Math.Max(1, itemCount);
 
-    public override FrameType InvokeFrame => _itemCount > 0 ? FrameType.InvokeMany : FrameType.Invoke;
-
-    public override int ItemCount => Math.Max(1, _itemCount);
-
-    public Task<byte[]> Task => _completion.Task;
-
-    /// <summary>Listens to the caller's token once the job is in a queue.</summary>
-    public void Watch(Action<PendingJob, CancellationToken> onCanceled, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.CanBeCanceled)
-        {
-            _registration = cancellationToken.UnsafeRegister(
-                static (state, token) =>
-                {
-                    var (job, callback) = ((SerializedJob, Action<PendingJob, CancellationToken>))state!;
-                    callback(job, token);
-                },
-                (this, onCanceled));
-        }
-    }
-
-    protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
-    {
-        RecordEnd(null);
-        _completion.TrySetResult(result.ToArray());
-    }
-
-    protected override void OnFailed(Exception exception)
-    {
-        RecordEnd(exception);
-        _completion.TrySetException(exception);
-    }
-
-    protected override void OnCanceled(CancellationToken cancellationToken)
-    {
-        RecordEnd(new OperationCanceledException(cancellationToken));
-        _completion.TrySetCanceled(cancellationToken);
-    }
-
-    protected override void Release(bool argumentsMayBeInUse)
-    {
-        base.Release(argumentsMayBeInUse);
-        _registration.Dispose();
-    }
+    protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer) => Answer(result.ToArray());
 }
