@@ -11,6 +11,7 @@ var assemblies = new (string Name, string[] Roots)[]
     ("ProcessPool.Hosting", ["src/Hosting", "src/Shared"]),
     ("ProcessPool.Worker", ["src/Worker", "src/Shared"]),
     ("ProcessPool.Abstractions", ["src/Abstractions", "src/Shared/Jobs"]),
+    ("ProcessPool.Orleans", ["src/Orleans"]),
 };
 
 var declaration = new Regex(@"\b(?:class|struct|interface|enum|record(?:\s+struct|\s+class)?)\s+([A-Z]\w*)", RegexOptions.Compiled);

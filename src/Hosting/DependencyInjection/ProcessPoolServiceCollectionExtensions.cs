@@ -9,6 +9,7 @@ using ProcessPools.DependencyInjection;
 using ProcessPools.Dispatch;
 using ProcessPools.Options;
 using ProcessPools.Supervision;
+using ProcessPools.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -43,7 +44,13 @@ public static class ProcessPoolServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(section);
         var builder = AddCore(services, name);
-        services.AddSingleton<IConfigureOptions<ProcessPoolOptions>>(new ProcessPoolConfigurationBinder(name, section));
+        services.AddSingleton<IConfigureOptions<ProcessPoolOptions>>(new OptionsSectionBinder<ProcessPoolOptions>(
+            name,
+            section,
+            PoolNames.Subject(name),
+            static (section, options) => section.Bind(options), // bound by the configuration binding generator, not reflection
+            [nameof(ProcessPoolOptions.Serializer), nameof(ProcessPoolOptions.SchedulerFactory)],
+            "AddProcessPool(..., options => options.{0} = ...)"));
         return builder;
     }
 
@@ -79,6 +86,7 @@ public static class ProcessPoolServiceCollectionExtensions
                 provider.GetService<IMeterFactory>());
         });
         services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
+        services.AddKeyedSingleton<ISerializedJobInvoker>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
         if (name.Length == 0)
         {
             services.TryAddSingleton<IProcessPool>(static provider => provider.GetRequiredKeyedService<PoolEngine>(string.Empty));

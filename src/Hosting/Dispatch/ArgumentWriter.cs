@@ -1,6 +1,6 @@
 using ProcessPools.Channels;
-using ProcessPools.Jobs;
 using ProcessPools.Protocol;
+using ProcessPools.Transport;
 
 namespace ProcessPools.Dispatch;
 
@@ -11,7 +11,11 @@ namespace ProcessPools.Dispatch;
 /// </summary>
 internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSize)
 {
+    private readonly ArgumentSerializer _arguments = new(serializer, maxMessageSize);
     private long _lastJobId;
+
+    /// <summary>Checks and serializes arguments (the same code a transport's <see cref="JobPayloads"/> runs).</summary>
+    public ArgumentSerializer Arguments => _arguments;
 
     /// <summary>The id of the next job, for a job whose arguments arrive serialized.</summary>
     public long NextJobId() => Interlocked.Increment(ref _lastJobId);
@@ -24,8 +28,8 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
         object? progress;
         try
         {
-            progress = WriteArguments(target, arguments, buffer);
-            ThrowIfTooLarge(target, buffer);
+            progress = _arguments.WriteArguments(target, arguments, buffer);
+            _arguments.ThrowIfTooLarge(target, buffer.WrittenCount);
         }
         catch
         {
@@ -42,7 +46,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
     /// <summary>One job for several items of a map (its chunk), each item an argument set.</summary>
     public TJob CreateChunkJob<TJob>(JobTarget target, IReadOnlyList<object?[]> items, Func<long, byte[], int, TJob> create)
         where TJob : PendingJob =>
-        CreateChunk(target, items.Count, create, (buffer, i) => WriteArguments(target, items[i], buffer));
+        CreateChunk(target, items.Count, create, (buffer, i) => _arguments.WriteArguments(target, items[i], buffer));
 
     /// <summary>
     /// A chunk of a one-argument job's items written straight from their values through the serializer's
@@ -83,7 +87,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
                 ChunkPayload.EndItem(buffer, at);
             }
 
-            ThrowIfTooLarge(target, buffer);
+            _arguments.ThrowIfTooLarge(target, buffer.WrittenCount);
         }
         catch
         {
@@ -93,64 +97,5 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
 
         var (array, written) = buffer.Detach();
         return create(Interlocked.Increment(ref _lastJobId), array, written);
-    }
-
-    /// <summary>Appends each argument; returns the caller's progress sink, if the job takes one.</summary>
-    internal object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
-    {
-        var types = target.ParameterTypes;
-        if (arguments.Length != types.Count)
-        {
-            throw new ArgumentException($"Job '{target.Name}' takes {types.Count} arguments; {arguments.Length} were given.", nameof(arguments));
-        }
-
-        object? progress = null;
-        var takesProgress = target.ProgressType is not null;
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            var argument = arguments[i];
-            var type = types[i];
-            if (argument is null ? type.IsValueType && Nullable.GetUnderlyingType(type) is null : argument.GetType() != type && !type.IsInstanceOfType(argument))
-            {
-                throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' must be {type}; it is {argument?.GetType().ToString() ?? "null"}.", nameof(arguments));
-            }
-
-            if (takesProgress && JobShape.ProgressValueType(type) is not null)
-            {
-                // The caller's sink stays here; the worker learns only whether there is one.
-                progress = argument;
-                InvokePayload.WriteProgressArgument(buffer, connected: argument is not null);
-                continue;
-            }
-
-            var at = InvokePayload.BeginArgument(buffer);
-            try
-            {
-                serializer.Serialize(buffer, argument, type);
-            }
-            catch (Exception exception)
-            {
-                throw new ArgumentException($"Argument {i + 1} of job '{target.Name}' ({type}) cannot be serialized: {exception.Message}", nameof(arguments), exception);
-            }
-
-            InvokePayload.EndArgument(buffer, at);
-        }
-
-        return progress;
-    }
-
-    private void ThrowIfTooLarge(JobTarget target, PooledBufferWriter buffer) => ThrowIfTooLarge(target, buffer.WrittenCount);
-
-    /// <summary>Refuses arguments of <paramref name="length"/> bytes that a frame could not carry.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the caller's parameter.")]
-    internal void ThrowIfTooLarge(JobTarget target, int length)
-    {
-        // The frame carries the target number in front of these bytes.
-        if (length + sizeof(int) > maxMessageSize)
-        {
-            throw new ArgumentException(
-                $"The arguments of job '{target.Name}' serialize to {length} bytes, over the channel's limit of {maxMessageSize} bytes (MaxMessageSize).",
-                "arguments");
-        }
     }
 }

@@ -15,7 +15,7 @@ internal static class MapProducer<TResult>
         var token = map.Cancellation;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(token, map.Pool.CloseRequested);
         var stop = stopping.Token;
-        var window = map.Window;
+        var answers = map.Answers;
         var index = 0;
         MapInput<TResult>? items = null;
         Task<bool>? pendingMove = null; // an item whose window room is taken and whose input is still coming
@@ -28,7 +28,7 @@ internal static class MapProducer<TResult>
                 var more = false;
                 if (pendingMove is null)
                 {
-                    await window.TakeOneAsync(stop).ConfigureAwait(false);
+                    await answers.TakeRoomAsync(stop).ConfigureAwait(false);
 #pragma warning disable CA2012 // Awaited once: at once when it completed, as a task below otherwise.
                     var move = items.MoveNextAsync();
                     if (move.IsCompletedSuccessfully)
@@ -59,7 +59,7 @@ internal static class MapProducer<TResult>
 
                 // Fast items travel in chunks: more of what the input has ready now, as far as the window allows.
                 var limit = map.Chunks.Limit;
-                var room = limit > 1 ? window.TryTake(limit - 1) : 0;
+                var room = limit > 1 ? answers.TryTakeRoom(limit - 1) : 0;
                 var used = 0;
                 while (used < room)
                 {
@@ -83,7 +83,7 @@ internal static class MapProducer<TResult>
                     items.Keep();
                 }
 
-                window.Release(room - used);
+                answers.ReturnRoom(room - used);
                 if (stop.IsCancellationRequested && !token.IsCancellationRequested)
                 {
                     // The pool began closing while these items were pulled: they never become a job, and the
@@ -93,7 +93,7 @@ internal static class MapProducer<TResult>
                     break;
                 }
 
-                map.CountPulled(items.Kept);
+                answers.AddPulled(items.Kept);
                 var job = items.TakeJob(map, firstIndex);
                 map.Track(job);
                 if (token.IsCancellationRequested)
@@ -109,22 +109,22 @@ internal static class MapProducer<TResult>
             }
 
             stop.ThrowIfCancellationRequested();
-            map.PostEnd(index, error: null);
+            answers.Complete(index, error: null);
         }
         catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException && token.IsCancellationRequested)
         {
-            map.PostEnd(index, new OperationCanceledException("The map was cancelled.", exception, token));
+            answers.Complete(index, new OperationCanceledException("The map was cancelled.", exception, token));
         }
         catch (Exception exception) when (exception is OperationCanceledException && stop.IsCancellationRequested)
         {
             // The pool is closing: what was taken is answered; the rest of the input is not taken.
-            map.PostEnd(index, new ObjectDisposedException(
+            answers.Complete(index, new ObjectDisposedException(
                 map.Pool.DisplayName, $"The process pool '{map.Pool.DisplayName}' closed while the map was running: the {index} items taken from the input were answered; no more were taken."));
         }
         catch (Exception exception)
         {
             // A failing input or an argument that cannot be sent ends the map with that exception.
-            map.PostEnd(index, exception);
+            answers.Complete(index, exception);
         }
         finally
         {

@@ -5,6 +5,7 @@ using ProcessPools.Jobs;
 using ProcessPools.Options;
 using ProcessPools.Supervision;
 using ProcessPools.Telemetry;
+using ProcessPools.Transport;
 
 namespace ProcessPools.Dispatch;
 
@@ -14,7 +15,7 @@ namespace ProcessPools.Dispatch;
 /// the job registry. Independent of Microsoft.Extensions.Hosting; the hosted service and
 /// <see cref="ProcessPool.StartAsync(Action{ProcessPoolOptions}?, CancellationToken)"/> wrap it.
 /// </summary>
-internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
+internal sealed class PoolEngine : IProcessPool, ISerializedJobInvoker, IWorkerSlotsOwner, IPoolGauges
 {
     private readonly ProcessPoolOptions _options;
     private readonly PoolLifecycle _lifecycle = new();
@@ -169,20 +170,8 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
         return Submit(job, cancellationToken);
     }
 
-    /// <summary>
-    /// Runs a job whose arguments arrive as the job serializer's bytes, and answers with the worker's bytes: the seam a
-    /// transport uses (a cluster's execution grain), so that nothing is deserialized and serialized again on the way.
-    /// </summary>
-    /// <param name="target">The job.</param>
-    /// <param name="arguments">
-    /// For one job (<paramref name="itemCount"/> 0), its arguments as the pool writes them (<see cref="Protocol.InvokePayload"/>);
-    /// for a chunk, its count and items (<see cref="Protocol.ChunkPayload"/>). Copied: the caller keeps its buffer.
-    /// </param>
-    /// <param name="itemCount">0 for one job; otherwise how many items the chunk holds.</param>
-    /// <param name="options">Timeout and retries; <see langword="null"/> keeps the pool's.</param>
-    /// <param name="cancellationToken">Cancels the job, in its worker once it runs.</param>
-    /// <returns>The job's result bytes, or for a chunk its answers (<see cref="Protocol.ChunkAnswerPayload"/>).</returns>
-    internal Task<byte[]> InvokeSerializedAsync(JobTarget target, ReadOnlySpan<byte> arguments, int itemCount, JobOptions? options, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public Task<byte[]> InvokeSerializedAsync(JobTarget target, ReadOnlySpan<byte> arguments, int itemCount, JobOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentOutOfRangeException.ThrowIfNegative(itemCount);
@@ -193,7 +182,7 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
             throw new ArgumentException($"Job '{target.Name}' reports progress (IProgress<T>), which a job sent as bytes has no caller to report to.", nameof(target));
         }
 
-        Arguments.ThrowIfTooLarge(target, arguments.Length);
+        Arguments.Arguments.ThrowIfTooLarge(target, arguments.Length);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<byte[]>(cancellationToken);
@@ -249,25 +238,8 @@ internal sealed class PoolEngine : IProcessPool, IWorkerSlotsOwner, IPoolGauges
     {
         ThrowIfNotAccepting();
         target = _registry.Resolve(target);
-        ThrowIfResultDoesNotFit<TResult>(target);
+        JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
         return target;
-    }
-
-    /// <summary>
-    /// A caller asking for a result the job cannot give learns it before the job runs (it used to run, then fail
-    /// naming the wrong type). A job without a result answers <see langword="null"/>, so any nullable result fits it.
-    /// </summary>
-    internal static void ThrowIfResultDoesNotFit<TResult>(JobTarget target)
-    {
-        var fits = target.ResultType == typeof(void)
-            ? !typeof(TResult).IsValueType || Nullable.GetUnderlyingType(typeof(TResult)) is not null
-            : typeof(TResult).IsAssignableFrom(target.ResultType);
-        if (!fits)
-        {
-            throw new ArgumentException(
-                $"Job '{target.Name}' returns {(target.ResultType == typeof(void) ? "no result" : target.ResultType.ToString())}, which cannot be given as {typeof(TResult)}: nothing was sent.",
-                nameof(TResult));
-        }
     }
 
     /// <summary>The job is the pool's from here: counted, traced, and on the clock of its timeout.</summary>

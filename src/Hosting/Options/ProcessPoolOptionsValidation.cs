@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using ProcessPools.Generated;
 
@@ -17,12 +16,12 @@ internal sealed partial class ProcessPoolOptionsValidator : IValidateOptions<Pro
 /// configuration, the option's name for options set in code) and the pool.
 /// </summary>
 /// <param name="binders">The configuration binders of the pools bound from a section, for their key paths.</param>
-internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions<ProcessPoolOptions>> binders) : IValidateOptions<ProcessPoolOptions>
+internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions<ProcessPoolOptions>> binders) : IValidateOptions<ProcessPoolOptions>
 {
     public ValidateOptionsResult Validate(string? name, ProcessPoolOptions options)
     {
         name ??= Microsoft.Extensions.Options.Options.DefaultName;
-        var section = binders.OfType<ProcessPoolConfigurationBinder>().LastOrDefault(b => b.PoolName == name)?.SectionPath;
+        var section = binders.OfType<OptionsSectionBinder<ProcessPoolOptions>>().LastOrDefault(b => b.OptionsName == name)?.SectionPath;
         var failures = Check(name, options, section);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
@@ -40,22 +39,11 @@ internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigur
 
     private static List<string> Check(string name, ProcessPoolOptions options, string? section)
     {
-        var pool = $"process pool '{PoolNames.Display(name)}'";
-        string Key(string option) => string.IsNullOrEmpty(section) ? option : $"{section}:{option}";
+        var pool = PoolNames.Subject(name);
+        string Key(string option) => OptionsMessages.KeyPath(section, option);
 
         var failures = new List<string>();
-        var ranges = new ProcessPoolOptionsValidator().Validate(name, options);
-        if (ranges.Failed)
-        {
-            foreach (var failure in ranges.Failures)
-            {
-                // "Processes: The field ProcessPoolOptions.Processes must be between 1 and 1024." (older generators:
-                // "DataAnnotation validation failed for 'ProcessPoolOptions' members: 'Processes' with the error: '...'.")
-                var match = GeneratedFailure().Match(failure);
-                var error = match.Groups["error"].Value.Replace($"{nameof(ProcessPoolOptions)}.", string.Empty, StringComparison.Ordinal);
-                failures.Add(match.Success ? $"{Key(match.Groups["member"].Value)}: {error} ({pool})" : $"{failure} ({pool})");
-            }
-        }
+        failures.AddRange(OptionsMessages.DescribeFailures<ProcessPoolOptions>(new ProcessPoolOptionsValidator().Validate(name, options), section, pool));
 
         // The time ranges are checked here, not by [Range(typeof(TimeSpan), ...)], whose converter lookup trimming breaks.
         TimeRange(nameof(options.JobTimeout), options.JobTimeout, "00:00:00.001", "10675199.00:00:00");
@@ -119,7 +107,4 @@ internal sealed partial class ProcessPoolOptionsValidation(IEnumerable<IConfigur
 
         return type.GetConstructor(Type.EmptyTypes) is null ? $"{type} needs a public parameterless constructor, so the worker process can create the same serializer" : null;
     }
-
-    [GeneratedRegex(@"^(?<member>\w+): (?<error>.*)$|members: '(?<member>\w+)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]
-    private static partial Regex GeneratedFailure();
 }

@@ -151,11 +151,11 @@ internal sealed class PoolTelemetry : IDisposable
 
     public static string OutcomeOf(Exception? exception) => exception switch
     {
-        null => "success",
-        TimeoutException => "timed_out",
-        WorkerLostException => "worker_lost",
-        OperationCanceledException => "cancelled",
-        _ => "failed",
+        null => Outcomes.Success,
+        TimeoutException => Outcomes.TimedOut,
+        WorkerLostException => Outcomes.WorkerLost,
+        OperationCanceledException => Outcomes.Cancelled,
+        _ => Outcomes.Failed,
     };
 
     public void Dispose()

@@ -1,27 +1,23 @@
-namespace ProcessPools.Orleans;
+using System.Collections.Concurrent;
+using ProcessPools.Orleans.Contracts;
+
+namespace ProcessPools.Orleans.FrontEnd;
 
 /// <summary>One silo that runs the execution grain, as the front end sees it: its capacity and the jobs it sent there.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source has no timer; calls may still observe it after the silo left.")]
-internal sealed class SiloEntry
+internal sealed class SiloEntry(SiloAddress address, IProcessPoolGrain grain)
 {
     private readonly CancellationTokenSource _lost = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, InFlightCall> _calls = new();
     private int _inFlight;
-    private long _suspectUntil;
+    private long _suspectSince;
+    private int _draining;
 
-    public SiloEntry(SiloAddress address, IProcessPoolGrain grain)
-    {
-        Address = address;
-        Name = address.ToString();
-        Grain = grain;
-    }
-
-    public SiloAddress Address { get; }
+    public SiloAddress Address { get; } = address;
 
     /// <summary>The silo's address as messages and tags show it.</summary>
-    public string Name { get; }
+    public string Name { get; } = address.ToString();
 
-    public IProcessPoolGrain Grain { get; }
+    public IProcessPoolGrain Grain { get; } = grain;
 
     /// <summary>Jobs its pool runs at once; 0 until its grain answered, and no job goes there until it did.</summary>
     public int Capacity { get; set; }
@@ -36,10 +32,15 @@ internal sealed class SiloEntry
 
     public bool IsLost => _lost.IsCancellationRequested;
 
-    /// <summary>Whether a call to it failed at the transport lately; such a silo gets work only when no other can take it.</summary>
-    public bool IsSuspect(long now) => now < Volatile.Read(ref _suspectUntil);
+    /// <summary>Whether the silo said it drains (it is stopping gracefully): it gets no more calls.</summary>
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
 
-    public void Suspect(long until) => Volatile.Write(ref _suspectUntil, until);
+    /// <summary>When a call to it last failed at the transport (a timestamp; 0 for never): for a while it gets work only when no other silo can take it.</summary>
+    public long SuspectSince
+    {
+        get => Volatile.Read(ref _suspectSince);
+        set => Volatile.Write(ref _suspectSince, value);
+    }
 
     /// <summary>Calls (jobs and chunks) this front end has in flight on the silo.</summary>
     public void Enter(int calls) => Interlocked.Add(ref _inFlight, calls);
@@ -48,13 +49,16 @@ internal sealed class SiloEntry
 
     public void MarkLost() => _lost.Cancel();
 
+    /// <summary>Marks the silo draining; <see langword="true"/> the first time.</summary>
+    public bool MarkDraining() => Interlocked.Exchange(ref _draining, 1) == 0;
+
     /// <summary>The calls this front end has in flight on the silo, by number.</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<long, InFlightCall> Calls => _calls;
+    public ConcurrentDictionary<long, InFlightCall> Calls { get; } = new();
 }
 
 /// <summary>
-/// A call in flight on a silo. <see cref="Orphaned"/> fires when the silo, asked twice, says it is not running it: its
-/// request or its answer was lost on the way (a gateway between them died while the silo itself lives on).
+/// A call in flight on a silo. <see cref="Orphaned"/> fires when the silo, asked twice, says it does not run it: its
+/// request was lost on the way (<see cref="NeverArrived"/>: it never ran), or its answer was (it ran).
 /// </summary>
 internal sealed class InFlightCall(long id, long startedAt) : IDisposable
 {
@@ -67,11 +71,18 @@ internal sealed class InFlightCall(long id, long startedAt) : IDisposable
     /// <summary>How many checks in a row found the silo not running it.</summary>
     public int Strikes { get; set; }
 
+    /// <summary>Whether the silo said it never received the call (rather than that it answered it).</summary>
+    public bool NeverArrived { get; private set; }
+
     public CancellationToken Orphaned => _orphaned.Token;
 
     public bool IsOrphaned => _orphaned.IsCancellationRequested;
 
-    public void MarkOrphaned() => _orphaned.Cancel();
+    public void MarkOrphaned(bool neverArrived)
+    {
+        NeverArrived = neverArrived;
+        _orphaned.Cancel();
+    }
 
     public void Dispose() => _orphaned.Dispose();
 }

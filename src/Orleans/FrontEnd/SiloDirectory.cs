@@ -1,19 +1,32 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Metadata;
+using ProcessPools.Orleans.Contracts;
+using ProcessPools.Orleans.Placement;
+using ProcessPools.Orleans.Telemetry;
 
-namespace ProcessPools.Orleans;
+namespace ProcessPools.Orleans.FrontEnd;
 
 /// <summary>
 /// The silos that run the execution grain, from Orleans' cluster manifest (a silo is listed once it runs the grain and
 /// leaves the list when membership declares it dead), and where the next job goes: the silo with the most free slots.
 /// </summary>
-internal sealed partial class SiloDirectory : IAsyncDisposable
+internal sealed class SiloDirectory : IAsyncDisposable
 {
-    private static readonly GrainType ExecutionGrain = GrainType.Create(ProcessPoolGrain.GrainTypeName);
+    /// <summary>How often calls in flight for longer than this are checked with their silo.</summary>
+    internal static readonly TimeSpan CallCheckInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a silo a call could not reach gets work only when no other silo can take it.</summary>
+    internal static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many calls a silo holds per slot of its pool: one running, one waiting, so its workers never idle between answers.</summary>
+    private const int CallsPerSlot = 2;
+
+    private static readonly GrainType ExecutionGrain = GrainType.Create(IProcessPoolGrain.GrainTypeName);
 
     private readonly IClusterManifestProvider _manifests;
     private readonly IGrainFactory _grains;
     private readonly string _siloPool;
+    private readonly string _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
@@ -23,11 +36,18 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     private Task _watching = Task.CompletedTask;
     private uint _turn;
 
-    public SiloDirectory(IClusterManifestProvider manifests, IGrainFactory grains, string siloPool, TimeProvider time, ILogger logger)
+    /// <param name="manifests">The cluster manifest, which lists the silos that run the execution grain.</param>
+    /// <param name="grains">Makes the references of the silos' grains.</param>
+    /// <param name="siloPool">The name of the pool on the silos.</param>
+    /// <param name="pool">The cluster pool's name, as messages show it.</param>
+    /// <param name="time">The clock of every wait and check.</param>
+    /// <param name="logger">The cluster pool's logger.</param>
+    public SiloDirectory(IClusterManifestProvider manifests, IGrainFactory grains, string siloPool, string pool, TimeProvider time, ILogger logger)
     {
         _manifests = manifests;
         _grains = grains;
         _siloPool = siloPool;
+        _pool = pool;
         _time = time;
         _logger = logger;
     }
@@ -50,9 +70,6 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     /// <summary>Identifies this front end to the silos, with the numbers of its calls.</summary>
     public Guid FrontEnd { get; } = Guid.NewGuid();
 
-    /// <summary>How often calls in flight for longer than this are checked with their silo.</summary>
-    internal static readonly TimeSpan CallCheckInterval = TimeSpan.FromSeconds(2);
-
     public void Start()
     {
         Apply(_manifests.Current);
@@ -62,7 +79,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     /// <summary>
     /// Every <see cref="CallCheckInterval"/>, asks each silo about the calls this front end has had in flight there for
     /// longer than that: a call the silo does not run in two checks in a row was lost on the way, and is answered as lost
-    /// (retried or failed) instead of waiting for an answer that cannot come. Nothing is asked while calls are short.
+    /// (sent again, or failed) instead of waiting for an answer that cannot come. Nothing is asked while calls are short.
     /// </summary>
     private async Task CheckCallsAsync()
     {
@@ -71,39 +88,45 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
-                var now = _time.GetTimestamp();
-                var old = (long)(CallCheckInterval.TotalSeconds * _time.TimestampFrequency);
-                foreach (var silo in Silos)
-                {
-                    var due = silo.Calls.Values.Where(c => now - c.StartedAt > old && !c.IsOrphaned).ToArray();
-                    if (due.Length == 0 || silo.IsLost)
-                    {
-                        continue;
-                    }
-
-                    try
-                    {
-                        var unknown = (await silo.Grain.UnknownCallsAsync(FrontEnd, [.. due.Select(c => c.Id)]).WaitAsync(CallCheckInterval, _time, _stop.Token).ConfigureAwait(false)).ToHashSet();
-                        foreach (var call in due)
-                        {
-                            call.Strikes = unknown.Contains(call.Id) ? call.Strikes + 1 : 0;
-                            if (call.Strikes >= 2)
-                            {
-                                LogCallLost(_logger, call.Id, silo.Name);
-                                call.MarkOrphaned();
-                            }
-                        }
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException || !_stop.IsCancellationRequested)
-                    {
-                        // The silo did not answer: membership decides whether it is gone; its calls wait for that.
-                        LogReportFailed(_logger, exception, silo.Name);
-                    }
-                }
+                await CheckCallsOnceAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>One round of <see cref="CheckCallsAsync"/>.</summary>
+    internal async Task CheckCallsOnceAsync()
+    {
+        foreach (var silo in Silos)
+        {
+            var due = silo.Calls.Values.Where(c => _time.GetElapsedTime(c.StartedAt) > CallCheckInterval && !c.IsOrphaned).ToArray();
+            if (due.Length == 0 || silo.IsLost)
+            {
+                continue;
+            }
+
+            try
+            {
+                var check = await silo.Grain.CheckCallsAsync(FrontEnd, [.. due.Select(c => c.Id)]).WaitAsync(CallCheckInterval, _time, _stop.Token).ConfigureAwait(false);
+                HashSet<long> unknown = [.. check.Unknown], answered = [.. check.Answered];
+                foreach (var call in due)
+                {
+                    call.Strikes = unknown.Contains(call.Id) || answered.Contains(call.Id) ? call.Strikes + 1 : 0;
+                    if (call.Strikes >= 2)
+                    {
+                        var neverArrived = unknown.Contains(call.Id);
+                        Log.CallLost(_logger, _pool, call.Id, silo.Name, neverArrived ? "the silo never received it" : "its answer was lost after it ran");
+                        call.MarkOrphaned(neverArrived);
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !_stop.IsCancellationRequested)
+            {
+                // The silo did not answer: membership decides whether it is gone; its calls wait for that.
+                Log.SiloNotAnswering(_logger, exception, _pool, silo.Name);
+            }
         }
     }
 
@@ -153,13 +176,13 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
 
         foreach (var entry in left)
         {
-            LogSiloLeft(_logger, entry.Name, entry.InFlight);
+            Log.SiloLeft(_logger, _pool, entry.Name, entry.InFlight);
             entry.MarkLost();
         }
 
         foreach (var entry in joined)
         {
-            LogSiloJoined(_logger, entry.Name);
+            Log.SiloJoined(_logger, _pool, entry.Name);
             _ = RefreshAsync(entry);
         }
     }
@@ -176,6 +199,11 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
             {
                 var report = await entry.Grain.GetReportAsync().WaitAsync(entry.Lost).ConfigureAwait(false);
                 entry.Report = report;
+                if (report.IsDraining)
+                {
+                    MarkDraining(entry);
+                }
+
                 lock (_gate)
                 {
                     entry.Capacity = Math.Max(1, report.Capacity);
@@ -186,7 +214,7 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                LogReportFailed(_logger, exception, entry.Name);
+                Log.SiloNotAnswering(_logger, exception, _pool, entry.Name);
                 if (entry.Capacity > 0)
                 {
                     return; // known already: a status refresh that failed changes nothing
@@ -205,18 +233,15 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         }
     }
 
-    /// <summary>How many calls a silo holds per slot of its pool: one running, one waiting, so its workers never idle between answers.</summary>
-    private const int CallsPerSlot = 2;
-
     /// <summary>
     /// Takes a place for the next call on the silo with the most free slots (taking turns among equals, avoiding
-    /// <paramref name="avoid"/> and silos a call could not reach while others can take it). When every silo is full the
-    /// call waits here, in the front end, so that a silo that joins, or frees a slot first, gets it: silos are never given
-    /// more than they can start. Waits at most <paramref name="timeout"/> for a cluster without any silo.
+    /// <paramref name="avoid"/> and silos a call could not reach while others can take it; never a silo that drains). When
+    /// every silo is full the call waits here, in the front end, so that a silo that joins, or frees a slot first, gets it:
+    /// silos are never given more than they can start. Waits at most <paramref name="timeout"/> while no silo can take jobs.
     /// </summary>
-    public async Task<SiloEntry> AcquireAsync(SiloEntry? avoid, TimeSpan timeout, string poolName, CancellationToken cancellationToken)
+    public async Task<SiloEntry> AcquireAsync(SiloEntry? avoid, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        long? deadline = null;
+        long? waitingSince = null;
         while (true)
         {
             Task changed;
@@ -229,23 +254,23 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
                 }
 
                 changed = _changed.Task;
-                if (_silos.Values.Any(s => s.Capacity > 0))
+                if (_silos.Values.Any(s => s.Capacity > 0 && !s.IsDraining))
                 {
-                    deadline = null;
+                    waitingSince = null; // full, not empty: wait for room as long as it takes
                 }
                 else
                 {
-                    deadline ??= _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+                    waitingSince ??= _time.GetTimestamp();
                 }
             }
 
-            if (deadline is { } end)
+            if (waitingSince is { } since)
             {
-                var left = TimeSpan.FromSeconds((end - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+                var left = timeout - _time.GetElapsedTime(since);
                 if (left <= TimeSpan.Zero)
                 {
                     throw new InvalidOperationException(
-                        $"No silo of the cluster takes the jobs of cluster pool '{poolName}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): " +
+                        $"No silo of the cluster takes the jobs of cluster pool '{_pool}' (waited {timeout.TotalSeconds:0.#} s, SiloWaitTimeout): " +
                         $"the silos must call AddProcessPoolExecution() and register a process pool named '{_siloPool}' (ClusterProcessPoolOptions.SiloPool; empty for the default pool).");
                 }
 
@@ -277,7 +302,6 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
     /// <summary>Under the lock: the silo with room for one more call, or none.</summary>
     private SiloEntry? Pick(SiloEntry? avoid)
     {
-        var now = _time.GetTimestamp();
         SiloEntry? best = null, fallback = null;
         var bestFree = 0;
         var count = _silos.Count;
@@ -285,12 +309,12 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         foreach (var silo in _silos.Values.Skip(start).Concat(_silos.Values.Take(start)))
         {
             var free = (CallsPerSlot * silo.Capacity) - silo.InFlight;
-            if (silo.IsLost || silo.Capacity == 0 || free <= 0)
+            if (silo.IsLost || silo.IsDraining || silo.Capacity == 0 || free <= 0)
             {
                 continue;
             }
 
-            if (silo == avoid || silo.IsSuspect(now))
+            if (silo == avoid || (silo.SuspectSince != 0 && _time.GetElapsedTime(silo.SuspectSince) < SuspectFor))
             {
                 fallback ??= silo;
                 continue;
@@ -312,8 +336,21 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Marks a silo a call could not reach; it gets work again after a short while, or when no other silo can take it.</summary>
-    public void Suspect(SiloEntry silo) => silo.Suspect(_time.GetTimestamp() + (2 * _time.TimestampFrequency));
+    /// <summary>Marks a silo a call could not reach; it gets work again after <see cref="SuspectFor"/>, or when no other silo can take it.</summary>
+    public void Suspect(SiloEntry silo) => silo.SuspectSince = _time.GetTimestamp();
+
+    /// <summary>A silo said it drains: it gets no more calls, and the calls waiting for room look elsewhere.</summary>
+    public void MarkDraining(SiloEntry silo)
+    {
+        if (silo.MarkDraining())
+        {
+            Log.SiloDraining(_logger, _pool, silo.Name);
+            lock (_gate)
+            {
+                Signal();
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -321,16 +358,4 @@ internal sealed partial class SiloDirectory : IAsyncDisposable
         await _watching.ConfigureAwait(false);
         _stop.Dispose();
     }
-
-    [LoggerMessage(1, LogLevel.Information, "Silo {Silo} runs the process pool execution grain; it takes jobs now.")]
-    private static partial void LogSiloJoined(ILogger logger, string silo);
-
-    [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} calls of this front end in flight; they are retried or failed.")]
-    private static partial void LogSiloLeft(ILogger logger, string silo, int inFlight);
-
-    [LoggerMessage(4, LogLevel.Warning, "Call {Call} was lost between this front end and silo {Silo} (the silo does not run it); it is retried or failed.")]
-    private static partial void LogCallLost(ILogger logger, long call, string silo);
-
-    [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} did not answer a report or a check.")]
-    private static partial void LogReportFailed(ILogger logger, Exception exception, string silo);
 }

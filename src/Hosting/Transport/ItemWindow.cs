@@ -1,4 +1,4 @@
-namespace ProcessPools.Dispatch;
+namespace ProcessPools.Transport;
 
 /// <summary>
 /// The room a map's producer has to pull items ahead of its consumer: taken in bulk without a lock, given back

@@ -1,4 +1,4 @@
-namespace ProcessPools.Dispatch;
+namespace ProcessPools.Transport;
 
 /// <summary>
 /// One answer of a map: an item's value or error, or with <paramref name="Values"/> the values of consecutive items

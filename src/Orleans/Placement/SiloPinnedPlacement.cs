@@ -1,7 +1,7 @@
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 
-namespace ProcessPools.Orleans;
+namespace ProcessPools.Orleans.Placement;
 
 /// <summary>
 /// Places a grain on the silo its key names (<c>"{silo}|{rest}"</c>), and nowhere else: the front end chooses the silo
@@ -31,8 +31,11 @@ internal sealed class SiloPinnedPlacementDirector : IPlacementDirector
             }
         }
 
-        throw new SiloUnavailableException($"The silo {silo} that grain '{key}' is pinned to is not an active member of the cluster (or does not run the process pool's grain).");
+        throw new SiloUnavailableException($"The silo {silo} that grain '{key}' is pinned to {NotPlaceable}.");
     }
+
+    /// <summary>What a placement failure says: the call never reached the silo, so the front end sends it elsewhere freely.</summary>
+    public const string NotPlaceable = "is not an active member of the cluster (or does not run the process pool's grain) as the silo placing it sees the cluster";
 
     /// <summary>The key of the grain pinned to <paramref name="silo"/> for <paramref name="rest"/>.</summary>
     public static string KeyOf(SiloAddress silo, string rest) => $"{silo.ToParsableString()}|{rest}";

@@ -2,17 +2,19 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using ProcessPools.Channels;
-using ProcessPools.Dispatch;
-using ProcessPools.Jobs;
+using ProcessPools.Orleans.Contracts;
+using ProcessPools.Orleans.Telemetry;
+using ProcessPools.Transport;
+using static ProcessPools.ProcessPoolDiagnostics;
 
-namespace ProcessPools.Orleans;
+namespace ProcessPools.Orleans.FrontEnd;
 
 /// <summary>
 /// An <see cref="IProcessPool"/> over a Microsoft Orleans cluster: each job, or chunk of a map's items, goes to the silo
 /// with the most free worker slots, whose execution grain runs it on that silo's local pool. Arguments and results cross
-/// as the job serializer's bytes. A silo that leaves the cluster answers its jobs at once: retried on another silo
-/// (<see cref="ClusterProcessPoolOptions.MaxRetries"/>) or failed with <see cref="SiloLostException"/>.
+/// as the job serializer's bytes (<see cref="JobPayloads"/>). A call that never reached a silo's pool is sent again
+/// without counting against the job's retries; a silo that leaves the cluster with a job answers it at once: retried on
+/// another silo (<see cref="ClusterProcessPoolOptions.MaxRetries"/>) or failed with <see cref="SiloLostException"/>.
 /// </summary>
 internal sealed class ClusterProcessPool : IProcessPool
 {
@@ -20,6 +22,7 @@ internal sealed class ClusterProcessPool : IProcessPool
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private long _lastCallId;
+    private int _liveMaps;
     private int _state; // 0 created, 1 running, 2 closed
 
     public ClusterProcessPool(
@@ -31,29 +34,35 @@ internal sealed class ClusterProcessPool : IProcessPool
         TimeProvider time,
         IMeterFactory? meterFactory)
     {
-        options.Validate(name);
         Name = name;
+        DisplayName = name.Length == 0 ? DefaultPoolName : name;
         Options = options;
         _time = time;
-        _logger = loggerFactory.CreateLogger("ProcessPool.Cluster");
-        Directory = new SiloDirectory(manifests, grains, options.SiloPool, time, _logger);
-        Telemetry = new ClusterTelemetry(name, meterFactory, Directory);
-        Arguments = new ArgumentWriter(options.Serializer, options.MaxMessageSize);
+        _logger = loggerFactory.CreateLogger(Log.FrontEndCategory);
+        Directory = new SiloDirectory(manifests, grains, options.SiloPool, DisplayName, time, _logger);
+        Telemetry = new ClusterTelemetry(name, meterFactory, () => Directory.Silos.Select(s => (s.Name, s.InFlight)));
+        Payloads = new JobPayloads(options.Serializer, options.MaxMessageSize);
     }
 
     public string Name { get; }
 
     public ClusterProcessPoolOptions Options { get; }
 
+    /// <summary>The pool's name as messages show it.</summary>
+    internal string DisplayName { get; }
+
     internal SiloDirectory Directory { get; }
 
     internal ClusterTelemetry Telemetry { get; }
 
-    internal ArgumentWriter Arguments { get; }
+    internal JobPayloads Payloads { get; }
+
+    internal TimeProvider Time => _time;
 
     internal CancellationToken Closed => _closed.Token;
 
-    internal string DisplayName => Name.Length == 0 ? "(default)" : Name;
+    /// <summary>The maps that have not ended yet (their input, their calls and their registration on the pool's closing).</summary>
+    internal int LiveMaps => Volatile.Read(ref _liveMaps);
 
     /// <summary>The window of a map when the options leave it to the pool.</summary>
     internal int MapWindow => Options.MapWindow > 0 ? Options.MapWindow : Math.Max(16_384, 4 * Directory.Capacity);
@@ -72,14 +81,13 @@ internal sealed class ClusterProcessPool : IProcessPool
         ArgumentNullException.ThrowIfNull(arguments);
         ThrowIfNotAccepting();
         CheckTarget<TResult>(target);
-        var bytes = WriteArguments(target, arguments);
+        var bytes = Payloads.WriteArguments(target, arguments);
         return RunAsync<TResult>(target, bytes, options, cancellationToken);
     }
 
     private async Task<TResult> RunAsync<TResult>(JobTarget target, byte[] arguments, JobOptions? options, CancellationToken cancellationToken)
     {
-        var name = JobNames.Of(target);
-        var call = new JobCall { Job = name, Arguments = arguments };
+        var call = new JobCall { Job = JobIdentity.Of(target), Arguments = arguments };
         var timeout = options?.Timeout ?? Options.JobTimeout;
         var retries = options?.MaxRetries ?? Options.MaxRetries;
         using var activity = Telemetry.StartJob(target.Name);
@@ -91,17 +99,19 @@ internal sealed class ClusterProcessPool : IProcessPool
             throw error;
         }
 
-        return target.ResultType == typeof(void) ? default! : (TResult)Options.Serializer.Deserialize(new ReadOnlySequence<byte>(reply.Result!), target.ResultType)!;
+        return Payloads.ReadResult<TResult>(target, new ReadOnlySequence<byte>(reply.Result ?? []));
     }
 
     /// <summary>
-    /// Sends a job or chunk to a silo and waits for its answer; when the silo is lost first, sends it to another while
-    /// retries are left. Never waits on a silo that left: its calls end when membership declares it dead.
+    /// Sends a job or chunk to a silo and waits for its answer. A call that never reached a silo's pool (no live gateway,
+    /// a placement that failed, a silo that drains, a request lost on the way) is sent again, to another silo where there
+    /// is one, without counting against <paramref name="maxRetries"/>, for at most <see cref="ClusterProcessPoolOptions.SiloWaitTimeout"/>
+    /// in a row; a call whose silo was lost while it may have run is sent again while retries are left.
     /// </summary>
     /// <param name="jobName">The job, for messages.</param>
     /// <param name="items">How many items the call carries, for metrics.</param>
     /// <param name="timeout">The job's timeout, from here to the answer.</param>
-    /// <param name="maxRetries">How many other silos it may be sent to when its silo is lost.</param>
+    /// <param name="maxRetries">How many more times it may run when a run may have happened on a silo that was lost.</param>
     /// <param name="call">The grain call.</param>
     /// <param name="acquired">A place already taken on a silo (<see cref="SiloDirectory.AcquireAsync"/>) for the first attempt; released here.</param>
     /// <param name="cancellationToken">The caller's cancellation.</param>
@@ -109,26 +119,25 @@ internal sealed class ClusterProcessPool : IProcessPool
     internal async Task<(JobReply Reply, string Silo, TimeSpan Elapsed)> SendAsync(
         string jobName, int items, TimeSpan? timeout, int maxRetries, Func<IProcessPoolGrain, Guid, long, CancellationToken, Task<JobReply>> call, SiloEntry? acquired, CancellationToken cancellationToken)
     {
-        // One token for the call: the caller's, the pool's termination, and the job's timeout (from the call to the answer).
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
-        if (timeout is { } limit)
-        {
-            scope.CancelAfter(limit);
-        }
-
+        // One token for the call: the caller's, the pool's termination, and the job's timeout on the pool's clock.
+        using var deadline = timeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token, deadline?.Token ?? default);
         var token = scope.Token;
 
         // Orleans carries a token's cancellation to the silo, at a cost per call: only a token that can fire goes there.
         // The pool's termination and a lost silo end the wait here, and need not reach the silo.
         var crossing = cancellationToken.CanBeCanceled || timeout is not null ? token : CancellationToken.None;
-        bool TimedOutNow() => timeout is not null && token.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !_closed.IsCancellationRequested;
+        bool TimedOutNow() => deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested && !_closed.IsCancellationRequested;
         SiloEntry? avoid = null;
-        for (var attempt = 1; ; attempt++)
+        var runs = 0;
+        long? unreachedSince = null;
+        var pause = TimeSpan.FromMilliseconds(50);
+        while (true)
         {
             SiloEntry silo;
             try
             {
-                silo = acquired ?? await Directory.AcquireAsync(avoid, Options.SiloWaitTimeout, DisplayName, token).ConfigureAwait(false);
+                silo = acquired ?? await Directory.AcquireAsync(avoid, Options.SiloWaitTimeout, token).ConfigureAwait(false);
                 acquired = null;
             }
             catch (OperationCanceledException) when (TimedOutNow())
@@ -136,42 +145,55 @@ internal sealed class ClusterProcessPool : IProcessPool
                 throw TimedOut(jobName, timeout!.Value, "before a silo took it");
             }
 
-            Activity.Current?.SetTag(ClusterTelemetry.SiloTag, silo.Name);
+            Activity.Current?.SetTag(Tags.Silo, silo.Name);
             var started = _time.GetTimestamp();
             var callId = Interlocked.Increment(ref _lastCallId);
             using var inFlight = new InFlightCall(callId, started);
             silo.Calls[callId] = inFlight;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost, inFlight.Orphaned);
+            string? notReached = null;
             try
             {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost, inFlight.Orphaned);
                 var reply = await call(silo.Grain, Directory.FrontEnd, callId, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
-                if (reply.Outcome == JobOutcome.SiloStopping)
+                switch (reply.Outcome)
                 {
-                    throw new SiloUnavailableException($"Silo {silo.Name} is shutting down: {reply.Error?.Message}");
+                    case JobOutcome.Draining:
+                        Directory.MarkDraining(silo);
+                        notReached = $"it drains: {reply.Error?.Message}";
+                        break;
+                    case JobOutcome.SiloStopping:
+                        throw new SiloUnavailableException($"Silo {silo.Name} is shutting down and ended the job unfinished: {reply.Error?.Message}");
+                    default:
+                        var elapsed = _time.GetElapsedTime(started);
+                        Telemetry.OnAnswered(silo.Name, items, OutcomeOf(reply.Outcome), elapsed);
+                        return (reply, silo.Name, elapsed);
                 }
-
-                var elapsed = _time.GetElapsedTime(started);
-                Telemetry.OnAnswered(silo.Name, items, reply.Outcome.ToString(), elapsed);
-                return (reply, silo.Name, elapsed);
             }
-            catch (Exception exception) when (!token.IsCancellationRequested && (silo.IsLost || inFlight.IsOrphaned || IsUnreachable(exception)))
+            catch (Exception exception) when (!token.IsCancellationRequested && NeverReached(exception, silo, inFlight) is { } reason)
             {
-                Telemetry.OnAnswered(silo.Name, items, "SiloLost", _time.GetElapsedTime(started));
+                notReached = reason;
+            }
+            catch (Exception exception) when (!token.IsCancellationRequested && (silo.IsLost || inFlight.IsOrphaned || exception is SiloUnavailableException))
+            {
+                // It may have run there, in part: one of the job's retries, if it has any left.
+                Telemetry.OnAnswered(silo.Name, items, Outcomes.SiloLost, _time.GetElapsedTime(started));
                 if (!silo.IsLost && !inFlight.IsOrphaned)
                 {
                     Directory.Suspect(silo);
                 }
 
-                if (attempt > maxRetries)
+                if (++runs > maxRetries)
                 {
-                    throw new SiloLostException(jobName, silo.Name, attempt, silo.IsLost || inFlight.IsOrphaned ? null : exception);
+                    throw new SiloLostException(jobName, silo.Name, runs, silo.IsLost || inFlight.IsOrphaned ? null : exception);
                 }
 
                 avoid = silo;
+                unreachedSince = null;
+                continue;
             }
             catch (OperationCanceledException) when (TimedOutNow())
             {
-                Telemetry.OnAnswered(silo.Name, items, "TimedOut", _time.GetElapsedTime(started));
+                Telemetry.OnAnswered(silo.Name, items, Outcomes.TimedOut, _time.GetElapsedTime(started));
                 throw TimedOut(jobName, timeout!.Value, $"it was cancelled in its worker on silo {silo.Name}");
             }
             finally
@@ -179,15 +201,66 @@ internal sealed class ClusterProcessPool : IProcessPool
                 silo.Calls.TryRemove(callId, out _);
                 Directory.Release(silo);
             }
+
+            // Never reached the silo's pool: sent again freely, elsewhere if another silo can take it, after a pause that
+            // grows while nothing can be reached (a front end whose gateways are all marked dead learns of live ones again).
+            Telemetry.OnResent(silo.Name);
+            Log.CallResent(_logger, DisplayName, jobName, silo.Name, notReached!);
+            unreachedSince ??= _time.GetTimestamp();
+            if (_time.GetElapsedTime(unreachedSince.Value) > Options.SiloWaitTimeout)
+            {
+                throw new SiloLostException(jobName, silo.Name, runs, new InvalidOperationException(
+                    $"No silo's pool could be reached for {Options.SiloWaitTimeout} (SiloWaitTimeout); the last said: {notReached}"));
+            }
+
+            avoid = silo;
+            if (!silo.IsDraining)
+            {
+                Directory.Suspect(silo);
+                try
+                {
+                    await Task.Delay(pause, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (TimedOutNow())
+                {
+                    throw TimedOut(jobName, timeout!.Value, "before a silo's pool could be reached");
+                }
+
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond));
+            }
         }
     }
 
+    /// <summary>Why a call that failed never reached the silo's pool (so it never ran), or <see langword="null"/> when it may have.</summary>
+    private static string? NeverReached(Exception exception, SiloEntry silo, InFlightCall call) => exception switch
+    {
+        _ when call.IsOrphaned => call.NeverArrived ? "the silo never received it" : null,
+        _ when silo.IsLost => null,
+
+        // The pinned grain could not be placed: the silo that placed it does not see the target silo (yet, or any more).
+        // Or a stopping silo refused to address the message ("Silo '...' is shutting down.", Orleans' PlacementService).
+        SiloUnavailableException when exception.Message.Contains(Placement.SiloPinnedPlacementDirector.NotPlaceable, StringComparison.Ordinal)
+            || exception.Message.EndsWith("is shutting down.", StringComparison.Ordinal) => exception.Message,
+
+        // Any other unavailable silo may have had the call (a silo that dies with it running): not known to be unreached.
+        SiloUnavailableException => null,
+
+        // Orleans rejects a message before any grain runs it: no live gateway ("No gateways available"), a gateway too busy.
+        OrleansMessageRejectionException => exception.Message,
+        _ => null,
+    };
+
+    private static string OutcomeOf(JobOutcome outcome) => outcome switch
+    {
+        JobOutcome.Succeeded => Outcomes.Success,
+        JobOutcome.Canceled => Outcomes.Cancelled,
+        JobOutcome.TimedOut => Outcomes.TimedOut,
+        JobOutcome.WorkerLost => Outcomes.WorkerLost,
+        _ => Outcomes.Failed,
+    };
+
     private static TimeoutException TimedOut(string jobName, TimeSpan timeout, string what) =>
         new($"Job '{jobName}' did not finish within {timeout} (its timeout); {what}.");
-
-    /// <summary>Orleans could not reach the silo, or the silo is no member any more.</summary>
-    private static bool IsUnreachable(Exception exception) =>
-        exception is SiloUnavailableException or OrleansMessageRejectionException;
 
     /// <summary>The exception a caller gets for a job that did not succeed on its silo: the same type a local pool throws.</summary>
     internal static Exception ErrorOf(JobReply reply, string jobName, string silo, CancellationToken cancellationToken)
@@ -215,7 +288,7 @@ internal sealed class ClusterProcessPool : IProcessPool
         ArgumentNullException.ThrowIfNull(argumentSets);
         ThrowIfNotAccepting();
         CheckTarget<TResult>(target);
-        return ClusterMap<TResult>.Start(this, target, new ArgumentSetSource(this, target, argumentSets), options, cancellationToken);
+        return ClusterMap<TResult>.Start(this, target, new ArgumentSetSource(argumentSets), expectedCount: 0, options, cancellationToken);
     }
 
     public PoolResult<TResult> InvokeEach<TItem, TResult>(JobTarget target, IEnumerable<TItem> items, JobOptions? options, CancellationToken cancellationToken)
@@ -225,19 +298,25 @@ internal sealed class ClusterProcessPool : IProcessPool
         ThrowIfNotAccepting();
         CheckTarget<TResult>(target);
         IMapSource source = target.ParameterTypes.Count == 1 && target.ParameterTypes[0] == typeof(TItem)
-            ? new ValueSource<TItem>(this, target, items)
-            : new ArgumentSetSource(this, target, ArgumentSets.Of(items));
-        return ClusterMap<TResult>.Start(this, target, source, options, cancellationToken);
+            ? new ValueSource<TItem>(items)
+            : new ArgumentSetSource(OneArgumentEach(items));
+        return ClusterMap<TResult>.Start(this, target, source, items.TryGetNonEnumeratedCount(out var count) ? count : 0, options, cancellationToken);
     }
 
-    /// <summary>A job's arguments in the pool's invoke layout; a bad argument throws here and nothing is sent.</summary>
-    internal byte[] WriteArguments(JobTarget target, object?[] arguments)
+#pragma warning disable CS1998 // a synchronous source behind the async shape: nothing to await.
+    private static async IAsyncEnumerable<object?[]> OneArgumentEach<TItem>(IEnumerable<TItem> items)
     {
-        using var buffer = new PooledBufferWriter();
-        Arguments.WriteArguments(target, arguments, buffer);
-        Arguments.ThrowIfTooLarge(target, buffer.WrittenCount);
-        return buffer.WrittenMemory.ToArray();
+        foreach (var item in items)
+        {
+            yield return [item];
+        }
     }
+#pragma warning restore CS1998
+
+    /// <summary>A map started: it counts until it ended (<see cref="LiveMaps"/>).</summary>
+    internal void OnMapStarted() => Interlocked.Increment(ref _liveMaps);
+
+    internal void OnMapEnded() => Interlocked.Decrement(ref _liveMaps);
 
     private static void CheckTarget<TResult>(JobTarget target)
     {
@@ -251,7 +330,7 @@ internal sealed class ClusterProcessPool : IProcessPool
         // A request's job class is found on the silo, which checks its result there.
         if (target.Kind != JobTargetKind.Request)
         {
-            PoolEngine.ThrowIfResultDoesNotFit<TResult>(target);
+            JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
         }
     }
 
@@ -273,16 +352,18 @@ internal sealed class ClusterProcessPool : IProcessPool
         return new ProcessPoolStatus
         {
             Name = Name,
-            IsAcceptingJobs = Volatile.Read(ref _state) == 1 && silos.Length > 0,
+            IsAcceptingJobs = Volatile.Read(ref _state) == 1 && silos.Any(s => !s.IsDraining),
             Processes = reports.Sum(r => r.Report?.Workers.Length ?? 0),
             ChildConcurrency = 0,
             Workers = [.. reports.SelectMany(r => (r.Report?.Workers ?? []).Select(w => new WorkerStatus
             {
                 WorkerId = w.WorkerId,
                 ProcessId = w.ProcessId,
-                State = (WorkerState)w.State,
+                State = w.State,
+                Queue = w.Queue,
                 InFlight = w.InFlight,
                 Completed = w.Completed,
+                StartedAt = w.StartedAt,
                 Node = r.Silo.Name,
             }))],
             QueueLengths = [.. reports.Select(r => r.Report?.Queued ?? 0)],
