@@ -42,6 +42,10 @@ builder.UseOrleansClient(client =>
     }
 
     client.AddActivityPropagation();
+
+    // A client learns of silos that join or leave from the cluster manifest, which Orleans refreshes every minute by
+    // default; asked every second, a lost silo's jobs are answered and a new silo gets work within about a second.
+    client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1));
 });
 builder.Services.AddClusterProcessPool(builder.Configuration.GetSection("ClusterProcessPool"));
 if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)

@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Orleans.TestingHost;
 
 namespace ProcessPools.ClusterTests;
@@ -60,6 +61,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddProcessPoolExecution();
+            siloBuilder.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1));
 
             // A front end co-hosted in the silo: a named cluster pool beside the silo's own (default) local pool.
             siloBuilder.Services.AddClusterProcessPool("cluster", o => o.MaxRetries = 1);
@@ -77,6 +79,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
         {
             clientBuilder.AddActivityPropagation();
+            clientBuilder.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1)); // learn of silos within a second (default: a minute)
             clientBuilder.Services.AddClusterProcessPool(o => o.MaxRetries = 2);
             clientBuilder.Services.AddClusterProcessPool("no-retry", o => o.MaxRetries = 0);
             clientBuilder.Services.AddClusterProcessPool("no-such-pool", o => (o.SiloPool, o.SiloWaitTimeout) = ("reports", TimeSpan.FromSeconds(2)));

@@ -93,8 +93,11 @@ internal sealed partial class Workloads
 
     private sealed class BenchClient : IClientBuilderConfigurator
     {
-        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder)
+        {
             clientBuilder.Services.AddClusterProcessPool(o => o.Serializer = new BenchSerializer());
+            clientBuilder.Configure<global::Orleans.Configuration.TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1));
+        }
     }
 }
 

@@ -33,13 +33,32 @@ internal sealed class ClusterProcessPool : IProcessPool
         ILoggerFactory loggerFactory,
         TimeProvider time,
         IMeterFactory? meterFactory)
+        : this(name, options, manifests, silo => grains.GetGrain<IProcessPoolGrain>(Placement.SiloPinnedPlacementDirector.KeyOf(silo, options.SiloPool)), loggerFactory, time, meterFactory)
+    {
+    }
+
+    /// <param name="name">The pool's name.</param>
+    /// <param name="options">Its validated options.</param>
+    /// <param name="manifests">The cluster manifest: which silos run the execution grain.</param>
+    /// <param name="grainOf">The reference of a silo's execution grain (a fake in the fake-clock unit tests).</param>
+    /// <param name="loggerFactory">The application's logging.</param>
+    /// <param name="time">The clock of every timeout and wait.</param>
+    /// <param name="meterFactory">Creates the pool's meter; without one, the pool owns a meter of its own.</param>
+    internal ClusterProcessPool(
+        string name,
+        ClusterProcessPoolOptions options,
+        IClusterManifestProvider manifests,
+        Func<SiloAddress, IProcessPoolGrain> grainOf,
+        ILoggerFactory loggerFactory,
+        TimeProvider time,
+        IMeterFactory? meterFactory)
     {
         Name = name;
         DisplayName = name.Length == 0 ? DefaultPoolName : name;
         Options = options;
         _time = time;
         _logger = loggerFactory.CreateLogger(Log.FrontEndCategory);
-        Directory = new SiloDirectory(manifests, grains, options.SiloPool, DisplayName, time, _logger);
+        Directory = new SiloDirectory(manifests, grainOf, options.SiloPool, DisplayName, time, _logger);
         Telemetry = new ClusterTelemetry(name, meterFactory, () => Directory.Silos.Select(s => (s.Name, s.InFlight)));
         Payloads = new JobPayloads(options.Serializer, options.MaxMessageSize);
     }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Metadata;
 using ProcessPools.Orleans.Contracts;
-using ProcessPools.Orleans.Placement;
 using ProcessPools.Orleans.Telemetry;
 
 namespace ProcessPools.Orleans.FrontEnd;
@@ -24,7 +23,7 @@ internal sealed class SiloDirectory : IAsyncDisposable
     private static readonly GrainType ExecutionGrain = GrainType.Create(IProcessPoolGrain.GrainTypeName);
 
     private readonly IClusterManifestProvider _manifests;
-    private readonly IGrainFactory _grains;
+    private readonly Func<SiloAddress, IProcessPoolGrain> _grainOf;
     private readonly string _siloPool;
     private readonly string _pool;
     private readonly TimeProvider _time;
@@ -37,15 +36,15 @@ internal sealed class SiloDirectory : IAsyncDisposable
     private uint _turn;
 
     /// <param name="manifests">The cluster manifest, which lists the silos that run the execution grain.</param>
-    /// <param name="grains">Makes the references of the silos' grains.</param>
+    /// <param name="grainOf">The reference of a silo's execution grain for the pool on the silos.</param>
     /// <param name="siloPool">The name of the pool on the silos.</param>
     /// <param name="pool">The cluster pool's name, as messages show it.</param>
     /// <param name="time">The clock of every wait and check.</param>
     /// <param name="logger">The cluster pool's logger.</param>
-    public SiloDirectory(IClusterManifestProvider manifests, IGrainFactory grains, string siloPool, string pool, TimeProvider time, ILogger logger)
+    public SiloDirectory(IClusterManifestProvider manifests, Func<SiloAddress, IProcessPoolGrain> grainOf, string siloPool, string pool, TimeProvider time, ILogger logger)
     {
         _manifests = manifests;
-        _grains = grains;
+        _grainOf = grainOf;
         _siloPool = siloPool;
         _pool = pool;
         _time = time;
@@ -159,7 +158,7 @@ internal sealed class SiloDirectory : IAsyncDisposable
 
                 if (!_silos.TryGetValue(address, out var entry))
                 {
-                    entry = new SiloEntry(address, _grains.GetGrain<IProcessPoolGrain>(SiloPinnedPlacementDirector.KeyOf(address, _siloPool)));
+                    entry = new SiloEntry(address, _grainOf(address));
                     joined.Add(entry);
                 }
 
@@ -176,7 +175,7 @@ internal sealed class SiloDirectory : IAsyncDisposable
 
         foreach (var entry in left)
         {
-            Log.SiloLeft(_logger, _pool, entry.Name, entry.InFlight);
+            Log.SiloLeft(_logger, entry.Name, entry.InFlight, _pool);
             entry.MarkLost();
         }
 

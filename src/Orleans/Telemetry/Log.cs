@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Cluster pool '{Pool}': silo {Silo} runs the process pool execution grain; it takes jobs now.", EventName = "SiloJoined")]
     public static partial void SiloJoined(ILogger logger, string pool, string silo);
 
-    [LoggerMessage(2, LogLevel.Warning, "Cluster pool '{Pool}': silo {Silo} left the cluster with {InFlight} calls of this front end in flight; they are retried or failed.", EventName = "SiloLeft")]
-    public static partial void SiloLeft(ILogger logger, string pool, string silo, int inFlight);
+    [LoggerMessage(2, LogLevel.Warning, "Silo {Silo} left the cluster with {InFlight} calls of cluster pool '{Pool}' in flight; they are retried or failed.", EventName = "SiloLeft")]
+    public static partial void SiloLeft(ILogger logger, string silo, int inFlight, string pool);
 
     [LoggerMessage(3, LogLevel.Warning, "Cluster pool '{Pool}': call {Call} was lost between this front end and silo {Silo} ({What}); it is sent again or failed.", EventName = "CallLost")]
     public static partial void CallLost(ILogger logger, string pool, long call, string silo, string what);

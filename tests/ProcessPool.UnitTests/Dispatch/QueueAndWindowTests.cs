@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using ProcessPools.Dispatch;
+using ProcessPools.Transport;
 
 namespace ProcessPools.UnitTests.Dispatch;
 
