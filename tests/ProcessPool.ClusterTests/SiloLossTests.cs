@@ -123,7 +123,7 @@ public sealed class SiloLossTests
         var counted = new Counted();
         counted.Listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == "processpool.cluster.job.completed")
+            if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == ProcessPoolDiagnostics.Instruments.ClusterJobsCompleted)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -132,18 +132,18 @@ public sealed class SiloLossTests
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "processpool.job.outcome")
+                if (tag.Key == ProcessPoolDiagnostics.Tags.Outcome)
                 {
                     var silo = string.Empty;
                     foreach (var other in tags)
                     {
-                        silo = other.Key == "processpool.silo" ? (string)other.Value! : silo;
+                        silo = other.Key == ProcessPoolDiagnostics.Tags.Silo ? (string)other.Value! : silo;
                     }
 
                     counted.Seen.AddOrUpdate($"{silo} {tag.Value}", value, (_, v) => v + value);
                 }
 
-                if (tag.Key == "processpool.job.outcome" && (string?)tag.Value == "SiloLost")
+                if (tag.Key == ProcessPoolDiagnostics.Tags.Outcome && (string?)tag.Value == ProcessPoolDiagnostics.Outcomes.SiloLost)
                 {
                     Interlocked.Add(ref counted.Total, value);
                 }
