@@ -7,7 +7,8 @@ namespace ProcessPools.ClusterTests;
 /// A test cluster of two silos in this process, each with its own pool of two real worker processes, and a client with
 /// two cluster pools: the default (two retries on silo loss) and "no-retry" (none).
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+/// <param name="drains">Whether the silos' pools wait for their jobs when a silo stops (30 s), so that a graceful stop drains.</param>
+public sealed class ClusterFixture(bool drains = false) : IAsyncLifetime
 {
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -18,7 +19,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var builder = new TestClusterBuilder(2);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        if (drains)
+        {
+            builder.AddSiloBuilderConfigurator<DrainingSiloConfigurator>();
+        }
+        else
+        {
+            builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        }
+
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -58,7 +67,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder)
+        public void Configure(ISiloBuilder siloBuilder) => Configure(siloBuilder, TimeSpan.Zero);
+
+        public static void Configure(ISiloBuilder siloBuilder, TimeSpan shutdownTimeout)
         {
             siloBuilder.AddProcessPoolExecution();
             siloBuilder.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1));
@@ -69,9 +80,14 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 o.Processes = 2;
                 o.ChildConcurrency = 4;
-                o.ShutdownTimeout = TimeSpan.Zero; // a silo that stops (or is killed) ends its jobs at once
+                o.ShutdownTimeout = shutdownTimeout; // zero: a silo that stops (or is killed) ends its jobs at once
             });
         }
+    }
+
+    private sealed class DrainingSiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) => SiloConfigurator.Configure(siloBuilder, TimeSpan.FromSeconds(30));
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

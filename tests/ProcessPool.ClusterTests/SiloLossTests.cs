@@ -101,7 +101,7 @@ public sealed class SiloLossTests
     }
 
     /// <summary>Waits until the silo's pool runs jobs of the test.</summary>
-    private static async Task WaitUntilRunningAsync(ClusterFixture fixture, SiloHandle silo)
+    internal static async Task WaitUntilRunningAsync(ClusterFixture fixture, SiloHandle silo)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
@@ -118,7 +118,7 @@ public sealed class SiloLossTests
     }
 
     /// <summary>Counts the items the front end saw lost with their silo (the cluster pool's metric, by outcome).</summary>
-    private static Counted CountSiloLosses()
+    internal static Counted CountSiloLosses()
     {
         var counted = new Counted();
         counted.Listener.InstrumentPublished = (instrument, listener) =>
@@ -153,7 +153,7 @@ public sealed class SiloLossTests
         return counted;
     }
 
-    private sealed class Counted : IDisposable
+    internal sealed class Counted : IDisposable
     {
         public long Total;
 

@@ -105,9 +105,11 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
 
         lock (_gate)
         {
-            if (time.GetElapsedTime(_rotatedAt) >= AnsweredMemory)
+            var elapsed = time.GetElapsedTime(_rotatedAt);
+            if (elapsed >= AnsweredMemory)
             {
-                _answeredBefore = _answered;
+                // Quiet for two spans: both generations are old enough to forget.
+                _answeredBefore = elapsed >= 2 * AnsweredMemory ? new() : _answered;
                 _answered = new();
                 Volatile.Write(ref _rotatedAt, time.GetTimestamp());
             }

@@ -264,8 +264,9 @@ internal sealed class ClusterProcessPool : IProcessPool
         // Any other unavailable silo may have had the call (a silo that dies with it running): not known to be unreached.
         SiloUnavailableException => null,
 
-        // Orleans rejects a message before any grain runs it: no live gateway ("No gateways available"), a gateway too busy.
-        OrleansMessageRejectionException => exception.Message,
+        // Orleans rejects a message before any grain runs it: no live gateway ("No gateways available"), a gateway too busy;
+        // or no connection could be made to the silo (it was killed, and membership has not declared it dead yet).
+        OrleansMessageRejectionException or global::Orleans.Runtime.Messaging.ConnectionFailedException or global::Orleans.Networking.Shared.SocketConnectionException => exception.Message,
         _ => null,
     };
 

@@ -1,0 +1,80 @@
+using ProcessPools.Orleans.FrontEnd;
+
+namespace ProcessPools.ClusterTests;
+
+/// <summary>Silos killed, started and stopped one after the other while maps run, as an operator rolls a cluster.</summary>
+public sealed class SiloChurnTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Silos_killed_started_and_stopped_mid_map_lose_no_item_and_a_graceful_stop_fails_or_retries_no_job()
+    {
+        await using var fixture = new ClusterFixture(drains: true);
+        await fixture.InitializeAsync();
+        using var lost = SiloLossTests.CountSiloLosses();
+        var items = Enumerable.Range(0, 400).ToArray();
+
+        for (var round = 1; round <= 3; round++)
+        {
+            // A silo killed mid-map: what it ran may have run, so it runs again elsewhere (the default pool has two retries).
+            var killed = await fixture.Cluster.StartAdditionalSiloAsync();
+            await fixture.WaitForSilosAsync(3);
+            var map = fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 100, ct), items, Token);
+            await SiloLossTests.WaitUntilRunningAsync(fixture, killed);
+            await fixture.Cluster.KillSiloAsync(killed);
+            Assert.Equal(items, (await map).Select(ClusterJobs.ItemOf)); // every item once, right, in input order
+
+            // A silo stopped gracefully mid-map, with no retry allowed: it drains, so no job fails and none is retried.
+            var stopped = await fixture.Cluster.StartAdditionalSiloAsync();
+            await fixture.WaitForSilosAsync(3);
+            var lostBefore = lost.Value;
+            var graceful = fixture.NoRetry.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 100, ct), items, Token);
+            await SiloLossTests.WaitUntilRunningAsync(fixture, stopped);
+            var ranOnStopped = (await fixture.SiloOfWorkersAsync()).Where(w => w.Value == stopped.SiloAddress.ToString()).Select(w => w.Key).ToHashSet();
+            await fixture.Cluster.StopSiloAsync(stopped);
+            var answered = await graceful;
+            Assert.Equal(items, answered.Select(ClusterJobs.ItemOf));
+            Assert.Equal(lostBefore, lost.Value); // no call counted as lost with its silo: nothing spent a retry
+            Assert.Contains(answered, t => ranOnStopped.Contains(ClusterJobs.PidOf(t))); // the stopping silo finished what it ran
+        }
+    }
+
+    [Fact]
+    public async Task Ten_thousand_short_maps_leave_nothing_behind_on_the_pool()
+    {
+        await using var fixture = new ClusterFixture();
+        await fixture.InitializeAsync();
+        var pool = (ClusterProcessPool)fixture.Pool;
+        using var caller = new CancellationTokenSource();
+
+        await RunMapsAsync(1_000); // warm: every cache and pool of the front end, the silos and Orleans is filled
+        var before = Memory();
+        await RunMapsAsync(10_000);
+        Assert.Equal(0, pool.LiveMaps); // each map's token source (registered on the pool's closing) was disposed
+
+        // The silos remember answered calls for a while (so a front end can tell a lost answer from a lost request): that
+        // memory follows time, not the number of calls. Once it has turned over twice, what is left is what maps left behind.
+        await Task.Delay((2 * ProcessPools.Orleans.Execution.ExecutionDrain.AnsweredMemory) + TimeSpan.FromSeconds(1), Token);
+        await RunMapsAsync(10); // the silos forget on their next call
+        var after = Memory();
+        Assert.True(after - before < 512 * 1024, $"10,000 maps left {(after - before) / 1024} KiB behind");
+
+        async Task RunMapsAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var squares = await fixture.Pool.Map(ClusterJobs.SquareAsync, [i % 100, 2], caller.Token);
+                Assert.Equal((i % 100) * (i % 100), squares[0]);
+            }
+        }
+
+        static long Memory()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return GC.GetTotalMemory(forceFullCollection: true);
+        }
+    }
+}
