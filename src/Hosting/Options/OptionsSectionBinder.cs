@@ -162,7 +162,8 @@ public static class OptionsMessages
     /// <param name="result">What the generated validator returned.</param>
     /// <param name="sectionPath">The section the options were bound from, if any.</param>
     /// <param name="subject">What the options are for.</param>
-    public static IReadOnlyList<string> DescribeFailures<TOptions>(ValidateOptionsResult result, string? sectionPath, string subject)
+    /// <param name="optionsName">The options instance validated: the generator names a member of a named instance after it.</param>
+    public static IReadOnlyList<string> DescribeFailures<TOptions>(ValidateOptionsResult result, string? sectionPath, string subject, string? optionsName = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         if (!result.Failed || result.Failures is null)
@@ -176,6 +177,11 @@ public static class OptionsMessages
         {
             var match = GeneratedFailures.Pattern().Match(failure);
             var error = match.Groups["error"].Value.Replace($"{typeof(TOptions).Name}.", string.Empty, StringComparison.Ordinal);
+            if (!string.IsNullOrEmpty(optionsName))
+            {
+                error = error.Replace($" {optionsName}.", " ", StringComparison.Ordinal);
+            }
+
             return match.Success ? $"{KeyPath(sectionPath, match.Groups["member"].Value)}: {error} ({subject})" : $"{failure} ({subject})";
         })];
     }

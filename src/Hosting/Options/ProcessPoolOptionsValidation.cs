@@ -43,7 +43,7 @@ internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions
         string Key(string option) => OptionsMessages.KeyPath(section, option);
 
         var failures = new List<string>();
-        failures.AddRange(OptionsMessages.DescribeFailures<ProcessPoolOptions>(new ProcessPoolOptionsValidator().Validate(name, options), section, pool));
+        failures.AddRange(OptionsMessages.DescribeFailures<ProcessPoolOptions>(new ProcessPoolOptionsValidator().Validate(name, options), section, pool, name));
 
         // The time ranges are checked here, not by [Range(typeof(TimeSpan), ...)], whose converter lookup trimming breaks.
         TimeRange(nameof(options.JobTimeout), options.JobTimeout, "00:00:00.001", "10675199.00:00:00");

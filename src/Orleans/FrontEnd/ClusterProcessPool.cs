@@ -375,17 +375,7 @@ internal sealed class ClusterProcessPool : IProcessPool
             IsAcceptingJobs = Volatile.Read(ref _state) == 1 && silos.Any(s => !s.IsDraining),
             Processes = reports.Sum(r => r.Report?.Workers.Length ?? 0),
             ChildConcurrency = 0,
-            Workers = [.. reports.SelectMany(r => (r.Report?.Workers ?? []).Select(w => new WorkerStatus
-            {
-                WorkerId = w.WorkerId,
-                ProcessId = w.ProcessId,
-                State = w.State,
-                Queue = w.Queue,
-                InFlight = w.InFlight,
-                Completed = w.Completed,
-                StartedAt = w.StartedAt,
-                Node = r.Silo.Name,
-            }))],
+            Workers = [.. reports.SelectMany(r => r.Report?.Workers ?? [])], // as the silos reported them, each naming its silo
             QueueLengths = [.. reports.Select(r => r.Report?.Queued ?? 0)],
             InFlight = silos.Sum(s => s.InFlight),
             WorkerRestarts = reports.Sum(r => r.Report?.WorkerRestarts ?? 0),

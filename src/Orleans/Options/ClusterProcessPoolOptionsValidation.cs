@@ -22,7 +22,7 @@ internal sealed class ClusterProcessPoolOptionsValidation(IEnumerable<IConfigure
         var subject = Subject(name);
         string Key(string option) => OptionsMessages.KeyPath(section, option);
 
-        var failures = new List<string>(OptionsMessages.DescribeFailures<ClusterProcessPoolOptions>(new ClusterProcessPoolOptionsValidator().Validate(name, options), section, subject));
+        var failures = new List<string>(OptionsMessages.DescribeFailures<ClusterProcessPoolOptions>(new ClusterProcessPoolOptionsValidator().Validate(name, options), section, subject, name));
         if (options.JobTimeout is { } timeout && timeout <= TimeSpan.Zero)
         {
             failures.Add($"{Key(nameof(options.JobTimeout))} ({timeout}) must be positive, or unset for none ({subject}).");
