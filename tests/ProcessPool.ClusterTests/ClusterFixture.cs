@@ -7,9 +7,18 @@ namespace ProcessPools.ClusterTests;
 /// A test cluster of two silos in this process, each with its own pool of two real worker processes, and a client with
 /// two cluster pools: the default (two retries on silo loss) and "no-retry" (none).
 /// </summary>
-/// <param name="drains">Whether the silos' pools wait for their jobs when a silo stops (30 s), so that a graceful stop drains.</param>
-public sealed class ClusterFixture(bool drains = false) : IAsyncLifetime
+public sealed class ClusterFixture : IAsyncLifetime
 {
+    private readonly bool _drains;
+
+    /// <summary>A cluster whose silos end their jobs at once when they stop (xunit's collection fixture).</summary>
+    public ClusterFixture()
+    {
+    }
+
+    /// <param name="drains">Whether the silos' pools wait for their jobs when a silo stops (30 s), so that a graceful stop drains.</param>
+    internal ClusterFixture(bool drains) => _drains = drains;
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public IProcessPool Pool => Cluster.Client.ServiceProvider.GetRequiredService<IProcessPool>();
@@ -19,7 +28,7 @@ public sealed class ClusterFixture(bool drains = false) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var builder = new TestClusterBuilder(2);
-        if (drains)
+        if (_drains)
         {
             builder.AddSiloBuilderConfigurator<DrainingSiloConfigurator>();
         }
