@@ -14,6 +14,7 @@ public sealed class SiloChurnTests
         await fixture.InitializeAsync();
         using var lost = SiloLossTests.CountSiloLosses();
         var items = Enumerable.Range(0, 400).ToArray();
+        var gateway = fixture.Cluster.SecondarySilos[0]; // one of the two silos the client connects through
 
         for (var round = 1; round <= 3; round++)
         {
@@ -38,6 +39,15 @@ public sealed class SiloChurnTests
             Assert.Equal(lostBefore, lost.Value); // no call counted as lost with its silo: nothing spent a retry
             Assert.Contains(answered, t => ranOnStopped.Contains(ClusterJobs.PidOf(t))); // the stopping silo finished what it ran
         }
+
+        // Last, a gateway of the client stops gracefully mid-map: answers on their way through it are lost with it, and
+        // taken again from the silos that sent them (they keep them a while), so this stop costs no retry either.
+        var lostBeforeGateway = lost.Value;
+        var throughGateway = fixture.NoRetry.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 100, ct), items, Token);
+        await SiloLossTests.WaitUntilRunningAsync(fixture, gateway);
+        await fixture.Cluster.StopSiloAsync(gateway);
+        Assert.Equal(items, (await throughGateway).Select(ClusterJobs.ItemOf));
+        Assert.Equal(lostBeforeGateway, lost.Value);
     }
 
     [Fact]

@@ -138,6 +138,20 @@ internal sealed record CallCheck
     /// <summary>Gets the calls the silo never received (or forgot long ago): they never ran, and go elsewhere freely.</summary>
     [Id(0)] public required long[] Unknown { get; init; }
 
-    /// <summary>Gets the calls the silo answered lately whose answer the front end still waits for: lost on the way back, after they ran.</summary>
-    [Id(1)] public required long[] Answered { get; init; }
+    /// <summary>
+    /// Gets the calls the silo answered lately whose answer the front end still waits for: lost on the way back (a gateway
+    /// between them stopped or died), after they ran. Each carries its reply again while the silo still keeps it.
+    /// </summary>
+    [Id(1)] public required AnsweredCall[] Answered { get; init; }
+}
+
+/// <summary>A call a silo answered lately, and its reply if the silo still keeps it.</summary>
+[GenerateSerializer, Immutable, Alias("ProcessPools.AnsweredCall")]
+internal sealed record AnsweredCall
+{
+    /// <summary>Gets the call's number at its front end.</summary>
+    [Id(0)] public long Id { get; init; }
+
+    /// <summary>Gets the reply the silo sent, or <see langword="null"/> when it no longer keeps it (over its budget).</summary>
+    [Id(1)] public JobReply? Reply { get; init; }
 }

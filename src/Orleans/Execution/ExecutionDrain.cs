@@ -10,19 +10,23 @@ namespace ProcessPools.Orleans.Execution;
 /// <see cref="ServiceLifecycleStage.Active"/>: it is still a member and still answers), it drains: new calls are answered
 /// <see cref="JobOutcome.Draining"/> without running (their front ends send them elsewhere, retries untouched), and the
 /// jobs it runs finish, within the largest <c>ShutdownTimeout</c> of its pools, before the silo leaves. So a silo that
-/// stops politely fails and retries no job. It also remembers, for a little while, which calls it answered, so a front
-/// end can tell a call that never arrived (it never ran) from one whose answer was lost on the way back (it ran).
+/// stops politely fails and retries no job. It also remembers, for a little while, which calls it answered and, within a
+/// budget, their replies: a front end can then tell a call that never arrived (it never ran) from one whose answer was
+/// lost on the way back (a gateway between them stopped or died), and take that answer again instead of running it twice.
 /// </summary>
 internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFactory) : ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>How long an answered call is remembered: at least this, at most twice this.</summary>
     internal static readonly TimeSpan AnsweredMemory = TimeSpan.FromSeconds(10);
 
+    /// <summary>The most bytes of replies kept per span of <see cref="AnsweredMemory"/>; past it, only the calls' numbers are.</summary>
+    internal const long ReplyBudget = 16 * 1024 * 1024;
+
     private readonly ConcurrentDictionary<(Guid FrontEnd, long Call), byte> _running = new();
     private readonly ILogger _logger = loggerFactory.CreateLogger(Log.ExecutionCategory);
     private readonly Lock _gate = new();
-    private ConcurrentDictionary<(Guid FrontEnd, long Call), byte> _answered = new();
-    private ConcurrentDictionary<(Guid FrontEnd, long Call), byte> _answeredBefore = new();
+    private Answered _answered = new();
+    private Answered _answeredBefore = new();
     private long _rotatedAt = time.GetTimestamp();
     private long _drainLimitTicks;
     private int _draining;
@@ -54,21 +58,21 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
         // it and waits for it, or is seen here and the call is refused. No call runs unseen.
         if (IsDraining)
         {
-            Exit(call, answered: false);
+            Exit(call, reply: null);
             return false;
         }
 
         return true;
     }
 
-    /// <summary>The call ended; with <paramref name="answered"/>, its answer is on its way to the front end.</summary>
-    public void Exit((Guid FrontEnd, long Call) call, bool answered = true)
+    /// <summary>The call ended; with a <paramref name="reply"/>, that reply is on its way to the front end.</summary>
+    public void Exit((Guid FrontEnd, long Call) call, JobReply? reply)
     {
         _running.TryRemove(call, out _);
-        if (answered)
+        if (reply is not null)
         {
             RotateIfDue();
-            _answered.TryAdd(call, 0);
+            _answered.Add(call, reply);
         }
 
         if (IsDraining && _running.IsEmpty)
@@ -81,7 +85,8 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
     public CallCheck Check(Guid frontEnd, long[] calls)
     {
         RotateIfDue();
-        List<long> unknown = [], answered = [];
+        List<long> unknown = [];
+        List<AnsweredCall> answered = [];
         foreach (var call in calls)
         {
             var key = (frontEnd, call);
@@ -90,7 +95,14 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
                 continue;
             }
 
-            (_answered.ContainsKey(key) || _answeredBefore.ContainsKey(key) ? answered : unknown).Add(call);
+            if (_answered.TryGet(key, out var reply) || _answeredBefore.TryGet(key, out reply))
+            {
+                answered.Add(new AnsweredCall { Id = call, Reply = reply });
+            }
+            else
+            {
+                unknown.Add(call);
+            }
         }
 
         return new CallCheck { Unknown = [.. unknown], Answered = [.. answered] };
@@ -109,7 +121,7 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
             if (elapsed >= AnsweredMemory)
             {
                 // Quiet for two spans: both generations are old enough to forget.
-                _answeredBefore = elapsed >= 2 * AnsweredMemory ? new() : _answered;
+                _answeredBefore = elapsed >= 2 * AnsweredMemory ? new Answered() : _answered;
                 _answered = new();
                 Volatile.Write(ref _rotatedAt, time.GetTimestamp());
             }
@@ -138,5 +150,20 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
         {
             Log.DrainTimedOut(_logger, _running.Count, limit);
         }
+    }
+
+    /// <summary>One span's answered calls, with their replies while they fit the budget.</summary>
+    private sealed class Answered
+    {
+        private readonly ConcurrentDictionary<(Guid FrontEnd, long Call), JobReply?> _calls = new();
+        private long _bytes;
+
+        public void Add((Guid FrontEnd, long Call) call, JobReply reply)
+        {
+            var size = (reply.Result?.Length ?? 0) + 64;
+            _calls.TryAdd(call, Interlocked.Add(ref _bytes, size) <= ReplyBudget ? reply : null);
+        }
+
+        public bool TryGet((Guid FrontEnd, long Call) call, out JobReply? reply) => _calls.TryGetValue(call, out reply);
     }
 }

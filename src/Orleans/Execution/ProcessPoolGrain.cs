@@ -74,38 +74,45 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
         catch (ObjectDisposedException closed)
         {
             // The silo's pool is closed: nothing ran, so the job goes to another silo.
-            drain.Exit(call, answered: false);
+            drain.Exit(call, reply: null);
             return Task.FromResult(Replies.Draining(closed.Message));
         }
         catch (Exception exception)
         {
-            drain.Exit(call);
-            return Task.FromResult(Replies.Of(exception));
+            var refused = Replies.Of(exception);
+            drain.Exit(call, refused);
+            return Task.FromResult(refused);
         }
 
         return running.ContinueWith(
             static (task, state) =>
             {
                 var (pool, drain, cancellationToken, call) = ((ISerializedJobInvoker, ExecutionDrain, CancellationToken, (Guid, long)))state!;
-                drain.Exit(call);
-                if (task.IsCompletedSuccessfully)
-                {
-                    return new JobReply { Outcome = JobOutcome.Succeeded, Result = task.Result };
-                }
-
-                var exception = task.IsCanceled ? new OperationCanceledException(cancellationToken) : task.Exception!.InnerException!;
-                if (exception is WorkerLostException or OperationCanceledException && !cancellationToken.IsCancellationRequested && !pool.GetStatus().IsAcceptingJobs)
-                {
-                    // The silo is going down and its pool ended the job: not the job's failure, so the front end sends it elsewhere.
-                    return new JobReply { Outcome = JobOutcome.SiloStopping, Error = Replies.Of(exception).Error };
-                }
-
-                return Replies.Of(exception);
+                var reply = ReplyOf(task, pool, cancellationToken);
+                drain.Exit(call, reply);
+                return reply;
             },
             (pool, drain, cancellationToken, call),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    private static JobReply ReplyOf(Task<byte[]> task, ISerializedJobInvoker pool, CancellationToken cancellationToken)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return new JobReply { Outcome = JobOutcome.Succeeded, Result = task.Result };
+        }
+
+        var exception = task.IsCanceled ? new OperationCanceledException(cancellationToken) : task.Exception!.InnerException!;
+        if (exception is WorkerLostException or OperationCanceledException && !cancellationToken.IsCancellationRequested && !pool.GetStatus().IsAcceptingJobs)
+        {
+            // The silo is going down and its pool ended the job: not the job's failure, so the front end sends it elsewhere.
+            return new JobReply { Outcome = JobOutcome.SiloStopping, Error = Replies.Of(exception).Error };
+        }
+
+        return Replies.Of(exception);
     }
 
     /// <summary>The worker as its silo's pool reports it, naming the silo: the one place its status is shaped for the cluster.</summary>

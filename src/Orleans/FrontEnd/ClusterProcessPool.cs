@@ -173,7 +173,16 @@ internal sealed class ClusterProcessPool : IProcessPool
             try
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, silo.Lost, inFlight.Orphaned);
-                var reply = await call(silo.Grain, Directory.FrontEnd, callId, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
+                JobReply reply;
+                try
+                {
+                    reply = await call(silo.Grain, Directory.FrontEnd, callId, crossing).WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (inFlight.Recovered is { } recovered && !token.IsCancellationRequested)
+                {
+                    reply = recovered; // its first answer was lost on the way; the silo sent it again
+                }
+
                 switch (reply.Outcome)
                 {
                     case JobOutcome.Draining:

@@ -109,9 +109,18 @@ internal sealed class SiloDirectory : IAsyncDisposable
             try
             {
                 var check = await silo.Grain.CheckCallsAsync(FrontEnd, [.. due.Select(c => c.Id)]).WaitAsync(CallCheckInterval, _time, _stop.Token).ConfigureAwait(false);
-                HashSet<long> unknown = [.. check.Unknown], answered = [.. check.Answered];
+                HashSet<long> unknown = [.. check.Unknown], answered = [.. check.Answered.Select(a => a.Id)];
+                var replies = check.Answered.Where(a => a.Reply is not null).ToDictionary(a => a.Id, a => a.Reply!);
                 foreach (var call in due)
                 {
+                    if (replies.TryGetValue(call.Id, out var reply))
+                    {
+                        // Answered, and the answer lost on the way back: the silo sent it again, so the job needs no second run.
+                        Log.CallLost(_logger, _pool, call.Id, silo.Name, "its answer was lost on the way; the silo sent it again");
+                        call.Recover(reply);
+                        continue;
+                    }
+
                     call.Strikes = unknown.Contains(call.Id) || answered.Contains(call.Id) ? call.Strikes + 1 : 0;
                     if (call.Strikes >= 2)
                     {

@@ -74,6 +74,9 @@ internal sealed class InFlightCall(long id, long startedAt) : IDisposable
     /// <summary>Whether the silo said it never received the call (rather than that it answered it).</summary>
     public bool NeverArrived { get; private set; }
 
+    /// <summary>The reply the silo sent again for a call whose answer was lost on the way; the call ends with it.</summary>
+    public JobReply? Recovered { get; private set; }
+
     public CancellationToken Orphaned => _orphaned.Token;
 
     public bool IsOrphaned => _orphaned.IsCancellationRequested;
@@ -81,6 +84,13 @@ internal sealed class InFlightCall(long id, long startedAt) : IDisposable
     public void MarkOrphaned(bool neverArrived)
     {
         NeverArrived = neverArrived;
+        _orphaned.Cancel();
+    }
+
+    /// <summary>Ends the call with the reply its silo kept, whose first sending was lost on the way.</summary>
+    public void Recover(JobReply reply)
+    {
+        Recovered = reply;
         _orphaned.Cancel();
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using ProcessPools.Orleans.Contracts;
 using ProcessPools.Orleans.Execution;
 
 namespace ProcessPools.ClusterTests.FakeClock;
@@ -8,6 +9,8 @@ namespace ProcessPools.ClusterTests.FakeClock;
 public sealed class ExecutionDrainTests
 {
     private static readonly Guid FrontEnd = Guid.NewGuid();
+
+    private static readonly JobReply Done = new() { Outcome = JobOutcome.Succeeded, Result = [1, 2, 3] };
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -23,7 +26,7 @@ public sealed class ExecutionDrainTests
         Assert.False(drain.TryEnter((FrontEnd, 2), TimeSpan.FromSeconds(30)), "a call was taken while the silo drains");
         Assert.False(draining.IsCompleted, "the drain ended with a call still running");
 
-        drain.Exit((FrontEnd, 1));
+        drain.Exit((FrontEnd, 1), Done);
         await draining.WaitAsync(TimeSpan.FromSeconds(10), Token);
         Assert.Equal(0, drain.Running);
     }
@@ -53,16 +56,34 @@ public sealed class ExecutionDrainTests
         var drain = new ExecutionDrain(time, NullLoggerFactory.Instance);
         Assert.True(drain.TryEnter((FrontEnd, 1), TimeSpan.Zero));
         Assert.True(drain.TryEnter((FrontEnd, 2), TimeSpan.Zero));
-        drain.Exit((FrontEnd, 1));
+        drain.Exit((FrontEnd, 1), Done);
 
         var check = drain.Check(FrontEnd, [1, 2, 3]);
-        Assert.Equal([1L], check.Answered);
+        Assert.Equal(1L, Assert.Single(check.Answered).Id);
+        Assert.Same(Done, check.Answered[0].Reply); // kept, so the front end takes it again instead of running the job twice
         Assert.Equal([3L], check.Unknown); // 2 runs: neither
 
         // Answered calls are remembered for at least AnsweredMemory, at most twice that.
         time.Advance(ExecutionDrain.AnsweredMemory + TimeSpan.FromSeconds(1));
-        Assert.Equal([1L], drain.Check(FrontEnd, [1]).Answered);
+        Assert.Equal(1L, Assert.Single(drain.Check(FrontEnd, [1]).Answered).Id);
         time.Advance(ExecutionDrain.AnsweredMemory + TimeSpan.FromSeconds(1));
         Assert.Equal([1L], drain.Check(FrontEnd, [1]).Unknown);
+    }
+
+    [Fact]
+    public void Replies_are_kept_within_a_budget_then_only_the_calls_numbers()
+    {
+        var drain = new ExecutionDrain(new FakeTimeProvider(), NullLoggerFactory.Instance);
+        var large = new JobReply { Outcome = JobOutcome.Succeeded, Result = new byte[ExecutionDrain.ReplyBudget / 2] };
+        for (var call = 1L; call <= 3; call++)
+        {
+            Assert.True(drain.TryEnter((FrontEnd, call), TimeSpan.Zero));
+            drain.Exit((FrontEnd, call), large);
+        }
+
+        var answered = drain.Check(FrontEnd, [1, 2, 3]).Answered.OrderBy(a => a.Id).ToArray();
+        Assert.Equal([1L, 2L, 3L], answered.Select(a => a.Id));
+        Assert.NotNull(answered[0].Reply);
+        Assert.Null(answered[2].Reply); // over the budget: still known as answered (it ran), its reply not kept
     }
 }

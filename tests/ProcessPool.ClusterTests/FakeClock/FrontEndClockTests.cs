@@ -110,14 +110,34 @@ public sealed class FrontEndClockTests
     }
 
     [Fact]
-    public async Task A_call_whose_answer_was_lost_after_it_ran_spends_a_retry()
+    public async Task A_call_whose_answer_was_lost_takes_the_reply_its_silo_kept_and_runs_once()
+    {
+        var (pool, cluster, time) = Create(o => o.MaxRetries = 0);
+        await using var owned = pool;
+        var silo = FakeCluster.Silo(11117);
+        cluster.SetSilos(silo);
+        var grain = cluster.Grains[silo];
+        var kept = new JobReply { Outcome = JobOutcome.Succeeded, Result = Serialize(pool.Payloads.Serializer, 49) };
+        grain.OnCheck = calls => new CallCheck { Unknown = [], Answered = [.. calls.Select(c => new AnsweredCall { Id = c, Reply = kept })] };
+
+        var call = pool.InvokeAsync<int>(Square, [7], null, Token);
+        await grain.Calls.Reader.ReadAsync(Token).AsTask().WaitAsync(Patience, Token); // its first answer never comes
+        await TickAsync(time, grain, expectCheck: false);
+        await TickAsync(time, grain, expectCheck: true);
+
+        Assert.Equal(49, await call.WaitAsync(Patience, Token));
+        Assert.False(grain.Calls.Reader.TryRead(out _), "the job was sent a second time");
+    }
+
+    [Fact]
+    public async Task A_call_whose_answer_was_lost_and_no_longer_kept_spends_a_retry()
     {
         var (pool, cluster, time) = Create(o => o.MaxRetries = 0);
         await using var owned = pool;
         var silo = FakeCluster.Silo(11114);
         cluster.SetSilos(silo);
         var grain = cluster.Grains[silo];
-        grain.OnCheck = calls => new CallCheck { Unknown = [], Answered = calls };
+        grain.OnCheck = calls => new CallCheck { Unknown = [], Answered = [.. calls.Select(c => new AnsweredCall { Id = c })] };
 
         var call = pool.InvokeAsync<int>(Square, [4], null, Token);
         await grain.Calls.Reader.ReadAsync(Token).AsTask().WaitAsync(Patience, Token);
