@@ -116,7 +116,7 @@ internal sealed class SiloDirectory : IAsyncDisposable
                     if (replies.TryGetValue(call.Id, out var reply))
                     {
                         // Answered, and the answer lost on the way back: the silo sent it again, so the job needs no second run.
-                        Log.CallLost(_logger, _pool, call.Id, silo.Name, "its answer was lost on the way; the silo sent it again");
+                        Log.AnswerTakenAgain(_logger, _pool, call.Id, silo.Name);
                         call.Recover(reply);
                         continue;
                     }

@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Information, "Cluster pool '{Pool}': silo {Silo} drains (it is stopping); it gets no more jobs.", EventName = "SiloDraining")]
     public static partial void SiloDraining(ILogger logger, string pool, string silo);
 
+    [LoggerMessage(7, LogLevel.Information, "Cluster pool '{Pool}': the answer of call {Call} was lost on its way from silo {Silo}; the silo sent it again, so the job did not run twice.", EventName = "AnswerTakenAgain")]
+    public static partial void AnswerTakenAgain(ILogger logger, string pool, long call, string silo);
+
     [LoggerMessage(20, LogLevel.Information, "This silo is stopping: its process pools take no new cluster jobs and finish the {Running} they run (at most {Limit}).", EventName = "DrainStarted")]
     public static partial void DrainStarted(ILogger logger, int running, TimeSpan limit);
 
