@@ -25,8 +25,8 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
     private readonly ConcurrentDictionary<(Guid FrontEnd, long Call), byte> _running = new();
     private readonly ILogger _logger = loggerFactory.CreateLogger(Log.ExecutionCategory);
     private readonly Lock _gate = new();
-    private Answered _answered = new();
-    private Answered _answeredBefore = new();
+    private AnsweredSpan _answered = new();
+    private AnsweredSpan _answeredBefore = new();
     private long _rotatedAt = time.GetTimestamp();
     private long _drainLimitTicks;
     private int _draining;
@@ -121,7 +121,7 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
             if (elapsed >= AnsweredMemory)
             {
                 // Quiet for two spans: both generations are old enough to forget.
-                _answeredBefore = elapsed >= 2 * AnsweredMemory ? new Answered() : _answered;
+                _answeredBefore = elapsed >= 2 * AnsweredMemory ? new AnsweredSpan() : _answered;
                 _answered = new();
                 Volatile.Write(ref _rotatedAt, time.GetTimestamp());
             }
@@ -153,7 +153,7 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
     }
 
     /// <summary>One span's answered calls, with their replies while they fit the budget.</summary>
-    private sealed class Answered
+    private sealed class AnsweredSpan
     {
         private readonly ConcurrentDictionary<(Guid FrontEnd, long Call), JobReply?> _calls = new();
         private long _bytes;
