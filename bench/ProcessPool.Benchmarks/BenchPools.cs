@@ -9,7 +9,7 @@ namespace ProcessPools.Benchmarks;
 /// </summary>
 internal static class BenchPools
 {
-    public static Task<IProcessPool> StartAsync(Action<ProcessPoolOptions>? configure = null) => ProcessPool.StartAsync(options =>
+    public static Task<IProcessPoolOwner> StartAsync(Action<ProcessPoolOptions>? configure = null) => ProcessPool.StartAsync(options =>
     {
         options.Serializer = new BenchSerializer();
         configure?.Invoke(options);

@@ -21,7 +21,7 @@ internal static class CrashProbe
     public static async Task<int> RunPoolHostAsync()
     {
         await using var pool = await BenchPools.StartAsync(o => o.Processes = 2);
-        Console.WriteLine(string.Join(' ', pool.GetStatus().Workers.Select(w => w.ProcessId)));
+        Console.WriteLine(string.Join(' ', (await pool.GetStatusAsync()).Workers.Select(w => w.ProcessId)));
         await Console.In.ReadToEndAsync();
         return 0;
     }

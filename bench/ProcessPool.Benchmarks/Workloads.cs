@@ -256,7 +256,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     {
         await using var pool = await BenchPools.StartAsync(o => o.Processes = 2);
         await pool.ApplyAsync(BenchJobs.TrivialAsync, 1);
-        var workers = pool.GetStatus().Workers.Where(w => w.ProcessId is not null).Select(w => w.ProcessId!.Value).ToArray();
+        var workers = (await pool.GetStatusAsync()).Workers.Where(w => w.ProcessId is not null).Select(w => w.ProcessId!.Value).ToArray();
         // Steady state, not start-up: the runtime recompiles hot start-up methods in the background for a
         // second or two after a process starts (tiered compilation), which is not idle cost.
         await Task.Delay(TimeSpan.FromSeconds(2));

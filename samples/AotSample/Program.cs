@@ -25,7 +25,7 @@ builder.Services.Configure<ProcessPoolOptions>(static options => options.Seriali
 using var host = builder.Build();
 await host.StartAsync();
 var pool = host.Services.GetRequiredService<IProcessPool>();
-Console.WriteLine($"Pool of {pool.GetStatus().Workers.Count} workers ready in {clock.ElapsedMilliseconds} ms (parent {Environment.ProcessId}).");
+Console.WriteLine($"Pool of {(await pool.GetStatusAsync()).Workers.Count} workers ready in {clock.ElapsedMilliseconds} ms (parent {Environment.ProcessId}).");
 
 var problems = new List<string>();
 

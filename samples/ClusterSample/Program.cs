@@ -61,7 +61,7 @@ app.MapGet("/map", async (IProcessPool pool, int? count, int? ms, CancellationTo
     var items = count ?? 1000;
     var started = DateTime.UtcNow;
     var answers = await pool.StarMap(SampleJobs.RunAsync, Enumerable.Range(0, items).Select(x => (x, ms ?? 5)), ct);
-    var status = await pool.GetClusterStatusAsync(ct);
+    var status = await pool.GetStatusAsync(ct);
     var siloOf = status.Workers.Where(w => w.ProcessId is not null).ToDictionary(w => w.ProcessId!.Value, w => w.Node ?? "?");
     var wrong = answers.Select((a, i) => (a, i)).Count(p => p.a.Item != p.i || p.a.Square != (long)p.i * p.i);
     return Results.Ok(new
@@ -78,7 +78,7 @@ app.MapGet("/map", async (IProcessPool pool, int? count, int? ms, CancellationTo
 // The cluster pool's silos and their workers.
 app.MapGet("/status", async (IProcessPool pool, CancellationToken ct) =>
 {
-    var status = await pool.GetClusterStatusAsync(ct);
+    var status = await pool.GetStatusAsync(ct);
     return Results.Ok(new
     {
         silos = status.Workers.GroupBy(w => w.Node).Select(g => new { silo = g.Key, workers = g.Select(w => new { pid = w.ProcessId, w.State, w.InFlight, w.Completed }) }),

@@ -56,8 +56,8 @@ var app = builder.Build();
 app.MapControllers();
 
 // For dashboards: both pools' workers (pid, state, jobs in flight and answered), queues and restarts.
-app.MapGet("/pool/status", (IProcessPool pool, [FromKeyedServices(ImagePool.Name)] IProcessPool images) =>
-    new Dictionary<string, ProcessPoolStatus> { ["default"] = pool.GetStatus(), [ImagePool.Name] = images.GetStatus() });
+app.MapGet("/pool/status", async (IProcessPool pool, [FromKeyedServices(ImagePool.Name)] IProcessPool images, CancellationToken ct) =>
+    new Dictionary<string, ProcessPoolStatus> { ["default"] = await pool.GetStatusAsync(ct), [ImagePool.Name] = await images.GetStatusAsync(ct) });
 
 // Healthy with every worker up, Degraded below the configured count or in a crash loop, Unhealthy with none.
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });

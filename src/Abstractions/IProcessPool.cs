@@ -10,8 +10,13 @@ namespace ProcessPools;
 /// <c>ApplyAsync</c>, <c>Map</c>, <c>StarMap</c> and <c>SendAsync</c>, which take a static method, a
 /// non-capturing lambda or a request. The members of this interface are the primitives they are built on:
 /// one per operation, each with optional per-call <see cref="JobOptions"/>.
+/// <para>
+/// Whoever has an <see cref="IProcessPool"/> uses the pool; only its owner closes it: the hosted service of a pool
+/// registered with <c>AddProcessPool</c>, or the caller of <c>ProcessPool.StartAsync</c>, which returns an
+/// <see cref="IProcessPoolOwner"/>. As with <c>IHttpClientFactory</c>, a consumer never disposes what it was given.
+/// </para>
 /// </remarks>
-public interface IProcessPool : IAsyncDisposable
+public interface IProcessPool
 {
     /// <summary>Gets the pool's name (the empty string for the default pool).</summary>
     string Name { get; }
@@ -56,14 +61,27 @@ public interface IProcessPool : IAsyncDisposable
         return InvokeMany<TResult>(target, ArgumentSets.Of(items), options, cancellationToken);
     }
 
-    /// <summary>Gets a snapshot of the pool: its workers (pid, state, queue, jobs in flight and answered), queue lengths, restarts.</summary>
-    ProcessPoolStatus GetStatus();
+    /// <summary>
+    /// Gets the pool's status now: its workers (pid, state, queue, jobs in flight and answered), queue lengths and
+    /// restarts. A local pool answers at once from what it knows; a cluster pool asks its silos first, and names each
+    /// worker's silo in <see cref="WorkerStatus.Node"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the answer (a cluster's silos).</param>
+    ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+}
 
+/// <summary>
+/// A pool together with the right to end it: what <c>ProcessPool.StartAsync</c> returns to its caller (and what a pool's
+/// hosted service holds). Hand others the <see cref="IProcessPool"/> it is: they use the pool, the owner closes it.
+/// </summary>
+public interface IProcessPoolOwner : IProcessPool, IAsyncDisposable
+{
     /// <summary>
     /// Closes the pool gracefully: new calls fail with <see cref="ObjectDisposedException"/>, queued and running
     /// jobs finish, then the workers exit. After <see cref="ProcessPoolOptions.ShutdownTimeout"/>, or when
     /// <paramref name="cancellationToken"/> fires, what is left is terminated. <see cref="IAsyncDisposable.DisposeAsync"/> does the same.
     /// </summary>
+    /// <param name="cancellationToken">Ends the graceful part: what is left is terminated.</param>
     Task CloseAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -41,13 +41,6 @@ public static class ProcessPoolJobOptionsExtensions
         public PoolResult<TResult> InvokeEach<TItem, TResult>(JobTarget target, IEnumerable<TItem> items, JobOptions? options, CancellationToken cancellationToken) =>
             inner.InvokeEach<TItem, TResult>(target, items, options?.Or(Options) ?? Options, cancellationToken);
 
-        public ProcessPoolStatus GetStatus() => inner.GetStatus();
-
-        public Task CloseAsync(CancellationToken cancellationToken = default) => inner.CloseAsync(cancellationToken);
-
-        public Task TerminateAsync() => inner.TerminateAsync();
-
-        // A view: the pool belongs to whoever created it (the host, or the caller of ProcessPool.StartAsync).
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default) => inner.GetStatusAsync(cancellationToken);
     }
 }

@@ -17,10 +17,10 @@ public static class ProcessPool
     /// <summary>Starts a pool and waits until every worker process is ready.</summary>
     /// <param name="configure">Sets the options; the defaults otherwise.</param>
     /// <param name="cancellationToken">Abandons the start (the workers started so far are killed).</param>
-    /// <returns>The pool; dispose it to close it gracefully (queued and running jobs finish).</returns>
+    /// <returns>The pool and the right to close it: dispose it to close it gracefully (queued and running jobs finish); hand others the <see cref="IProcessPool"/> it is.</returns>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range.</exception>
     /// <exception cref="ProcessPoolException">A worker could not start.</exception>
-    public static Task<IProcessPool> StartAsync(Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
+    public static Task<IProcessPoolOwner> StartAsync(Action<ProcessPoolOptions>? configure = null, CancellationToken cancellationToken = default)
     {
         var options = new ProcessPoolOptions();
         configure?.Invoke(options);
@@ -34,7 +34,7 @@ public static class ProcessPool
     /// <param name="configure">Sets the options; the defaults otherwise.</param>
     /// <param name="configureWorkers">Registers what the workers add to their hosts: <c>workers => workers.AddJob&lt;ResizeJob&gt;()</c>.</param>
     /// <param name="cancellationToken">Abandons the start (the workers started so far are killed).</param>
-    public static Task<IProcessPool> StartAsync(
+    public static Task<IProcessPoolOwner> StartAsync(
         Action<ProcessPoolOptions>? configure, Action<IProcessPoolBuilder> configureWorkers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configureWorkers);
@@ -44,10 +44,10 @@ public static class ProcessPool
     }
 
     /// <summary>Starts a pool with the given options and logging, and waits until every worker process is ready.</summary>
-    public static Task<IProcessPool> StartAsync(ProcessPoolOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
+    public static Task<IProcessPoolOwner> StartAsync(ProcessPoolOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
         StartAsync(options, loggerFactory, configureWorkers: null, cancellationToken);
 
-    private static async Task<IProcessPool> StartAsync(
+    private static async Task<IProcessPoolOwner> StartAsync(
         ProcessPoolOptions options, ILoggerFactory loggerFactory, Action<IProcessPoolBuilder>? configureWorkers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -55,7 +55,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
-            var status = await Pool.GetClusterStatusAsync(TestContext.Current.CancellationToken);
+            var status = await Pool.GetStatusAsync(TestContext.Current.CancellationToken);
             if (status.Workers.Select(w => w.Node).Distinct().Count() >= count)
             {
                 return;
@@ -70,7 +70,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Which silo each worker pid belongs to, asked of every silo now.</summary>
     public async Task<Dictionary<int, string>> SiloOfWorkersAsync()
     {
-        var status = await Pool.GetClusterStatusAsync();
+        var status = await Pool.GetStatusAsync();
         return status.Workers.Where(w => w.ProcessId is not null).ToDictionary(w => w.ProcessId!.Value, w => w.Node!);
     }
 

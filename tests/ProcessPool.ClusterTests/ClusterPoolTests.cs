@@ -37,7 +37,7 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
         Assert.Equal(Enumerable.Range(0, 120), tags.Select(ClusterJobs.ItemOf));
         var silos = await fixture.SiloOfWorkersAsync();
         Assert.Equal(2, tags.Select(t => silos.GetValueOrDefault(ClusterJobs.PidOf(t), "unknown")).Where(s => s != "unknown").Distinct().Count());
-        Assert.All(local.GetStatus().Workers, w => Assert.Null(w.Node)); // the silo's own pool is still a local pool
+        Assert.All((await local.GetStatusAsync(TestContext.Current.CancellationToken)).Workers, w => Assert.Null(w.Node)); // the silo's own pool is still a local pool
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class SiloLossTests
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var status = await fixture.Pool.GetClusterStatusAsync(Token);
+            var status = await fixture.Pool.GetStatusAsync(Token);
             if (status.Workers.Any(w => w.Node == silo.SiloAddress.ToString() && w.InFlight > 0))
             {
                 return;

@@ -67,7 +67,7 @@ internal sealed partial class Workloads
     private static async Task WaitForSilosAsync(IProcessPool pool, int count)
     {
         var clock = Stopwatch.StartNew();
-        while ((await pool.GetClusterStatusAsync()).Workers.Select(w => w.Node).Distinct().Count() < count)
+        while ((await pool.GetStatusAsync()).Workers.Select(w => w.Node).Distinct().Count() < count)
         {
             if (clock.Elapsed > TimeSpan.FromSeconds(60))
             {

@@ -1,6 +1,6 @@
 namespace ProcessPools;
 
-/// <summary>A snapshot of a pool, for dashboards and status endpoints (<see cref="IProcessPool.GetStatus"/>).</summary>
+/// <summary>A snapshot of a pool, for dashboards and status endpoints (<see cref="IProcessPool.GetStatusAsync"/>).</summary>
 public sealed class ProcessPoolStatus
 {
     /// <summary>Gets the pool's name.</summary>

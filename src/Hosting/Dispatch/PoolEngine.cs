@@ -15,7 +15,7 @@ namespace ProcessPools.Dispatch;
 /// the job registry. Independent of Microsoft.Extensions.Hosting; the hosted service and
 /// <see cref="ProcessPool.StartAsync(Action{ProcessPoolOptions}?, CancellationToken)"/> wrap it.
 /// </summary>
-internal sealed class PoolEngine : IProcessPool, ISerializedJobInvoker, IWorkerSlotsOwner, IPoolGauges
+internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWorkerSlotsOwner, IPoolGauges
 {
     private readonly ProcessPoolOptions _options;
     private readonly PoolLifecycle _lifecycle = new();
@@ -118,6 +118,9 @@ internal sealed class PoolEngine : IProcessPool, ISerializedJobInvoker, IWorkerS
         Log.PoolStarted(_logger, _display, _options.Processes, _options.ChildConcurrency);
     }
 
+    public ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default) => new(GetStatus());
+
+    /// <summary>The pool's status as it knows it now (a local pool never waits for it).</summary>
     public ProcessPoolStatus GetStatus() => new()
     {
         Name = Name,

@@ -8,9 +8,9 @@ namespace ProcessPools.Telemetry;
 /// </summary>
 internal sealed class ProcessPoolHealthCheck(IProcessPool pool) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var status = pool.GetStatus();
+        var status = await pool.GetStatusAsync(cancellationToken).ConfigureAwait(false);
         var data = new Dictionary<string, object>
         {
             ["ready"] = status.ReadyWorkers,
@@ -29,6 +29,6 @@ internal sealed class ProcessPoolHealthCheck(IProcessPool pool) : IHealthCheck
             _ when status.ReadyWorkers < status.Processes => HealthCheckResult.Degraded($"{name} has {status.ReadyWorkers} of {status.Processes} workers ready.", data: data),
             _ => HealthCheckResult.Healthy($"{name} has all {status.Processes} workers ready.", data),
         };
-        return Task.FromResult(result);
+        return result;
     }
 }

@@ -15,7 +15,7 @@ public interface ISerializedJobInvoker
     /// <summary>Gets the pool's options: its serializer, message size and shutdown timeout, as a transport needs them.</summary>
     ProcessPoolOptions Options { get; }
 
-    /// <summary>Gets a snapshot of the pool, as <see cref="IProcessPool.GetStatus"/> does.</summary>
+    /// <summary>Gets the pool's status as it knows it now, as <see cref="IProcessPool.GetStatusAsync"/> answers it, without waiting.</summary>
     ProcessPoolStatus GetStatus();
 
     /// <summary>Runs a job, or a chunk of a map's items, whose arguments arrive as bytes; answers with the worker's bytes.</summary>

@@ -16,7 +16,7 @@ namespace ProcessPools.Orleans.FrontEnd;
 /// without counting against the job's retries; a silo that leaves the cluster with a job answers it at once: retried on
 /// another silo (<see cref="ClusterProcessPoolOptions.MaxRetries"/>) or failed with <see cref="SiloLostException"/>.
 /// </summary>
-internal sealed class ClusterProcessPool : IProcessPool
+internal sealed class ClusterProcessPool : IProcessPoolOwner
 {
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
@@ -374,7 +374,15 @@ internal sealed class ClusterProcessPool : IProcessPool
         }
     }
 
-    public ProcessPoolStatus GetStatus()
+    /// <summary>Asks every silo for its pool's workers, then answers with every silo's workers, each naming its silo.</summary>
+    public async ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        await Task.WhenAll(Directory.Silos.Select(Directory.RefreshAsync)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Snapshot();
+    }
+
+    /// <summary>The status as last reported by the silos, without asking them.</summary>
+    internal ProcessPoolStatus Snapshot()
     {
         var silos = Directory.Silos.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
         var reports = silos.Select(s => (Silo: s, Report: s.Report)).ToArray();
@@ -390,13 +398,6 @@ internal sealed class ClusterProcessPool : IProcessPool
             WorkerRestarts = reports.Sum(r => r.Report?.WorkerRestarts ?? 0),
             StartFailure = silos.Length == 0 ? "No silo of the cluster runs the process pool execution grain." : null,
         };
-    }
-
-    /// <summary>Asks every silo for its pool's workers, then returns <see cref="GetStatus"/>.</summary>
-    public async Task<ProcessPoolStatus> RefreshStatusAsync(CancellationToken cancellationToken)
-    {
-        await Task.WhenAll(Directory.Silos.Select(Directory.RefreshAsync)).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return GetStatus();
     }
 
     public async Task CloseAsync(CancellationToken cancellationToken = default)

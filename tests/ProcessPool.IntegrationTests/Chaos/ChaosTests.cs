@@ -93,7 +93,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
         Assert.True(kills > 0, "the storm killed no worker");
         Assert.All(results, Assert.True);
-        Assert.Null(pool.GetStatus().StartFailure);
+        Assert.Null(pool.Snapshot().StartFailure);
     }
 
     [LinuxFact]
@@ -122,7 +122,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
             {
                 // With 'starting', a worker still starting is the target whenever there is one (a ready one otherwise,
                 // so that replacements keep starting).
-                var workers = pool.GetStatus().Workers.Where(w => w.ProcessId is not null).ToArray();
+                var workers = pool.Snapshot().Workers.Where(w => w.ProcessId is not null).ToArray();
                 var starters = workers.Where(w => w.State == WorkerState.Starting).ToArray();
                 var targets = (starting && starters.Length > 0 ? starters : workers.Where(w => w.State == WorkerState.Ready))
                     .Select(w => w.ProcessId!.Value)

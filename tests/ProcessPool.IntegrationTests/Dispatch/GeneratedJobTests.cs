@@ -93,13 +93,7 @@ public sealed class GeneratedJobTests(ITestOutputHelper output)
 
         public string Name => inner.Name;
 
-        public ProcessPoolStatus GetStatus() => inner.GetStatus();
-
-        public Task CloseAsync(CancellationToken cancellationToken = default) => inner.CloseAsync(cancellationToken);
-
-        public Task TerminateAsync() => inner.TerminateAsync();
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default) => inner.GetStatusAsync(cancellationToken);
     }
 }
 

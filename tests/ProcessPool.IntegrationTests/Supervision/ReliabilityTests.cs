@@ -50,23 +50,23 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     public async Task A_spare_worker_takes_the_place_of_a_dead_worker_at_once_and_is_replaced()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SpareWorkers) = (1, 1));
-        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Any(w => w.State == WorkerState.Spare));
-        var spare = pool.GetStatus().Workers.Single(w => w.State == WorkerState.Spare).ProcessId!.Value;
-        var active = pool.GetStatus().Workers.Single(w => w.State == WorkerState.Ready).ProcessId!.Value;
+        await TestPools.WaitUntilAsync(() => pool.Snapshot().Workers.Any(w => w.State == WorkerState.Spare));
+        var spare = pool.Snapshot().Workers.Single(w => w.State == WorkerState.Spare).ProcessId!.Value;
+        var active = pool.Snapshot().Workers.Single(w => w.State == WorkerState.Ready).ProcessId!.Value;
 
         Process.GetProcessById(active).Kill();
         await TestPools.WaitUntilAsync(() => !TestPools.WorkerPids(pool).Contains(active));
 
         Assert.Equal(spare, await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard)); // the spare took the slot
-        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Any(w => w.State == WorkerState.Spare && w.ProcessId != spare));
+        await TestPools.WaitUntilAsync(() => pool.Snapshot().Workers.Any(w => w.State == WorkerState.Spare && w.ProcessId != spare));
     }
 
     [Fact]
     public async Task With_spares_recycled_workers_are_replaced_by_processes_started_before_they_were_needed()
     {
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.MaxTasksPerChild, o.SpareWorkers) = (1, 1, 2));
-        await TestPools.WaitUntilAsync(() => pool.GetStatus().Workers.Count(w => w.State == WorkerState.Spare) == 2);
-        var spares = pool.GetStatus().Workers.Where(w => w.State == WorkerState.Spare).Select(w => w.ProcessId).ToHashSet();
+        await TestPools.WaitUntilAsync(() => pool.Snapshot().Workers.Count(w => w.State == WorkerState.Spare) == 2);
+        var spares = pool.Snapshot().Workers.Where(w => w.State == WorkerState.Spare).Select(w => w.ProcessId).ToHashSet();
 
         var first = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard);
         var second = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard);
@@ -180,7 +180,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         await release.CancelAsync();
 
         Assert.Contains("removed from its queue", timedOut.Message);
-        Assert.Equal(0, pool.GetStatus().QueueLengths[0]);
+        Assert.Equal(0, pool.Snapshot().QueueLengths[0]);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocker.WaitAsync(TestPools.HangGuard));
         Assert.Equal(16, await pool.ApplyAsync(Jobs.SquareAsync, 4).WaitAsync(TestPools.HangGuard));
     }
@@ -251,7 +251,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
 
         var calls = Enumerable.Range(1, 5).Select(i => pool.ApplyAsync(Jobs.SquareAsync, i)).ToArray();
 
-        Assert.Equal(2, engine.GetStatus().QueueLengths[0]); // the other three wait for room, outside the queue
+        Assert.Equal(2, engine.Snapshot().QueueLengths[0]); // the other three wait for room, outside the queue
         Assert.All(calls, c => Assert.False(c.IsCompleted));
         await release.CancelAsync();
         var results = await Task.WhenAll(calls).WaitAsync(TestPools.HangGuard);

@@ -115,7 +115,7 @@ public sealed class TelemetryTests
         await pool.ApplyAsync(Jobs.SquareAsync, 2).WaitAsync(TestPools.HangGuard); // its worker retires after one job
         await exited.WaitForMeasurementsAsync(1).WaitAsync(TestPools.HangGuard);
         var running = await TestPools.SentToWorkerAsync<int>(pool, ReliabilityJobs.IgnoreCancellationAsync, [1], CancellationToken.None);
-        Process.GetProcessById(pool.GetStatus().Workers.Single(w => w.InFlight == 1).ProcessId!.Value).Kill(); // retiring after this job
+        Process.GetProcessById(pool.Snapshot().Workers.Single(w => w.InFlight == 1).ProcessId!.Value).Kill(); // retiring after this job
         await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(TestPools.HangGuard));
         await exited.WaitForMeasurementsAsync(2).WaitAsync(TestPools.HangGuard);
         await host.StopAsync();
@@ -197,16 +197,16 @@ public sealed class TelemetryTests
 
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
             Process.GetProcessById(pids[0]).Kill();
-            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 1); // its replacements fail to start while the marker exists
+            await TestPools.WaitUntilAsync(() => engine.Snapshot().ReadyWorkers == 1); // its replacements fail to start while the marker exists
             Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
             Process.GetProcessById(pids[1]).Kill();
-            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 0);
+            await TestPools.WaitUntilAsync(() => engine.Snapshot().ReadyWorkers == 0);
             var down = await health.CheckHealthAsync();
             Assert.Equal(HealthStatus.Unhealthy, down.Status);
             Assert.Equal(0, down.Entries["processpool"].Data["ready"]);
 
             File.Delete(marker); // the next start succeeds
-            await TestPools.WaitUntilAsync(() => engine.GetStatus().ReadyWorkers == 2);
+            await TestPools.WaitUntilAsync(() => engine.Snapshot().ReadyWorkers == 2);
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
             await host.StopAsync();
         }
@@ -225,12 +225,12 @@ public sealed class TelemetryTests
         var second = await TestPools.SentToWorkerAsync<int>(pool, Jobs.WaitForCancellationAsync, [2], release.Token);
         var waiting = pool.ApplyAsync(Jobs.SquareAsync, 3);
 
-        var busy = pool.GetStatus();
+        var busy = pool.Snapshot();
         await release.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(first, second).WaitAsync(TestPools.HangGuard));
         Assert.Equal(9, await waiting.WaitAsync(TestPools.HangGuard));
-        await TestPools.WaitUntilAsync(() => pool.GetStatus().InFlight == 0); // the cancelled jobs' slots free when their workers confirm
-        var idle = pool.GetStatus();
+        await TestPools.WaitUntilAsync(() => pool.Snapshot().InFlight == 0); // the cancelled jobs' slots free when their workers confirm
+        var idle = pool.Snapshot();
 
         Assert.Equal((2, 2, 2, 1, 0), (busy.Workers.Count, busy.ReadyWorkers, busy.InFlight, busy.Queued, busy.WorkerRestarts));
         Assert.All(busy.Workers, w => Assert.Equal((WorkerState.Ready, 1), (w.State, w.InFlight)));

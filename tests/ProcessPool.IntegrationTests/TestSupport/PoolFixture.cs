@@ -3,7 +3,7 @@ namespace ProcessPools.IntegrationTests;
 /// <summary>One shared pool of 2 workers for the tests that only need a working pool.</summary>
 public sealed class PoolFixture : IAsyncLifetime
 {
-    public IProcessPool Pool { get; private set; } = null!;
+    public IProcessPoolOwner Pool { get; private set; } = null!;
 
     public async ValueTask InitializeAsync() => Pool = await ProcessPool.StartAsync(o => o.Processes = 2, workers => workers.AddJob<GreetingJob>());
 

@@ -18,13 +18,23 @@ public static class TestPools
         return result;
     }
 
+    /// <summary>A local pool's status, which it answers at once (its <see cref="IProcessPool.GetStatusAsync"/> never waits).</summary>
+    public static ProcessPoolStatus Snapshot(this IProcessPool pool)
+    {
+#pragma warning disable CA2012 // read once, completed (as asserted)
+        var status = pool.GetStatusAsync();
+        Assert.True(status.IsCompletedSuccessfully, "a local pool answers its status at once");
+        return status.Result;
+#pragma warning restore CA2012
+    }
+
     /// <summary>The process ids of the pool's workers until the pool has seen them exit (starting, ready, spare, draining or dying), from its public status.</summary>
     public static IReadOnlyList<int> WorkerPids(IProcessPool pool) =>
-        [.. pool.GetStatus().Workers.Where(w => w.ProcessId is not null).Select(w => w.ProcessId!.Value)];
+        [.. pool.Snapshot().Workers.Where(w => w.ProcessId is not null).Select(w => w.ProcessId!.Value)];
 
     /// <summary>The process ids of the workers that are ready and take jobs (not those starting, spare or leaving).</summary>
     public static IReadOnlyList<int> ReadyWorkerPids(IProcessPool pool) =>
-        [.. pool.GetStatus().Workers.Where(w => w.State == WorkerState.Ready && w.ProcessId is not null).Select(w => w.ProcessId!.Value)];
+        [.. pool.Snapshot().Workers.Where(w => w.State == WorkerState.Ready && w.ProcessId is not null).Select(w => w.ProcessId!.Value)];
 
     /// <summary>
     /// Waits for a state the pool reaches by itself (a death noticed, a replacement ready), checked every

@@ -111,12 +111,6 @@ public sealed class OptionsTests
 
         public PoolResult<TResult> InvokeMany<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public ProcessPoolStatus GetStatus() => throw new NotSupportedException();
-
-        public Task CloseAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task TerminateAsync() => Task.CompletedTask;
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }
