@@ -28,7 +28,6 @@ public static class GeneratedCalls
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(items);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(arity);
 
         // Plain values of a one-argument job: the pool may keep them typed all the way into the chunk's bytes.
         return arity == 1
@@ -43,7 +42,6 @@ public static class GeneratedCalls
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(items);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(arity);
         return pool.InvokeMany<TResult>(target, ArgumentSets.Of(items, spread, CancellationToken.None), options: null, cancellationToken);
     }
 }

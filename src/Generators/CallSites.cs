@@ -104,7 +104,7 @@ internal static class CallSites
             _ => null,
         };
         if (code is null || code.Parameters.Any(p => p.RefKind != RefKind.None || !IsAccessible(p.Type, model.Compilation)) || !IsAccessible(code.ReturnType, model.Compilation)
-            || (code.ReturnsVoid && method.Name != "ConfigureWorkerHost") || code.Parameters.Length > 16)
+            || (code.ReturnsVoid && method.Name != "ConfigureWorkerHost"))
         {
             return null;
         }

@@ -33,11 +33,7 @@ internal sealed class Shape
         var shape = new Shape();
         foreach (var parameter in invoke.Parameters)
         {
-            if (parameter.RefKind != RefKind.None)
-            {
-                return null;
-            }
-
+            // Ref parameters never get here: CallSites refuses them before it asks for a shape.
             switch (parameter.Type.ToDisplayString())
             {
                 case "System.Threading.CancellationToken":

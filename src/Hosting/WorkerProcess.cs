@@ -47,6 +47,9 @@ public partial class WorkerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _engine.CloseAsync().ConfigureAwait(false);
+
+        // No finalizer here, but the class is open (WorkerProcess<TResult> derives from it): CA1816 asks that a derived
+        // type that adds one need not re-implement disposal.
         GC.SuppressFinalize(this);
     }
 
