@@ -12,7 +12,7 @@ public sealed class SiloChurnTests
     {
         await using var fixture = new ClusterFixture(drains: true);
         await fixture.InitializeAsync();
-        using var lost = SiloLossTests.CountSiloLosses();
+        using var lost = SiloLossTests.CountSiloLosses(fixture);
         var items = Enumerable.Range(0, 400).ToArray();
         var gateway = fixture.Cluster.SecondarySilos[0]; // one of the two silos the client connects through
 

@@ -16,7 +16,7 @@ public sealed class SiloLossTests
         await fixture.InitializeAsync();
         var doomed = await fixture.Cluster.StartAdditionalSiloAsync();
         await fixture.WaitForSilosAsync(3);
-        using var lost = CountSiloLosses();
+        using var lost = CountSiloLosses(fixture);
 
         // Items of 2 s: those the doomed silo runs cannot finish before it dies (its pool does not wait at shutdown).
         var map = fixture.Pool.Map(static (int x, CancellationToken ct) => ClusterJobs.TagAsync(x, 2000, ct), Enumerable.Range(0, 60));
@@ -70,7 +70,7 @@ public sealed class SiloLossTests
     {
         await using var fixture = new ClusterFixture();
         await fixture.InitializeAsync();
-        using var outcomes = CountSiloLosses();
+        using var outcomes = CountSiloLosses(fixture);
         var joinedSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The input holds back its second part until the cluster pool can use the new silo: the map runs on meanwhile.
@@ -117,13 +117,18 @@ public sealed class SiloLossTests
         Assert.Fail($"silo {silo.SiloAddress} never ran a job");
     }
 
-    /// <summary>Counts the items the front end saw lost with their silo (the cluster pool's metric, by outcome).</summary>
-    internal static Counted CountSiloLosses()
+    /// <summary>
+    /// Counts the items the fixture's client saw lost with their silo (the cluster pool's metric, by outcome). Only its
+    /// own meters count: test classes run in parallel, each with a cluster of its own, in this one process.
+    /// </summary>
+    internal static Counted CountSiloLosses(ClusterFixture fixture)
     {
         var counted = new Counted();
+        var scope = fixture.Cluster.Client.ServiceProvider.GetRequiredService<IMeterFactory>();
         counted.Listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == ProcessPoolDiagnostics.Instruments.ClusterJobsCompleted)
+            if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == ProcessPoolDiagnostics.Instruments.ClusterJobsCompleted
+                && ReferenceEquals(instrument.Meter.Scope, scope))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
