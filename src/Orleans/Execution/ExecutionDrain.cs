@@ -19,6 +19,9 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
     /// <summary>How long an answered call is remembered: at least this, at most twice this.</summary>
     internal static readonly TimeSpan AnsweredMemory = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a drained silo goes on refusing calls after the last one it refused, before it leaves.</summary>
+    internal static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The most bytes of replies kept per span of <see cref="AnsweredMemory"/>; past it, only the calls' numbers are.</summary>
     internal const long ReplyBudget = 16 * 1024 * 1024;
 
@@ -29,6 +32,7 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
     private AnsweredSpan _answeredBefore = new();
     private long _rotatedAt = time.GetTimestamp();
     private long _drainLimitTicks;
+    private long _lastRefusedAt;
     private int _draining;
     private TaskCompletionSource? _idle;
 
@@ -58,6 +62,7 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
         // it and waits for it, or is seen here and the call is refused. No call runs unseen.
         if (IsDraining)
         {
+            Volatile.Write(ref _lastRefusedAt, time.GetTimestamp());
             Exit(call, reply: null);
             return false;
         }
@@ -144,6 +149,22 @@ internal sealed class ExecutionDrain(TimeProvider time, ILoggerFactory loggerFac
         try
         {
             await _idle.Task.WaitAsync(limit, time, cancellationToken).ConfigureAwait(false);
+
+            // Calls sent before their front ends heard "draining" may still be on their way: they are refused as they
+            // come (answered "draining": sent elsewhere, retries untouched) until none came for a while, rather than met
+            // by a silo that is leaving, where a front end could not tell whether they ran.
+            while (true)
+            {
+                var quietFor = time.GetElapsedTime(Math.Max(started, Volatile.Read(ref _lastRefusedAt)));
+                var left = TimeSpan.FromTicks(Math.Min((Quiet - quietFor).Ticks, (limit - time.GetElapsedTime(started)).Ticks));
+                if (left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                await Task.Delay(left, time, cancellationToken).ConfigureAwait(false);
+            }
+
             Log.DrainCompleted(_logger, time.GetElapsedTime(started));
         }
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)

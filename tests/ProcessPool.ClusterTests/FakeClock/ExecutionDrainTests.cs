@@ -27,6 +27,16 @@ public sealed class ExecutionDrainTests
         Assert.False(draining.IsCompleted, "the drain ended with a call still running");
 
         drain.Exit((FrontEnd, 1), Done);
+        await Task.Delay(50, Token);
+        Assert.False(draining.IsCompleted, "the drain left at once, while calls sent before 'draining' was heard may still arrive");
+
+        // It refuses what still comes, and leaves once nothing came for a while (Quiet), on the silo's clock.
+        time.Advance(ExecutionDrain.Quiet / 2);
+        Assert.False(drain.TryEnter((FrontEnd, 3), TimeSpan.FromSeconds(30)));
+        time.Advance(ExecutionDrain.Quiet / 2);
+        await Task.Delay(50, Token);
+        Assert.False(draining.IsCompleted, "the quiet time did not start again with the last refused call");
+        time.Advance(ExecutionDrain.Quiet);
         await draining.WaitAsync(TimeSpan.FromSeconds(10), Token);
         Assert.Equal(0, drain.Running);
     }
