@@ -57,20 +57,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
     {
         // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
         Action<System.Buffers.IBufferWriter<byte>, TItem> serialize = serializer.Serialize;
-        return CreateChunk(target, items.Count, create, (buffer, i) =>
-        {
-            var at = InvokePayload.BeginArgument(buffer);
-            try
-            {
-                serialize(buffer, items[i]);
-            }
-            catch (Exception exception)
-            {
-                throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", nameof(items), exception);
-            }
-
-            InvokePayload.EndArgument(buffer, at);
-        });
+        return CreateChunk(target, items.Count, create, (buffer, i) => ArgumentSerializer.WriteValue(serialize, target, items[i], buffer));
     }
 
     private TJob CreateChunk<TJob>(JobTarget target, int count, Func<long, byte[], int, TJob> create, Action<PooledBufferWriter, int> writeItem)

@@ -13,7 +13,7 @@ internal sealed class MapItemJob<TResult>(MapOperation<TResult> owner, int index
 
     protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer)
     {
-        var value = Target.ResultType == typeof(void) ? default : (TResult?)serializer.Deserialize(result, Target.ResultType);
+        var value = JobPayloads.ResultOf<TResult>(Target, result, serializer);
         RecordEnd(null);
         owner.Observe(this);
         owner.Post(this, Index, value, null);

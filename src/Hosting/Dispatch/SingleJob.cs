@@ -1,4 +1,5 @@
 using System.Buffers;
+using ProcessPools.Transport;
 
 namespace ProcessPools.Dispatch;
 
@@ -7,5 +8,5 @@ internal sealed class SingleJob<TResult>(long id, JobTarget target, int targetNu
     : CallerJob<TResult>(id, target, targetNumber, arguments, argumentsLength, TaskCreationOptions.RunContinuationsAsynchronously)
 {
     protected override void OnCompleted(ReadOnlySequence<byte> result, IJobSerializer serializer) =>
-        Answer(Target.ResultType == typeof(void) ? default! : (TResult)serializer.Deserialize(result, Target.ResultType)!);
+        Answer(JobPayloads.ResultOf<TResult>(Target, result, serializer));
 }

@@ -11,6 +11,27 @@ namespace ProcessPools.Transport;
 /// </summary>
 internal sealed class ArgumentSerializer(IJobSerializer serializer, int maxMessageSize)
 {
+    /// <summary>
+    /// Appends the one argument of a one-argument job from its value, through the serializer's generic member
+    /// (<paramref name="serialize"/>, resolved once by the caller: a generic interface method is looked up at each call, a
+    /// delegate is not): the bytes <see cref="WriteArguments"/> writes for <c>[item]</c>, without an array or a box.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the map's parameter, where the item came from.")]
+    public static void WriteValue<TItem>(Action<System.Buffers.IBufferWriter<byte>, TItem> serialize, JobTarget target, TItem item, PooledBufferWriter buffer)
+    {
+        var at = InvokePayload.BeginArgument(buffer);
+        try
+        {
+            serialize(buffer, item);
+        }
+        catch (Exception exception)
+        {
+            throw new ArgumentException($"Argument 1 of job '{target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", "items", exception);
+        }
+
+        InvokePayload.EndArgument(buffer, at);
+    }
+
     /// <summary>Appends each argument; returns the caller's progress sink, if the job takes one.</summary>
     public object? WriteArguments(JobTarget target, object?[] arguments, PooledBufferWriter buffer)
     {

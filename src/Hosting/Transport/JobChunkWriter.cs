@@ -57,7 +57,6 @@ public sealed class JobChunkWriter : IDisposable
     /// <typeparam name="TItem">The job's one parameter type.</typeparam>
     /// <param name="item">The argument.</param>
     /// <exception cref="ArgumentException">The job does not take one <typeparamref name="TItem"/>, or the item cannot be serialized; the chunk is as it was.</exception>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the map's parameter, where the item came from.")]
     public void AddItem<TItem>(TItem item)
     {
         if (_serializeItem is not Action<IBufferWriter<byte>, TItem> serialize)
@@ -71,20 +70,18 @@ public sealed class JobChunkWriter : IDisposable
         }
 
         var before = _buffer.WrittenCount;
-        var at = ChunkPayload.BeginItem(_buffer);
-        var argument = InvokePayload.BeginArgument(_buffer);
         try
         {
-            serialize(_buffer, item);
+            var at = ChunkPayload.BeginItem(_buffer);
+            ArgumentSerializer.WriteValue(serialize, _target, item, _buffer);
+            ChunkPayload.EndItem(_buffer, at);
         }
-        catch (Exception exception)
+        catch
         {
             _buffer.Truncate(before);
-            throw new ArgumentException($"Argument 1 of job '{_target.Name}' ({typeof(TItem)}) cannot be serialized: {exception.Message}", "items", exception);
+            throw;
         }
 
-        InvokePayload.EndArgument(_buffer, argument);
-        ChunkPayload.EndItem(_buffer, at);
         Count++;
     }
 

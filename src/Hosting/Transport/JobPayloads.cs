@@ -75,10 +75,12 @@ public sealed class JobPayloads
     public TResult ReadResult<TResult>(JobTarget target, ReadOnlySequence<byte> result)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return target.ResultType == typeof(void) ? default!
-            : target.ResultType == typeof(TResult) ? Serializer.Deserialize<TResult>(result)
-            : (TResult)Serializer.Deserialize(result, target.ResultType)!;
+        return ResultOf<TResult>(target, result, Serializer);
     }
+
+    /// <summary>A job's result from its bytes, for a local pool's jobs and a transport's: the default for a job without one.</summary>
+    internal static TResult ResultOf<TResult>(JobTarget target, ReadOnlySequence<byte> result, IJobSerializer serializer) =>
+        target.ResultType == typeof(void) ? default! : (TResult)serializer.Deserialize(result, target.ResultType)!;
 
     /// <summary>Reads the answers of a chunk from the bytes its pool answered with.</summary>
     /// <typeparam name="TResult">The caller's result type.</typeparam>

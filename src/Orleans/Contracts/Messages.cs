@@ -112,8 +112,8 @@ internal sealed record RemoteFault
 [GenerateSerializer, Immutable, Alias("ProcessPools.SiloPoolReport")]
 internal sealed record SiloPoolReport
 {
-    /// <summary>Gets the pool's status as the silo sees it; its workers cross as they are (<see cref="WorkerStatusSurrogate"/>).</summary>
-    [Id(0)] public required WorkerStatus[] Workers { get; init; }
+    /// <summary>Gets the pool's workers, each naming the silo.</summary>
+    [Id(0)] public required SiloWorker[] Workers { get; init; }
 
     /// <summary>Gets how many jobs the pool runs at once (processes × child concurrency).</summary>
     [Id(1)] public int Capacity { get; init; }

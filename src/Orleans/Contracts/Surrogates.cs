@@ -60,9 +60,12 @@ internal sealed class JobIdentitySurrogateConverter : IConverter<JobIdentity, Jo
     };
 }
 
-/// <summary>A <see cref="WorkerStatus"/> as Orleans serializes it.</summary>
-[GenerateSerializer, Immutable, Alias("ProcessPools.WorkerStatus")]
-internal readonly struct WorkerStatusSurrogate
+/// <summary>
+/// One worker of a silo's pool as it crosses the cluster: made from the pool's <see cref="WorkerStatus"/> on the silo,
+/// naming the silo, and made back into one on the front end. The one shape between the two, and the one copy each way.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ProcessPools.SiloWorker")]
+internal readonly record struct SiloWorker
 {
     [Id(0)] public int WorkerId { get; init; }
 
@@ -78,34 +81,29 @@ internal readonly struct WorkerStatusSurrogate
 
     [Id(6)] public DateTimeOffset? StartedAt { get; init; }
 
-    [Id(7)] public string? Node { get; init; }
-}
+    [Id(7)] public string Silo { get; init; }
 
-/// <summary>Converts the public <see cref="WorkerStatus"/> to and from its surrogate: a silo's workers cross as the type its callers read.</summary>
-[RegisterConverter]
-internal sealed class WorkerStatusSurrogateConverter : IConverter<WorkerStatus, WorkerStatusSurrogate>
-{
-    public WorkerStatus ConvertFromSurrogate(in WorkerStatusSurrogate surrogate) => new()
+    public static SiloWorker Of(WorkerStatus worker, string silo) => new()
     {
-        WorkerId = surrogate.WorkerId,
-        ProcessId = surrogate.ProcessId,
-        State = (WorkerState)surrogate.State,
-        Queue = surrogate.Queue,
-        InFlight = surrogate.InFlight,
-        Completed = surrogate.Completed,
-        StartedAt = surrogate.StartedAt,
-        Node = surrogate.Node,
+        WorkerId = worker.WorkerId,
+        ProcessId = worker.ProcessId,
+        State = (int)worker.State,
+        Queue = worker.Queue,
+        InFlight = worker.InFlight,
+        Completed = worker.Completed,
+        StartedAt = worker.StartedAt,
+        Silo = silo,
     };
 
-    public WorkerStatusSurrogate ConvertToSurrogate(in WorkerStatus value) => new()
+    public WorkerStatus ToStatus() => new()
     {
-        WorkerId = value.WorkerId,
-        ProcessId = value.ProcessId,
-        State = (int)value.State,
-        Queue = value.Queue,
-        InFlight = value.InFlight,
-        Completed = value.Completed,
-        StartedAt = value.StartedAt,
-        Node = value.Node,
+        WorkerId = WorkerId,
+        ProcessId = ProcessId,
+        State = (WorkerState)State,
+        Queue = Queue,
+        InFlight = InFlight,
+        Completed = Completed,
+        StartedAt = StartedAt,
+        Node = Silo,
     };
 }

@@ -115,19 +115,6 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
         return Replies.Of(exception);
     }
 
-    /// <summary>The worker as its silo's pool reports it, naming the silo: the one place its status is shaped for the cluster.</summary>
-    private static WorkerStatus WithNode(WorkerStatus worker, string silo) => new()
-    {
-        WorkerId = worker.WorkerId,
-        ProcessId = worker.ProcessId,
-        State = worker.State,
-        Queue = worker.Queue,
-        InFlight = worker.InFlight,
-        Completed = worker.Completed,
-        StartedAt = worker.StartedAt,
-        Node = silo,
-    };
-
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "A silo runs the same build as its front ends; this package is not trimmed.")]
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "A silo runs the same build as its front ends; this package is not compiled ahead of time.")]
     private static JobTarget Resolve(JobIdentity job) => job.Resolve();
@@ -143,7 +130,7 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
             IsAcceptingJobs = status.IsAcceptingJobs && !Drain.IsDraining,
             IsDraining = Drain.IsDraining,
             WorkerRestarts = status.WorkerRestarts,
-            Workers = [.. status.Workers.Select(w => w.Node is null ? WithNode(w, silo) : w)],
+            Workers = [.. status.Workers.Select(w => SiloWorker.Of(w, silo))],
         });
     }
 }

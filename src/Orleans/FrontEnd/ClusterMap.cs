@@ -210,7 +210,7 @@ internal sealed class ClusterMap<TResult>
                 .ConfigureAwait(false);
             if (reply.Outcome != JobOutcome.Succeeded)
             {
-                _answers.Fail(first, count, ClusterProcessPool.ErrorOf(reply, _target.Name, answeredBy, token));
+                _answers.Fail(first, count, CallFailures.ErrorOf(reply, _target.Name, answeredBy, token));
                 return;
             }
 

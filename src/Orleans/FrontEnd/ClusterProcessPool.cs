@@ -76,8 +76,6 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
 
     internal JobPayloads Payloads { get; }
 
-    internal TimeProvider Time => _time;
-
     internal CancellationToken Closed => _closed.Token;
 
     /// <summary>The maps that have not ended yet (their input, their calls and their registration on the pool's closing).</summary>
@@ -113,7 +111,7 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
         var (reply, silo, _) = await SendAsync(target.Name, 1, timeout, retries, (grain, frontEnd, id, token) => grain.InvokeAsync(call with { FrontEnd = frontEnd, CallId = id }, token), acquired: null, cancellationToken).ConfigureAwait(false);
         if (reply.Outcome != JobOutcome.Succeeded)
         {
-            var error = ErrorOf(reply, target.Name, silo, cancellationToken);
+            var error = CallFailures.ErrorOf(reply, target.Name, silo, cancellationToken);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
             throw error;
         }
@@ -161,7 +159,7 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
             }
             catch (OperationCanceledException) when (TimedOutNow())
             {
-                throw TimedOut(jobName, timeout!.Value, "before a silo took it");
+                throw CallFailures.TimedOut(jobName, timeout!.Value, "before a silo took it");
             }
 
             Activity.Current?.SetTag(Tags.Silo, silo.Name);
@@ -193,11 +191,11 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
                         throw new SiloUnavailableException($"Silo {silo.Name} is shutting down and ended the job unfinished: {reply.Error?.Message}");
                     default:
                         var elapsed = _time.GetElapsedTime(started);
-                        Telemetry.OnAnswered(silo.Name, items, OutcomeOf(reply.Outcome), elapsed);
+                        Telemetry.OnAnswered(silo.Name, items, CallFailures.OutcomeOf(reply.Outcome), elapsed);
                         return (reply, silo.Name, elapsed);
                 }
             }
-            catch (Exception exception) when (!token.IsCancellationRequested && NeverReached(exception, silo, inFlight) is { } reason)
+            catch (Exception exception) when (!token.IsCancellationRequested && CallFailures.NeverReached(exception, silo, inFlight) is { } reason)
             {
                 notReached = reason;
             }
@@ -222,7 +220,7 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
             catch (OperationCanceledException) when (TimedOutNow())
             {
                 Telemetry.OnAnswered(silo.Name, items, Outcomes.TimedOut, _time.GetElapsedTime(started));
-                throw TimedOut(jobName, timeout!.Value, $"it was cancelled in its worker on silo {silo.Name}");
+                throw CallFailures.TimedOut(jobName, timeout!.Value, $"it was cancelled in its worker on silo {silo.Name}");
             }
             finally
             {
@@ -251,65 +249,13 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
                 }
                 catch (OperationCanceledException) when (TimedOutNow())
                 {
-                    throw TimedOut(jobName, timeout!.Value, "before a silo's pool could be reached");
+                    throw CallFailures.TimedOut(jobName, timeout!.Value, "before a silo's pool could be reached");
                 }
 
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond));
             }
         }
     }
-
-    /// <summary>Why a call that failed never reached the silo's pool (so it never ran), or <see langword="null"/> when it may have.</summary>
-    private static string? NeverReached(Exception exception, SiloEntry silo, InFlightCall call) => exception switch
-    {
-        _ when call.IsOrphaned => call.NeverArrived ? "the silo never received it" : null,
-        _ when silo.IsLost => null,
-
-        // The pinned grain could not be placed: the silo that placed it does not see the target silo (yet, or any more).
-        // Or a stopping silo refused to address the message ("Silo '...' is shutting down.", Orleans' PlacementService).
-        SiloUnavailableException when exception.Message.Contains(Placement.SiloPinnedPlacementDirector.NotPlaceable, StringComparison.Ordinal)
-            || exception.Message.EndsWith("is shutting down.", StringComparison.Ordinal) => exception.Message,
-
-        // Any other unavailable silo may have had the call (a silo that dies with it running): not known to be unreached.
-        SiloUnavailableException => null,
-
-        // Orleans rejects a message before any grain runs it: no live gateway ("No gateways available"), a gateway too busy;
-        // or no connection could be made to the silo (it was killed, and membership has not declared it dead yet).
-        OrleansMessageRejectionException or global::Orleans.Runtime.Messaging.ConnectionFailedException or global::Orleans.Networking.Shared.SocketConnectionException => exception.Message,
-        _ => null,
-    };
-
-    private static string OutcomeOf(JobOutcome outcome) => outcome switch
-    {
-        JobOutcome.Succeeded => Outcomes.Success,
-        JobOutcome.Canceled => Outcomes.Cancelled,
-        JobOutcome.TimedOut => Outcomes.TimedOut,
-        JobOutcome.WorkerLost => Outcomes.WorkerLost,
-        _ => Outcomes.Failed,
-    };
-
-    private static TimeoutException TimedOut(string jobName, TimeSpan timeout, string what) =>
-        new($"Job '{jobName}' did not finish within {timeout} (its timeout); {what}.");
-
-    /// <summary>The exception a caller gets for a job that did not succeed on its silo: the same type a local pool throws.</summary>
-    internal static Exception ErrorOf(JobReply reply, string jobName, string silo, CancellationToken cancellationToken)
-    {
-        var error = reply.Error;
-        var message = error?.Message ?? "(no message)";
-        return reply.Outcome switch
-        {
-            JobOutcome.Faulted => ToRemote(error!, jobName),
-            JobOutcome.Canceled => cancellationToken.IsCancellationRequested
-                ? new OperationCanceledException(message, null, cancellationToken)
-                : new OperationCanceledException($"Job '{jobName}' was cancelled on silo {silo}: {message}"),
-            JobOutcome.TimedOut => new TimeoutException($"{message} (on silo {silo})"),
-            JobOutcome.WorkerLost => new WorkerLostException(jobName, error?.ProcessId ?? 0, error?.ExitCode, $"on silo {silo}: {message}", []),
-            _ => new InvalidOperationException($"Silo {silo} could not run job '{jobName}': {message}"),
-        };
-    }
-
-    internal static RemoteJobException ToRemote(RemoteFault fault, string jobName) =>
-        new(jobName, fault.TypeHierarchy, fault.Message, fault.StackTrace, fault.Inner?.Select(i => ToRemote(i, jobName)).ToArray());
 
     public PoolResult<TResult> InvokeMany<TResult>(JobTarget target, IAsyncEnumerable<object?[]> argumentSets, JobOptions? options, CancellationToken cancellationToken)
     {
@@ -326,21 +272,9 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
         ArgumentNullException.ThrowIfNull(items);
         ThrowIfNotAccepting();
         CheckTarget<TResult>(target);
-        IMapSource source = target.ParameterTypes.Count == 1 && target.ParameterTypes[0] == typeof(TItem)
-            ? new ValueSource<TItem>(items)
-            : new ArgumentSetSource(OneArgumentEach(items));
-        return ClusterMap<TResult>.Start(this, target, source, items.TryGetNonEnumeratedCount(out var count) ? count : 0, options, cancellationToken);
+        var typed = target.ParameterTypes.Count == 1 && target.ParameterTypes[0] == typeof(TItem);
+        return ClusterMap<TResult>.Start(this, target, new ValueSource<TItem>(items, typed), items.TryGetNonEnumeratedCount(out var count) ? count : 0, options, cancellationToken);
     }
-
-#pragma warning disable CS1998 // a synchronous source behind the async shape: nothing to await.
-    private static async IAsyncEnumerable<object?[]> OneArgumentEach<TItem>(IEnumerable<TItem> items)
-    {
-        foreach (var item in items)
-        {
-            yield return [item];
-        }
-    }
-#pragma warning restore CS1998
 
     /// <summary>A map started: it counts until it ended (<see cref="LiveMaps"/>).</summary>
     internal void OnMapStarted() => Interlocked.Increment(ref _liveMaps);
@@ -385,17 +319,17 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
     internal ProcessPoolStatus Snapshot()
     {
         var silos = Directory.Silos.OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
-        var reports = silos.Select(s => (Silo: s, Report: s.Report)).ToArray();
+        var reports = silos.Select(s => s.Report).ToArray();
         return new ProcessPoolStatus
         {
             Name = Name,
             IsAcceptingJobs = Volatile.Read(ref _state) == 1 && silos.Any(s => !s.IsDraining),
-            Processes = reports.Sum(r => r.Report?.Workers.Length ?? 0),
+            Processes = reports.Sum(r => r?.Workers.Length ?? 0),
             ChildConcurrency = 0,
-            Workers = [.. reports.SelectMany(r => r.Report?.Workers ?? [])], // as the silos reported them, each naming its silo
-            QueueLengths = [.. reports.Select(r => r.Report?.Queued ?? 0)],
+            Workers = [.. reports.SelectMany(r => r?.Workers ?? []).Select(w => w.ToStatus())], // each naming its silo
+            QueueLengths = [.. reports.Select(r => r?.Queued ?? 0)],
             InFlight = silos.Sum(s => s.InFlight),
-            WorkerRestarts = reports.Sum(r => r.Report?.WorkerRestarts ?? 0),
+            WorkerRestarts = reports.Sum(r => r?.WorkerRestarts ?? 0),
             StartFailure = silos.Length == 0 ? "No silo of the cluster runs the process pool execution grain." : null,
         };
     }

@@ -11,14 +11,27 @@ internal interface IMapSource : IAsyncDisposable
     void AddCurrent(JobChunkWriter chunk);
 }
 
-/// <summary>A one-argument job's items, written straight from their values (no argument array, no box).</summary>
-internal sealed class ValueSource<TItem>(IEnumerable<TItem> items) : IMapSource
+/// <summary>
+/// A one-argument job's items. Typed (the job's parameter is <typeparamref name="TItem"/>), each is written straight from
+/// its value, no argument array, no box; otherwise as the argument set <c>[item]</c>, checked against the parameter.
+/// </summary>
+internal sealed class ValueSource<TItem>(IEnumerable<TItem> items, bool typed) : IMapSource
 {
     private readonly IEnumerator<TItem> _items = items.GetEnumerator();
 
     public ValueTask<bool> MoveNextAsync() => new(_items.MoveNext());
 
-    public void AddCurrent(JobChunkWriter chunk) => chunk.AddItem(_items.Current);
+    public void AddCurrent(JobChunkWriter chunk)
+    {
+        if (typed)
+        {
+            chunk.AddItem(_items.Current);
+        }
+        else
+        {
+            chunk.Add([_items.Current]);
+        }
+    }
 
     public ValueTask DisposeAsync()
     {
