@@ -39,7 +39,11 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         await Step("recycle", RecyclingAsync);
         await Step("idle", IdleAsync);
         await Step("crash", CrashAsync);
+#if BENCH_CLUSTER
         await Step("cluster", ClusterAsync);
+#else
+        log("cluster: left out of the Native AOT build (Orleans has no Native AOT support)");
+#endif
 
         async Task Step(string name, Func<Task> run)
         {
