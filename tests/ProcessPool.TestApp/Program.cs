@@ -17,7 +17,7 @@ switch (args.FirstOrDefault())
     case "mismatch":
         // A parent whose compile-time registry has an entry its workers' build lacks, as when the parent and the
         // workers come from different builds: the handshake must refuse the workers.
-        GeneratedRegistry.AddJob(new GeneratedJob("test:parent-only", "parent-only job", [], typeof(int), static _ => throw new InvalidOperationException("never bound")));
+        GeneratedRegistry.AddJob(new GeneratedJob { Id = "test:parent-only", Name = "parent-only job", SentTypes = [], ResultType = typeof(int), Binder = static _ => throw new InvalidOperationException("never bound") });
         try
         {
             await using var pool = await ProcessPool.StartAsync(static options => (options.Processes, options.Serializer) = (1, new TestSerializer()));

@@ -31,12 +31,19 @@ public sealed class GeneratedInvoker
     public bool Scoped { get; }
 
     /// <summary>An invoker of any shape: the sent arguments arrive in order, already deserialized to their declared types.</summary>
-    /// <param name="scoped">Whether the worker creates a scope per call and passes its provider as <c>services</c>.</param>
     /// <param name="invoke">Calls the job and boxes its result (<see langword="null"/> for a job without one).</param>
-    public static GeneratedInvoker Create(bool scoped, Func<object?[], IServiceProvider, CancellationToken, ValueTask<object?>> invoke)
+    public static GeneratedInvoker Create(Func<object?[], IServiceProvider, CancellationToken, ValueTask<object?>> invoke)
     {
         ArgumentNullException.ThrowIfNull(invoke);
-        return new GeneratedInvoker(invoke, scoped, unary: null);
+        return new GeneratedInvoker(invoke, scoped: false, unary: null);
+    }
+
+    /// <summary>An invoker of a job that takes <see cref="IServiceProvider"/>: the worker creates a scope per call and passes its provider as <c>services</c>.</summary>
+    /// <param name="invoke">Calls the job and boxes its result (<see langword="null"/> for a job without one).</param>
+    public static GeneratedInvoker CreateScoped(Func<object?[], IServiceProvider, CancellationToken, ValueTask<object?>> invoke)
+    {
+        ArgumentNullException.ThrowIfNull(invoke);
+        return new GeneratedInvoker(invoke, scoped: true, unary: null);
     }
 
     /// <summary>An invoker of a job of one sent argument (and optionally a token) with a result: typed end to end in a map's chunks.</summary>

@@ -7,46 +7,31 @@ namespace ProcessPools.Generated;
 /// binds its code. Registered by generated code when the application's assembly loads, in the parent and in
 /// every worker alike.
 /// </summary>
+/// <remarks>
+/// Generated code sets its properties by name (<c>new GeneratedJob { Id = ..., Binder = ... }</c>), so a later version
+/// can add one without breaking applications compiled against this one.
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class GeneratedJob
 {
-    private readonly Func<GeneratedSite, GeneratedInvoker> _bind;
-
-    /// <summary>Creates the description of a generated job.</summary>
-    /// <param name="id">The id, stable within one build of the application.</param>
-    /// <param name="name">The job's readable name (<c>Type.Method</c>, or the type holding the lambda).</param>
-    /// <param name="sentTypes">The types of the parameters the caller sends, in order.</param>
-    /// <param name="resultType">The result type; <see cref="void"/> for none.</param>
-    /// <param name="bind">Makes the worker's invoker, given where the parent's delegate points.</param>
-    public GeneratedJob(string id, string name, Type[] sentTypes, Type resultType, Func<GeneratedSite, GeneratedInvoker> bind)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(id);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(sentTypes);
-        ArgumentNullException.ThrowIfNull(resultType);
-        ArgumentNullException.ThrowIfNull(bind);
-        Id = id;
-        Name = name;
-        SentTypes = sentTypes;
-        ResultType = resultType;
-        _bind = bind;
-    }
-
     /// <summary>Gets the id, stable within one build of the application.</summary>
-    public string Id { get; }
+    public required string Id { get; init; }
 
-    /// <summary>Gets the job's readable name.</summary>
-    public string Name { get; }
+    /// <summary>Gets the job's readable name (<c>Type.Method</c>, or the type holding the lambda).</summary>
+    public required string Name { get; init; }
 
-    /// <summary>Gets the types of the sent parameters, in order.</summary>
-    public IReadOnlyList<Type> SentTypes { get; }
+    /// <summary>Gets the types of the parameters the caller sends, in order.</summary>
+    public required IReadOnlyList<Type> SentTypes { get; init; }
 
     /// <summary>Gets the result type; <see cref="void"/> for none.</summary>
-    public Type ResultType { get; }
+    public required Type ResultType { get; init; }
+
+    /// <summary>Gets what makes the worker's invoker, given where the parent's delegate points.</summary>
+    public required Func<GeneratedSite, GeneratedInvoker> Binder { get; init; }
 
     /// <summary>Makes the invoker a worker calls the job through.</summary>
     /// <param name="site">Where the parent's delegate points (the compiler's names for a lambda).</param>
-    public GeneratedInvoker Bind(GeneratedSite site) => _bind(site);
+    public GeneratedInvoker Bind(GeneratedSite site) => Binder(site);
 }
 
 /// <summary>

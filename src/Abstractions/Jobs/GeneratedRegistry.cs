@@ -53,6 +53,11 @@ public static class GeneratedRegistry
     public static void AddJob(GeneratedJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
+        ArgumentException.ThrowIfNullOrEmpty(job.Id, "job.Id");
+        ArgumentException.ThrowIfNullOrEmpty(job.Name, "job.Name");
+        ArgumentNullException.ThrowIfNull(job.SentTypes, "job.SentTypes");
+        ArgumentNullException.ThrowIfNull(job.ResultType, "job.ResultType");
+        ArgumentNullException.ThrowIfNull(job.Binder, "job.Binder");
         if (Jobs.TryAdd(job.Id, job))
         {
             Add("job:" + job.Id, $"{string.Join(",", job.SentTypes.Select(t => t.FullName))}->{job.ResultType.FullName}");
@@ -68,7 +73,7 @@ public static class GeneratedRegistry
     {
         AddType(GeneratedServiceKind.JobClass, typeof(TJob), static services => services.TryAddTransient<TJob>());
         var name = typeof(TJob).AssemblyQualifiedName!;
-        JobClasses.TryAdd(name, new GeneratedJob(name, typeof(TJob).FullName!, [typeof(TArgument)], typeof(TResult), static _ => GeneratedInvoker.JobClass<TJob, TArgument, TResult>()));
+        JobClasses.TryAdd(name, new GeneratedJob { Id = name, Name = typeof(TJob).FullName!, SentTypes = [typeof(TArgument)], ResultType = typeof(TResult), Binder = static _ => GeneratedInvoker.JobClass<TJob, TArgument, TResult>() });
     }
 
     /// <summary>Registers a worker initializer (<c>AddWorkerInitializer&lt;T&gt;()</c>).</summary>

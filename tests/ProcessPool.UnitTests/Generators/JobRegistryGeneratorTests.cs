@@ -1,8 +1,5 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using ProcessPools.Generators;
 
 namespace ProcessPools.UnitTests.Generators;
 
@@ -12,17 +9,6 @@ namespace ProcessPools.UnitTests.Generators;
 /// </summary>
 public sealed class JobRegistryGeneratorTests
 {
-    private const string Usings = """
-        using System;
-        using System.Collections.Generic;
-        using System.Threading;
-        using System.Threading.Tasks;
-        using Microsoft.Extensions.DependencyInjection;
-        using Microsoft.Extensions.Hosting;
-        using ProcessPools;
-
-        """;
-
     [Fact]
     public void Static_lambdas_method_groups_private_methods_and_local_functions_are_intercepted()
     {
@@ -61,13 +47,13 @@ public sealed class JobRegistryGeneratorTests
         Assert.Contains("new global::System.Func<int, global::System.Threading.Tasks.Task<int>>(global::Jobs.Square)", generated, StringComparison.Ordinal);
         Assert.Contains("GeneratedRegistry.Bind<global::System.Func<int, global::System.Threading.Tasks.Task<int>>>(typeof(global::Calls), site)", generated, StringComparison.Ordinal);
         Assert.Contains("GeneratedInvoker.Unary<int, int>", generated, StringComparison.Ordinal);
-        Assert.Contains("GeneratedInvoker.Create(true,", generated, StringComparison.Ordinal); // the IServiceProvider job gets a scope
+        Assert.Contains("GeneratedInvoker.CreateScoped(", generated, StringComparison.Ordinal); // the IServiceProvider job gets a scope
     }
 
     [Fact]
     public void Calls_the_generator_cannot_name_stay_on_the_reflection_path()
     {
-        var (compilation, _) = Run("""
+        var (compilation, _) = Run(refuses: true, source: """
             public static class Jobs
             {
                 public static Task<int> Report(int x, IProgress<int> progress) => Task.FromResult(x);
@@ -159,42 +145,14 @@ public sealed class JobRegistryGeneratorTests
         Assert.Equal(string.Empty, generated);
     }
 
-    private static (Compilation Compilation, string Generated) Run(string source)
+    private static (Compilation Compilation, string Generated) Run(string source, bool refuses = false)
     {
-        var parse = new CSharpParseOptions(LanguageVersion.Preview)
-            .WithFeatures([new("InterceptorsNamespaces", "ProcessPools.Generated")]);
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(path => MetadataReference.CreateFromFile(path));
-        var compilation = CSharpCompilation.Create(
-            "GeneratorTest",
-            [CSharpSyntaxTree.ParseText(Usings + source, parse, path: "Test.cs")],
-            references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-        var driver = CSharpGeneratorDriver.Create([new JobRegistryGenerator().AsSourceGenerator()], parseOptions: parse);
-        driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics, TestContext.Current.CancellationToken);
-        Assert.Empty(diagnostics);
-        var generated = output.SyntaxTrees.Skip(1).Select(t => t.ToString()).FirstOrDefault() ?? string.Empty;
-        return (output, generated);
+        var result = GeneratorHarness.Run(source);
+        Assert.Equal(refuses, !result.Diagnostics.IsEmpty); // each refusal is covered, id by id, in GeneratorDiagnosticsTests
+        return (result.Compilation, result.Generated);
     }
 
-    private static ImmutableArray<Diagnostic> Errors(Compilation compilation) =>
-        [.. compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error)];
+    private static ImmutableArray<Diagnostic> Errors(Compilation compilation) => GeneratorHarness.Errors(compilation);
 
-    private static IEnumerable<(string Name, int Line, bool Intercepted)> Invocations(Compilation compilation, string typeName)
-    {
-        var tree = compilation.SyntaxTrees.First();
-        var model = compilation.GetSemanticModel(tree);
-        var type = tree.GetRoot().DescendantNodes().OfType<TypeDeclarationSyntax>().Single(t => t.Identifier.ValueText == typeName);
-        foreach (var invocation in type.DescendantNodes().OfType<InvocationExpressionSyntax>())
-        {
-            if (invocation.Expression is MemberAccessExpressionSyntax member)
-            {
-#pragma warning disable RSEXPERIMENTAL002 // GetInterceptorMethod: the compiler's own answer to "which method runs here".
-                var interceptor = model.GetInterceptorMethod(invocation, TestContext.Current.CancellationToken);
-#pragma warning restore RSEXPERIMENTAL002
-                yield return (member.Name.Identifier.ValueText, invocation.GetLocation().GetLineSpan().StartLinePosition.Line + 1, interceptor is not null);
-            }
-        }
-    }
+    private static IEnumerable<(string Name, int Line, bool Intercepted)> Invocations(Compilation compilation, string typeName) => GeneratorHarness.Invocations(compilation, typeName);
 }
