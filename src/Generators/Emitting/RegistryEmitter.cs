@@ -73,6 +73,11 @@ internal static class RegistryEmitter
         var call = sites[0];
         var names = ParameterNames(call);
         var target = $"s_target{number}";
+        if (number > 0)
+        {
+            code.Line();
+        }
+
         code.Line($"// {call.Job.Name}");
         if (call.Kind != CallKind.ConfigureHost)
         {
@@ -86,7 +91,7 @@ internal static class RegistryEmitter
 
         var parameters = call.Signature.Parameters.Select((p, i) => $"{(i == 0 && call.Signature.IsExtension ? "this " : string.Empty)}{p.Type} {names[i]}");
         code.Line($"internal static {call.Signature.ReturnType} Intercept{number}({string.Join(", ", parameters)})");
-        code.Line($"    => {Body(call, names, $"{target} ??= {Registry}.Target({Literal(call.Job.Id)}, {NameOf(names, call, ParameterRole.Callback)})")};").Line();
+        code.Line($"    => {Body(call, names, $"{target} ??= {Registry}.Target({Literal(call.Job.Id)}, {NameOf(names, call, ParameterRole.Callback)})")};");
     }
 
     /// <summary>The interceptor's parameter names: from each parameter's role, never copied from the public overload.</summary>
@@ -122,7 +127,8 @@ internal static class RegistryEmitter
     {
         var pool = NameOf(names, call, ParameterRole.Receiver);
         var token = NameOf(names, call, ParameterRole.Token);
-        var sent = $"new object?[] {{ {string.Join(", ", names.Where((_, i) => call.Signature.Parameters[i].Role == ParameterRole.Sent))} }}";
+        var sentNames = names.Where((_, i) => call.Signature.Parameters[i].Role == ParameterRole.Sent).ToList();
+        var sent = sentNames.Count == 0 ? "global::System.Array.Empty<object?>()" : $"new object?[] {{ {string.Join(", ", sentNames)} }}";
         switch (call.Kind)
         {
             case CallKind.Apply:
