@@ -84,11 +84,59 @@ public sealed class PackageTests(ITestOutputHelper output)
             Assert.Equal("385", match.Groups[1].Value);
             Assert.NotEqual(match.Groups[2].Value, match.Groups[3].Value);
             Assert.Contains("generated entries 2", run); // both jobs named at compile time, in a project that took only the package
+
+            await TheGeneratorExplainsItselfAsync(root, version);
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A new user's mistakes, in a project on the packages: a lambda that captures a local warns (PP0001) in a plain JIT
+    /// build, on the lambda, worded like the runtime's refusal; a delegate held in a variable stays on the reflection path
+    /// (PP0010), which is information there and a warning in a trimmed publish.
+    /// </summary>
+    private async Task TheGeneratorExplainsItselfAsync(string root, string version)
+    {
+        var app = Directory.CreateDirectory(Path.Combine(root, "Mistakes")).FullName;
+        File.Copy(Path.Combine(root, "FreshApp", "nuget.config"), Path.Combine(app, "nuget.config"));
+        await File.WriteAllTextAsync(Path.Combine(app, "Mistakes.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
+            using ProcessPools;
+
+            await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+            var factor = args.Length + 2;
+            Func<int, Task<int>> held = Jobs.Square;
+            Console.WriteLine(await pool.ApplyAsync(held, 3));
+            Console.WriteLine(await pool.ApplyAsync(v => Task.FromResult(v * factor), 4));
+
+            public static class Jobs
+            {
+                public static Task<int> Square(int x) => Task.FromResult(x * x);
+            }
+            """);
+
+        var build = await RunAsync("dotnet", ["build", app, "-c", "Release"], app);
+        Assert.Matches(@"Program\.cs\(7,\d+\): warning PP0001: This job captures 'factor' from the code around it", build);
+        Assert.DoesNotContain("warning PP0010", build, StringComparison.Ordinal); // information in a JIT build
+
+        var publish = await RunAsync("dotnet", ["publish", app, "-c", "Release", "-r", "linux-x64", "--self-contained", "-p:PublishTrimmed=true", "-o", Path.Combine(root, "mistakes-trimmed")], app);
+        Assert.Matches(@"Program\.cs\(6,\d+\): warning PP0010: The job passed to 'ApplyAsync' is a delegate from a variable", publish);
+        Assert.Matches(@"Program\.cs\(7,\d+\): warning PP0001", publish);
     }
 
     private async Task<string> RunAsync(string program, string[] arguments, string directory)
