@@ -13,13 +13,13 @@ public sealed class ComputeController(IProcessPool pool) : ControllerBase
 {
     /// <summary>GET /compute/hash?text=abc&amp;rounds=100000</summary>
     [HttpGet("hash")]
-    public Task<HashResult> Hash([Required] string text, [Range(1, 50_000_000)] int rounds = 1, CancellationToken cancellationToken = default) =>
-        pool.ApplyAsync(ComputeJobs.HashAsync, text, rounds, cancellationToken);
+    public Task<ActionResult<HashResult>> Hash([Required] string text, [Range(1, 50_000_000)] int rounds = 1, CancellationToken cancellationToken = default) =>
+        AnswerAsync(pool.ApplyAsync(ComputeJobs.HashAsync, text, rounds, cancellationToken));
 
     /// <summary>GET /compute/primes?limit=1000000</summary>
     [HttpGet("primes")]
-    public Task<PrimeCount> Primes([Range(2, 500_000_000)] int limit, CancellationToken cancellationToken = default) =>
-        pool.ApplyAsync(ComputeJobs.CountPrimesAsync, limit, cancellationToken);
+    public Task<ActionResult<PrimeCount>> Primes([Range(2, 500_000_000)] int limit, CancellationToken cancellationToken = default) =>
+        AnswerAsync(pool.ApplyAsync(ComputeJobs.CountPrimesAsync, limit, cancellationToken));
 
     /// <summary>POST /compute/primes/batch with a JSON array of limits: one job per limit, results streamed in input order.</summary>
     [HttpPost("primes/batch")]
@@ -40,6 +40,38 @@ public sealed class ComputeController(IProcessPool pool) : ControllerBase
         var clock = Stopwatch.StartNew();
         var fetched = await pool.StarMap(ComputeJobs.FetchAsync, Enumerable.Range(0, count).Select(i => (i, delayMs)), cancellationToken);
         return new FanOutResult(count, delayMs, clock.Elapsed.TotalMilliseconds, [.. fetched.Select(f => f.WorkerProcessId).Distinct().Order()]);
+    }
+
+    /// <summary>
+    /// A job's result, or what the client can act on when there is none: a lost worker (killed, crashed, out of memory)
+    /// is 503 with Retry-After, since the pool replaces the worker at once; a job over its timeout is 504. A job that
+    /// threw stays a 500, with its type and message in the log (RemoteJobException).
+    /// </summary>
+    private async Task<ActionResult<T>> AnswerAsync<T>(Task<T> job)
+    {
+        try
+        {
+            return await job;
+        }
+        catch (WorkerLostException lost)
+        {
+            Response.Headers.RetryAfter = "1";
+            return StatusCode(StatusCodes.Status503ServiceUnavailable, new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The worker process running this request was lost; retry it.",
+                Detail = lost.Reason,
+            });
+        }
+        catch (TimeoutException timeout)
+        {
+            return StatusCode(StatusCodes.Status504GatewayTimeout, new ProblemDetails
+            {
+                Status = StatusCodes.Status504GatewayTimeout,
+                Title = "The job did not finish in time.",
+                Detail = timeout.Message,
+            });
+        }
     }
 }
 

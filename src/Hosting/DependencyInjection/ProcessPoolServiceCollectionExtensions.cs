@@ -89,10 +89,49 @@ public static class ProcessPoolServiceCollectionExtensions
         services.AddKeyedSingleton<ISerializedJobInvoker>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key));
         if (name.Length == 0)
         {
-            services.TryAddSingleton<IProcessPool>(static provider => provider.GetRequiredKeyedService<PoolEngine>(string.Empty));
+            services.TryAddSingleton<IProcessPool>(DefaultPool);
         }
 
-        services.AddSingleton<IHostedService>(provider => new ProcessPoolHostedService(provider.GetRequiredKeyedService<PoolEngine>(name)));
+        services.AddSingleton<IHostedService>(new HostedServiceFactory(name).Create);
         return builder;
+    }
+
+    /// <summary>
+    /// Removes the pool <c>AddProcessPool(name)</c> added (its registration, its <see cref="IProcessPool"/> and the hosted
+    /// service that starts its workers), so that a test can put another in its place (ProcessPool.Testing's
+    /// <c>AddFakeProcessPool</c> does). Its options stay registered, unused. Nothing happens when there is no such pool.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The pool's name; the default pool's is <see cref="Microsoft.Extensions.Options.Options.DefaultName"/> (empty).</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection RemoveProcessPool(this IServiceCollection services, string name)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (IsPart(services[i], name))
+            {
+                services.RemoveAt(i);
+            }
+        }
+
+        return services;
+    }
+
+    private static bool IsPart(ServiceDescriptor descriptor, string name) => descriptor.IsKeyedService
+            ? Equals(descriptor.ServiceKey, name) && (descriptor.ServiceType == typeof(PoolEngine) || descriptor.ServiceType == typeof(IProcessPool) || descriptor.ServiceType == typeof(ISerializedJobInvoker))
+            : (descriptor.ImplementationInstance is ProcessPoolRegistration registration && registration.Name == name)
+                || (descriptor.ServiceType == typeof(IHostedService) && descriptor.ImplementationFactory?.Target is HostedServiceFactory factory && factory.Name == name)
+                || (name.Length == 0 && descriptor.ServiceType == typeof(IProcessPool) && Equals(descriptor.ImplementationFactory, (Func<IServiceProvider, object>)DefaultPool));
+
+    private static PoolEngine DefaultPool(IServiceProvider provider) => provider.GetRequiredKeyedService<PoolEngine>(string.Empty);
+
+    /// <summary>Makes the hosted service of one pool; it names the pool, so that <see cref="RemoveProcessPool"/> can find it.</summary>
+    private sealed class HostedServiceFactory(string name)
+    {
+        public string Name => name;
+
+        public ProcessPoolHostedService Create(IServiceProvider provider) => new ProcessPoolHostedService(provider.GetRequiredKeyedService<PoolEngine>(name));
     }
 }

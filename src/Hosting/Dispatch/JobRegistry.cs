@@ -1,71 +1,24 @@
 using System.Collections.Concurrent;
+using ProcessPools.Transport;
 
 namespace ProcessPools.Dispatch;
 
 /// <summary>
-/// The jobs a pool knows: its registered job classes by argument type (which <c>SendAsync</c> requests
+/// The jobs a pool knows: its registered job classes (<see cref="JobClasses"/>, which <c>SendAsync</c> requests
 /// resolve to), and the number the channel names each target by once a worker has learnt it.
 /// </summary>
-internal sealed class JobRegistry
+internal sealed class JobRegistry(string poolName, IEnumerable<JobTarget> jobClasses)
 {
     // Process-wide: a target has one number on every channel, so a job retried on another worker keeps its frame.
     private static readonly ConcurrentDictionary<JobTarget, int> Numbers = new();
     private static int s_lastNumber;
 
-    private readonly string _poolName;
-    private readonly Dictionary<Type, JobTarget> _jobsByArgument = [];
-
-    /// <exception cref="InvalidOperationException">Two job classes take the same argument type.</exception>
-    public JobRegistry(string poolName, IEnumerable<JobTarget> jobClasses)
-    {
-        _poolName = poolName;
-        foreach (var target in jobClasses)
-        {
-            var argumentType = target.ParameterTypes[0];
-            if (_jobsByArgument.TryGetValue(argumentType, out var other))
-            {
-                throw new InvalidOperationException(
-                    $"The job classes '{other.Name}' and '{target.Name}' of process pool '{poolName}' both take {argumentType}; SendAsync could not choose. Give each its own argument type.");
-            }
-
-            _jobsByArgument.Add(argumentType, target);
-        }
-    }
+    private readonly JobClasses _jobClasses = new(poolName, jobClasses);
 
     /// <summary>The number of a target on the channel; the same for every worker of the process.</summary>
     public static int NumberOf(JobTarget target) =>
         Numbers.TryGetValue(target, out var number) ? number : Numbers.GetOrAdd(target, static _ => Interlocked.Increment(ref s_lastNumber));
 
-    /// <summary>
-    /// The target a job runs as: a request becomes the job class registered for its type (or a base type);
-    /// a job class must be registered, so the worker has it in its container and a missing one fails here
-    /// rather than in the child.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">No registration fits.</exception>
-    public JobTarget Resolve(JobTarget target)
-    {
-        switch (target.Kind)
-        {
-            case JobTargetKind.Request:
-                var requestType = target.ParameterTypes[0];
-                for (var type = requestType; type is not null; type = type.BaseType)
-                {
-                    if (_jobsByArgument.TryGetValue(type, out var registered))
-                    {
-                        return registered.ResultType == target.ResultType
-                            ? registered
-                            : throw new InvalidOperationException(
-                                $"The job class '{registered.Name}' of process pool '{_poolName}' handles {requestType} but returns {registered.ResultType}, not {target.ResultType}.");
-                    }
-                }
-
-                throw new InvalidOperationException(
-                    $"No job class of process pool '{_poolName}' takes a {requestType}. Register one that implements IProcessJob<{requestType.Name}, {target.ResultType.Name}> with AddProcessPool(...).AddJob<TJob>().");
-            case JobTargetKind.JobClass when !(_jobsByArgument.TryGetValue(target.ParameterTypes[0], out var registered) && registered == target):
-                throw new InvalidOperationException(
-                    $"The job class '{target.Name}' is not registered with process pool '{_poolName}'. Add it with AddProcessPool(...).AddJob<{target.JobType!.Name}>().");
-            default:
-                return target;
-        }
-    }
+    /// <inheritdoc cref="JobClasses.Resolve"/>
+    public JobTarget Resolve(JobTarget target) => _jobClasses.Resolve(target);
 }

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using ProcessPools.Channels;
 using ProcessPools.Generated;
 using ProcessPools.Jobs;
 using ProcessPools.Protocol;
@@ -75,6 +77,9 @@ internal sealed class JobInvoker
 
     /// <summary>For each sent parameter, the T of an <see cref="IProgress{T}"/> parameter, or null (found once, not per call).</summary>
     public Type?[] SentProgressTypes { get; }
+
+    /// <summary>Gets whether a sent parameter is an <see cref="IProgress{T}"/>.</summary>
+    public bool ReportsProgress => Array.Exists(SentProgressTypes, t => t is not null);
 
     /// <summary>Gets the typed form of the job for chunks, when its shape allows one (one sent argument, a result).</summary>
     public TypedJob? Typed { get; }
@@ -187,6 +192,46 @@ internal sealed class JobInvoker
     }
 
     /// <summary>The error of a job whose result could not be serialized (its caller gets it as the job's fault).</summary>
+    /// <summary>
+    /// Reads the job's sent arguments from an invoke payload, each as its declared type; an <see cref="IProgress{T}"/>
+    /// argument is made by <paramref name="progress"/> (given its <c>T</c> and whether the caller connected a sink).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The job reports progress and <paramref name="progress"/> is null.</exception>
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
+    public object?[] ReadArguments(ref SequenceReader<byte> reader, IJobSerializer serializer, Func<Type, bool, object>? progress)
+    {
+        var arguments = new object?[SentTypes.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var blob = InvokePayload.ReadArgument(ref reader, Name);
+            arguments[i] = SentProgressTypes[i] is { } progressType
+                ? (progress ?? throw new NotSupportedException($"Job '{Name}' takes an IProgress<T>, which has no caller to report to here."))(progressType, InvokePayload.IsProgressConnected(blob))
+                : serializer.Deserialize(blob, SentTypes[i]);
+        }
+
+        return arguments;
+    }
+
+    /// <summary>Writes the job's result as the worker answers it; the error to answer instead when it cannot be sent.</summary>
+    public Exception? WriteResult(object? result, IJobSerializer serializer, int maxMessageSize, PooledBufferWriter buffer)
+    {
+        try
+        {
+            if (ResultType != typeof(void))
+            {
+                serializer.Serialize(buffer, result, ResultType);
+            }
+
+            return buffer.WrittenCount > maxMessageSize
+                ? new InvalidOperationException($"The result of job '{Name}' is {buffer.WrittenCount} bytes, over the channel's limit of {maxMessageSize} bytes (MaxMessageSize).")
+                : null;
+        }
+        catch (Exception exception)
+        {
+            return Unserializable(Name, ResultType, exception);
+        }
+    }
+
     internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>
         new($"The result of job '{jobName}' ({resultType.FullName}) could not be serialized: {exception.Message}", exception);
 

@@ -190,19 +190,8 @@ internal sealed class JobRunner
     }
 
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
-    private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId)
-    {
-        var arguments = new object?[invoker.SentTypes.Length];
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            var blob = InvokePayload.ReadArgument(ref reader, invoker.Name);
-            arguments[i] = invoker.SentProgressTypes[i] is { } progressType
-                ? ProgressToParent.Create(progressType, this, jobId, InvokePayload.IsProgressConnected(blob))
-                : _serializer.Deserialize(blob, invoker.SentTypes[i]);
-        }
-
-        return arguments;
-    }
+    private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId) =>
+        invoker.ReadArguments(ref reader, _serializer, invoker.ReportsProgress ? (progressType, connected) => ProgressToParent.Create(progressType, this, jobId, connected) : null);
 
     private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
     {
@@ -227,25 +216,7 @@ internal sealed class JobRunner
         }
 
         var buffer = new PooledBufferWriter();
-        Exception? unsendable = null;
-        try
-        {
-            if (invoker.ResultType != typeof(void))
-            {
-                _serializer.Serialize(buffer, result, invoker.ResultType);
-            }
-
-            if (buffer.WrittenCount > _setup.MaxMessageSize)
-            {
-                unsendable = new InvalidOperationException(
-                    $"The result of job '{invoker.Name}' is {buffer.WrittenCount} bytes, over the channel's limit of {_setup.MaxMessageSize} bytes (MaxMessageSize).");
-            }
-        }
-        catch (Exception exception)
-        {
-            unsendable = JobInvoker.Unserializable(invoker.Name, invoker.ResultType, exception);
-        }
-
+        var unsendable = invoker.WriteResult(result, _serializer, _setup.MaxMessageSize, buffer);
         if (unsendable is not null)
         {
             buffer.Dispose();
