@@ -32,7 +32,9 @@ internal static class CrashProbe
     public static async Task<double> KilledWorkerToFailedJobAsync(IProcessPool pool)
     {
         var running = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+#pragma warning disable PP0012 // reports progress, so named by reflection: this probe is not run in the Native AOT build (Workloads.CrashAsync)
         var job = pool.ApplyAsync(BenchJobs.HoldAsync, new Reporter(running));
+#pragma warning restore PP0012
         var pid = await running.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var clock = Stopwatch.StartNew();
         Process.GetProcessById(pid).Kill();

@@ -37,6 +37,7 @@ internal sealed class JobInvoker
         ResultType = resultType;
         SentTypes = [.. sentTypes];
         SentProgressTypes = [.. SentTypes.Select(JobShape.ProgressValueType)];
+        ReportsProgress = Array.Exists(SentProgressTypes, t => t is not null);
         _needsScope = generated.Scoped;
         Typed = generated.AcceptUnary(new TypedJobFactory(name));
     }
@@ -58,6 +59,7 @@ internal sealed class JobInvoker
         })];
         SentTypes = [.. method.GetParameters().Where(p => !JobShape.IsBoundInChild(p.ParameterType)).Select(p => p.ParameterType)];
         SentProgressTypes = [.. SentTypes.Select(JobShape.ProgressValueType)];
+        ReportsProgress = Array.Exists(SentProgressTypes, t => t is not null);
         _needsScope = jobType is not null || _parameters.Contains(ParameterSource.Services);
         _allSent = _parameters.All(p => p == ParameterSource.Sent);
         Typed = TypedJob.TryCreate(name, method, instance, jobType);
@@ -79,7 +81,7 @@ internal sealed class JobInvoker
     public Type?[] SentProgressTypes { get; }
 
     /// <summary>Gets whether a sent parameter is an <see cref="IProgress{T}"/>.</summary>
-    public bool ReportsProgress => Array.Exists(SentProgressTypes, t => t is not null);
+    public bool ReportsProgress { get; }
 
     /// <summary>Gets the typed form of the job for chunks, when its shape allows one (one sent argument, a result).</summary>
     public TypedJob? Typed { get; }
