@@ -13,6 +13,8 @@ internal sealed class ParentWatchdog : IDisposable
     private readonly int _parentProcessId;
     private readonly TaskCompletionSource<string> _abandoned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastHeardFrom;
+    private long _lastCheck;
+    private TimeSpan _period;
     private TimeSpan _heartbeatTimeout = Timeout.InfiniteTimeSpan;
     private ITimer? _timer;
 
@@ -37,8 +39,9 @@ internal sealed class ParentWatchdog : IDisposable
     public void Start(TimeSpan heartbeatTimeout)
     {
         _heartbeatTimeout = heartbeatTimeout;
-        var period = heartbeatTimeout / 4;
-        _timer = _time.CreateTimer(static state => ((ParentWatchdog)state!).Check(), this, period, period);
+        _period = heartbeatTimeout / 4;
+        _lastCheck = _time.GetTimestamp();
+        _timer = _time.CreateTimer(static state => ((ParentWatchdog)state!).Check(), this, _period, _period);
     }
 
     private void Check()
@@ -46,6 +49,16 @@ internal sealed class ParentWatchdog : IDisposable
         if (_parentProcessId > 0 && !_parentIsAlive())
         {
             _abandoned.TrySetResult($"parent process {_parentProcessId} is gone");
+            return;
+        }
+
+        // A check far later than its period means this process was not running: the machine slept (on Windows the
+        // clock runs on through sleep), or the process was stopped. The parent's silence over that time is not its
+        // own; start its clock again, as the parent's HeartbeatMonitor does for its workers.
+        var now = _time.GetTimestamp();
+        if (_time.GetElapsedTime(Interlocked.Exchange(ref _lastCheck, now), now) > 3 * _period)
+        {
+            Volatile.Write(ref _lastHeardFrom, now);
             return;
         }
 

@@ -73,6 +73,49 @@ public sealed class TimeoutTests
         Assert.True(pings >= 3);
     }
 
+    /// <summary>A laptop that sleeps for an hour: the first beat after resume is late, and the worker is kept.</summary>
+    [Fact]
+    public void An_hour_of_sleep_does_not_kill_a_worker_and_a_silence_after_it_still_does()
+    {
+        var clock = new FakeTimeProvider();
+        var silences = new List<TimeSpan>();
+        using var heartbeat = new HeartbeatMonitor(clock, Interval, Timeout, () => { }, silences.Add);
+        heartbeat.Start();
+        clock.Advance(Interval);
+
+        clock.Advance(TimeSpan.FromHours(1)); // asleep: the timer's next run is an hour late
+        Assert.Empty(silences);
+
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(Interval); // awake, and the worker says nothing: 25 s of real silence
+        }
+
+        Assert.Single(silences);
+    }
+
+    /// <summary>The worker's side of the same sleep: it keeps its parent, and still gives up one that stays silent after it.</summary>
+    [Fact]
+    public async Task An_hour_of_sleep_does_not_make_a_worker_give_up_its_parent()
+    {
+        var clock = new FakeTimeProvider();
+        using var watchdog = new ParentWatchdog(clock, parentProcessId: 4242, parentIsAlive: () => true);
+        watchdog.Start(Timeout);
+        clock.Advance(Timeout / 4);
+
+        clock.Advance(TimeSpan.FromHours(1)); // asleep: the check runs an hour late
+        Assert.False(watchdog.Abandoned.IsCompleted);
+
+        for (var i = 0; i < 4; i++)
+        {
+            clock.Advance(Timeout / 4);
+        }
+
+        Assert.False(watchdog.Abandoned.IsCompleted); // 20 s of silence since the resume: not over the timeout
+        clock.Advance(Timeout / 4);
+        Assert.Equal("the parent was silent for 25 s", await watchdog.Abandoned);
+    }
+
     [Fact]
     public async Task The_watchdog_gives_up_a_parent_that_stopped_pinging()
     {
@@ -80,9 +123,9 @@ public sealed class TimeoutTests
         using var watchdog = new ParentWatchdog(clock, parentProcessId: 4242, parentIsAlive: () => true);
         watchdog.Start(Timeout);
 
-        clock.Advance(Timeout);
+        AdvanceRunning(clock, Timeout); // the worker runs: its checks come every Timeout / 4
         watchdog.Heard();
-        clock.Advance(Timeout);
+        AdvanceRunning(clock, Timeout);
         Assert.False(watchdog.Abandoned.IsCompleted); // heard 20 s ago: not over the timeout
 
         clock.Advance(Timeout / 4);
@@ -199,5 +242,14 @@ public sealed class TimeoutTests
     public void Back_off_starts_after_the_first_failure()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => RestartBackoff.DelayAfter(0));
+    }
+
+    /// <summary>Time passing while this process runs: its timers fire on time, a quarter of the timeout at a time.</summary>
+    private static void AdvanceRunning(FakeTimeProvider clock, TimeSpan span)
+    {
+        for (var step = Timeout / 4; span > TimeSpan.Zero; span -= step)
+        {
+            clock.Advance(step);
+        }
     }
 }
