@@ -10,20 +10,32 @@ internal sealed class CrashLoopDetector
     private string? _lastKind;
     private int _sameInARow;
 
-    /// <summary>What a failed start says about the application: its own setup error, its exit code, a time-out; <see langword="null"/> when it was killed from outside.</summary>
-    public static string? KindOf(string? setupFailure, int? exitCode, Exception exception)
+    /// <summary>
+    /// What a failed start says about the application: its own setup error, a start that timed out, its exit code, or
+    /// the exception; <see langword="null"/> when it says nothing: the pool ended the worker itself (known as a fact,
+    /// whatever code the OS reports: -1 on Windows), or a signal killed it on a Unix (an operator, the OOM killer).
+    /// </summary>
+    public static string? KindOf(string? setupFailure, int? exitCode, Exception exception, PoolEnded ended, HostOs os)
     {
         if (setupFailure is not null)
         {
             return $"setup failed: {setupFailure}";
         }
 
-        if (exitCode is > 128 and < 160 && !OperatingSystem.IsWindows())
+        switch (ended)
         {
-            return null; // 128 + a signal's number: killed, not failed
+            case PoolEnded.StartTimeout:
+                return "did not become ready within StartTimeout";
+            case PoolEnded.Killed or PoolEnded.Asked:
+                return null;
         }
 
-        return exitCode is { } code ? $"exit code {code}" : exception.GetType().FullName;
+        if (exitCode is { } code && ExitCodes.SignalOf(code, os) is not null)
+        {
+            return null; // killed by a signal, not failed
+        }
+
+        return exitCode is { } exit ? ExitCodes.Describe(exit, os) : exception.GetType().FullName;
     }
 
     /// <summary>How many failures of the same kind came in a row, the last included.</summary>

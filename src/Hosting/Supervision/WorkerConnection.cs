@@ -41,6 +41,7 @@ internal sealed class WorkerConnection : IFrameHandler
     private volatile bool _draining;
     private volatile bool _retiring;
     private volatile bool _killedByPool;
+    private volatile bool _startTimedOut;
 
     public WorkerConnection(SupervisorContext context, WorkerSlots slots, int id, int slot)
     {
@@ -75,6 +76,9 @@ internal sealed class WorkerConnection : IFrameHandler
 
     /// <summary>The exit code once the process is gone (on Unix, 128 + N when killed by signal N).</summary>
     public int? ExitCode { get; private set; }
+
+    /// <summary>Whether and why the pool itself ended this worker: a fact, whatever exit code the OS reports.</summary>
+    public PoolEnded EndedByPool { get; private set; }
 
     /// <summary>Completes when the worker is gone, for whatever reason.</summary>
     public Task Exited => _exited.Task;
@@ -139,6 +143,7 @@ internal sealed class WorkerConnection : IFrameHandler
         }
         catch (TimeoutException)
         {
+            _startTimedOut = true;
             Die($"did not become ready within {options.StartTimeout.TotalSeconds:0.###} s (StartTimeout)");
             await _exited.Task.ConfigureAwait(false);
             throw new ProcessPoolException(
@@ -352,6 +357,12 @@ internal sealed class WorkerConnection : IFrameHandler
         }
 
         ExitCode = exitCode;
+        EndedByPool = _startTimedOut ? PoolEnded.StartTimeout : _killedByPool ? PoolEnded.Killed : asked ? PoolEnded.Asked : PoolEnded.No;
+        if (EndedByPool == PoolEnded.No && exitCode is { } exited)
+        {
+            reason = $"{reason} ({ExitCodes.Describe(exited, ExitCodes.Current)})"; // what the code says, in words, where the pool did not end it
+        }
+
         _context.Telemetry.OnWorkerExited(asked ? (_retiring ? "recycle" : "shutdown") : _killedByPool ? "killed" : "crash");
         var tail = _logs.StandardError.Snapshot();
         if (lost > 0 || !asked)

@@ -257,7 +257,7 @@ internal sealed class WorkerSlots
             catch (Exception exception) when (!terminated.IsCancellationRequested)
             {
                 var failures = ++_consecutiveStartFailures[slot];
-                var kind = CrashLoopDetector.KindOf(started?.SetupFailure, started?.ExitCode, exception);
+                var kind = CrashLoopDetector.KindOf(started?.SetupFailure, started?.ExitCode, exception, started?.EndedByPool ?? PoolEnded.No, ExitCodes.Current);
                 if (_crashLoops[slot].Failed(kind) && Array.TrueForAll(_slots, w => w is null))
                 {
                     var crashLoop = new ProcessPoolException(

@@ -9,7 +9,7 @@ public sealed class CrashLoopDetectorTests
     public void The_same_start_failure_again_and_again_is_a_crash_loop()
     {
         var detector = new CrashLoopDetector();
-        var kind = CrashLoopDetector.KindOf("System.InvalidOperationException: cache warm-up failed", exitCode: 3, new ProcessPoolException("x"));
+        var kind = CrashLoopDetector.KindOf("System.InvalidOperationException: cache warm-up failed", exitCode: 3, new ProcessPoolException("x"), PoolEnded.No, HostOs.Linux);
 
         Assert.False(detector.Failed(kind));
         Assert.False(detector.Failed(kind));
@@ -17,17 +17,56 @@ public sealed class CrashLoopDetectorTests
         Assert.Equal(3, detector.SameInARow);
     }
 
-    [Fact]
-    public void Workers_killed_by_a_signal_while_starting_are_never_a_crash_loop()
+    [Theory]
+    [InlineData("Linux")]
+    [InlineData("MacOS")]
+    public void Workers_killed_by_a_signal_while_starting_are_never_a_crash_loop(string os)
     {
         var detector = new CrashLoopDetector();
 
         for (var i = 0; i < 10; i++)
         {
-            Assert.False(detector.Failed(CrashLoopDetector.KindOf(setupFailure: null, exitCode: 137, new ProcessPoolException("killed"))));
+            Assert.False(detector.Failed(CrashLoopDetector.KindOf(setupFailure: null, exitCode: 137, new ProcessPoolException("killed"), PoolEnded.No, Enum.Parse<HostOs>(os))));
         }
 
         Assert.Equal(0, detector.SameInARow);
+    }
+
+    /// <summary>Regression (Windows): the pool's own kills exit with -1 (TerminateProcess), which read as a crash loop by number.</summary>
+    [Theory]
+    [InlineData("Windows", -1)]
+    [InlineData("Linux", 137)]
+    [InlineData("MacOS", 137)]
+    public void Workers_the_pool_killed_are_never_a_crash_loop_whatever_their_exit_code(string os, int exitCode)
+    {
+        var detector = new CrashLoopDetector();
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False(detector.Failed(CrashLoopDetector.KindOf(setupFailure: null, exitCode, new ProcessPoolException("killed"), PoolEnded.Killed, Enum.Parse<HostOs>(os))));
+        }
+    }
+
+    /// <summary>Regression (Linux): a worker that never became ready was killed (137) and read as "killed from outside", so a start that always hangs never counted.</summary>
+    [Theory]
+    [InlineData("Linux", 137)]
+    [InlineData("Windows", -1)]
+    public void Starts_that_time_out_again_and_again_are_a_crash_loop_on_every_OS(string os, int exitCode)
+    {
+        var detector = new CrashLoopDetector();
+        var kind = CrashLoopDetector.KindOf(setupFailure: null, exitCode, new ProcessPoolException("not ready"), PoolEnded.StartTimeout, Enum.Parse<HostOs>(os));
+
+        Assert.Equal("did not become ready within StartTimeout", kind);
+        Assert.False(detector.Failed(kind));
+        Assert.False(detector.Failed(kind));
+        Assert.True(detector.Failed(kind));
+    }
+
+    [Fact]
+    public void On_Windows_a_code_over_128_is_a_code_not_a_signal()
+    {
+        Assert.Equal("exit code 137", CrashLoopDetector.KindOf(setupFailure: null, 137, new ProcessPoolException("x"), PoolEnded.No, HostOs.Windows));
+        Assert.Null(CrashLoopDetector.KindOf(setupFailure: null, 137, new ProcessPoolException("x"), PoolEnded.No, HostOs.Linux));
     }
 
     [Fact]
