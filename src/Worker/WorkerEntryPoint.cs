@@ -38,9 +38,13 @@ public static class WorkerEntryPoint
 
         ApplicationAssemblies.EnableFallback();
 
-        // Ctrl+C in a terminal (SIGINT) and a service manager's stop (systemd sends SIGTERM to the whole
-        // control group) reach the workers too; the parent drains them gracefully, or they exit when its
-        // channel closes. Seen here: without this, SIGTERM to the group lost the jobs in flight.
+        // Unix: a process group of its own, which the processes its jobs start join (the parent ends it when this dies).
+        ProcessGroup.Lead();
+
+        // A service manager's stop (systemd sends SIGTERM to the whole control group) and a SIGINT sent to the
+        // worker reach it too; the parent drains them gracefully, or they exit when its channel closes. Seen here:
+        // without this, SIGTERM to the group lost the jobs in flight. (Ctrl+C in a terminal signals the terminal's
+        // foreground process group, which a worker, leading its own, is no longer part of.)
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, static context => context.Cancel = true);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static context => context.Cancel = true);
 
@@ -58,7 +62,9 @@ public static class WorkerEntryPoint
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);
         if (session.ParentGone)
         {
-            // Nobody will read what running jobs produce; a job's foreground thread must not keep the process alive.
+            // Nobody will read what running jobs produce; a job's foreground thread must not keep the process alive,
+            // nor may a process a job started outlive the pool.
+            ProcessGroup.EndAll();
             Environment.Exit(exitCode);
         }
 

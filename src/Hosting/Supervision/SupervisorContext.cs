@@ -35,4 +35,15 @@ internal sealed class SupervisorContext(
     public PoolTelemetry Telemetry { get; } = telemetry;
 
     public PoolLifecycle Lifecycle { get; } = lifecycle;
+
+    private int _containmentWarned;
+
+    /// <summary>Logs, once per pool, that a worker runs uncontained and why: the pool works on without it.</summary>
+    public void WarnUncontained(int processId, string reason)
+    {
+        if (Interlocked.Exchange(ref _containmentWarned, 1) == 0)
+        {
+            Log.WorkerUncontained(Logger, PoolName, processId, reason);
+        }
+    }
 }

@@ -155,6 +155,11 @@ internal sealed class WorkerConnection : IFrameHandler
             throw;
         }
 
+        if ((_launched.ContainmentFailure ?? _launched.Containment.Confirm()) is { } uncontained)
+        {
+            _context.WarnUncontained(ProcessId, uncontained);
+        }
+
         Log.WorkerStarted(_context.Logger, _context.PoolName, Id, ProcessId);
         StartedAt = _context.TimeProvider.GetUtcNow();
         _context.Telemetry.OnWorkerStarted();
@@ -344,6 +349,9 @@ internal sealed class WorkerConnection : IFrameHandler
             {
                 // Never started, or the exit is not observable; report what we know.
             }
+
+            // What its jobs started goes with it: its process group, or its Job Object.
+            _launched!.Containment.EndRest();
 
             await _logs.StandardError.Ended.WaitAsync(StandardErrorTailTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 

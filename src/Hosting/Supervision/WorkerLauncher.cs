@@ -8,7 +8,12 @@ using ProcessPools.Worker;
 namespace ProcessPools.Supervision;
 
 /// <summary>A started worker process and the parent's ends of its two pipes.</summary>
-internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream FromChild);
+/// <param name="Process">The worker process.</param>
+/// <param name="ToChild">The channel to the worker.</param>
+/// <param name="FromChild">The channel from the worker.</param>
+/// <param name="Containment">Keeps the worker's process tree together (<see cref="WorkerContainment"/>).</param>
+/// <param name="ContainmentFailure">Why the worker could not be contained, when it could not.</param>
+internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream FromChild, WorkerContainment Containment, string? ContainmentFailure);
 
 /// <summary>
 /// Starts worker processes: <c>dotnet exec</c> of ProcessPool.Worker.dll with the application's own
@@ -194,7 +199,8 @@ internal sealed record WorkerLauncher
 
             // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
             process.StandardInput.Close();
-            return new LaunchedWorker(process, toChild, fromChild);
+            var containment = WorkerContainment.For(process, ExitCodes.Current, out var failure);
+            return new LaunchedWorker(process, toChild, fromChild, containment, failure);
         }
     }
 

@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "Process pool '{Pool}' could not start a spare worker.", EventName = "SpareFailed")]
     public static partial void SpareFailed(ILogger logger, Exception exception, string pool);
 
+    [LoggerMessage(17, LogLevel.Warning, "Pool '{Pool}': worker process {ProcessId} runs uncontained ({Reason}): processes its jobs start may outlive it. Logged once per pool; the pool works on.", EventName = "WorkerUncontained")]
+    public static partial void WorkerUncontained(ILogger logger, string pool, int processId, string reason);
+
     [LoggerMessage(6, LogLevel.Warning, "Pool '{Pool}': a progress report of job '{Job}' could not be delivered.", EventName = "ProgressFailed")]
     public static partial void ProgressFailed(ILogger logger, Exception exception, string pool, string job);
 

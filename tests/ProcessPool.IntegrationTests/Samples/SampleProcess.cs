@@ -168,6 +168,19 @@ public sealed class SampleProcess : IAsyncDisposable
     /// </summary>
     public static bool HasExited(int pid)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return true; // no such process
+            }
+        }
+
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");

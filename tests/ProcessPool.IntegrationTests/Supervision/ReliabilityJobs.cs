@@ -11,6 +11,23 @@ public static class ReliabilityJobs
         return Task.FromResult(sleep.Id);
     }
 
+    /// <summary>Starts a process that lives two minutes unless ended, on any OS; answers its pid.</summary>
+    public static Task<int> StartLongLivedAsync()
+    {
+        var start = OperatingSystem.IsWindows()
+            ? new ProcessStartInfo("ping", "-n 121 127.0.0.1") { UseShellExecute = false, RedirectStandardOutput = true }
+            : new ProcessStartInfo("sleep", "120") { UseShellExecute = false };
+        using var process = Process.Start(start)!;
+        return Task.FromResult(process.Id);
+    }
+
+    /// <summary>Ends the worker process with <paramref name="exitCode"/>, as a job that calls Environment.Exit does.</summary>
+    public static Task<int> ExitAsync(int exitCode)
+    {
+        Environment.Exit(exitCode);
+        return Task.FromResult(0);
+    }
+
     public static Task<(int Length, long Sum)> MeasureAsync(byte[] data) => Task.FromResult((data.Length, data.Sum(b => (long)b)));
 
     /// <summary>Never ends and never looks at a token: only killing its worker stops it.</summary>

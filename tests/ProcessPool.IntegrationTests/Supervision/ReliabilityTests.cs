@@ -493,6 +493,25 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A job starts a long-lived process, then its worker dies: the death is reported with the worker's own exit code,
+    /// and the process the job started does not outlive its worker (its process group on Unix, its Job Object on Windows).
+    /// Portable: no /proc, no signal.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_that_dies_is_reported_with_its_exit_code_and_takes_the_processes_its_jobs_started()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+        var grandchild = await pool.ApplyAsync(ReliabilityJobs.StartLongLivedAsync).WaitAsync(TestPools.HangGuard);
+        Assert.False(SampleProcess.HasExited(grandchild));
+
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => pool.ApplyAsync(ReliabilityJobs.ExitAsync, 42).WaitAsync(TestPools.HangGuard));
+
+        Assert.Equal(42, lost.ExitCode);
+        Assert.Contains("exit code 42", lost.Reason, StringComparison.Ordinal);
+        await TestPools.WaitUntilAsync(() => SampleProcess.HasExited(grandchild));
+    }
+
     /// <summary>The pipes a process holds (by inode), beyond its standard streams when <paramref name="aboveStdio"/>.</summary>
     private static string[] PipesOf(int pid, bool aboveStdio) =>
         [.. Directory.GetFiles($"/proc/{pid}/fd")

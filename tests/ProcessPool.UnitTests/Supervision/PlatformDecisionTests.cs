@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+using ProcessPools.Channels;
+using ProcessPools.Supervision;
+
+namespace ProcessPools.UnitTests.Supervision;
+
+/// <summary>The OS decisions of the channel and of worker containment, with the OS as a parameter: what each OS would do.</summary>
+public sealed class PlatformDecisionTests
+{
+    [Theory]
+    [InlineData("LINUX", Architecture.X64, "Fcntl")]
+    [InlineData("LINUX", Architecture.Arm64, "Fcntl")]
+    [InlineData("OSX", Architecture.X64, "Fcntl")]
+    [InlineData("OSX", Architecture.Arm64, "FcntlArgumentOnStack")] // Apple's arm64 ABI passes fcntl's variadic argument on the stack
+    [InlineData("FREEBSD", Architecture.X64, "Fcntl")]
+    [InlineData("WINDOWS", Architecture.X64, "ClearHandleInherit")]
+    [InlineData("WINDOWS", Architecture.Arm64, "ClearHandleInherit")]
+    [InlineData("BROWSER", Architecture.Wasm, "None")]
+    public void A_worker_keeps_its_channel_private_the_way_its_OS_allows(string os, Architecture architecture, string expected) =>
+        Assert.Equal(expected, ChannelPlatform.PrivacyFor(OSPlatform.Create(os), architecture).ToString());
+
+    [Theory]
+    [InlineData("Linux", "ProcessGroup")]
+    [InlineData("MacOS", "ProcessGroup")]
+    [InlineData("OtherUnix", "ProcessGroup")]
+    [InlineData("Windows", "JobObject")]
+    public void A_workers_tree_is_contained_the_way_its_OS_allows(string os, string expected) =>
+        Assert.Equal(expected, WorkerContainment.KindFor(Enum.Parse<HostOs>(os)).ToString());
+
+    [Fact]
+    public void The_current_OS_is_one_the_decisions_know()
+    {
+        Assert.NotEqual(ChannelPrivacy.None, ChannelPlatform.PrivacyFor(ChannelPlatform.CurrentOs, RuntimeInformation.ProcessArchitecture));
+        Assert.NotEqual(ContainmentKind.None, WorkerContainment.KindFor(ExitCodes.Current));
+    }
+}
