@@ -38,6 +38,17 @@ public static class WorkerEntryPoint
 
         ApplicationAssemblies.EnableFallback();
 
+        // The parent reads a worker's standard output and error as UTF-8; a Windows console writes its OEM code page
+        // unless told otherwise, which garbled every non-ASCII line.
+        try
+        {
+            Console.OutputEncoding = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        }
+        catch (IOException)
+        {
+            // No console to set: the writers keep their encoding.
+        }
+
         // Unix: a process group of its own, which the processes its jobs start join (the parent ends it when this dies).
         ProcessGroup.Lead();
 

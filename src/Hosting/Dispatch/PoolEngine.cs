@@ -28,6 +28,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
     private readonly string _display;
     private readonly Lock _gate = new();
     private Task? _closing;
+    private IDisposable? _hotReload;
 
     /// <summary>Creates a pool (not started yet) from validated options and its workers' registrations.</summary>
     /// <param name="name">The pool's name.</param>
@@ -116,6 +117,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         }
 
         Log.PoolStarted(_logger, _display, _options.Processes, _options.ChildConcurrency);
+        _hotReload = HotReloadNotice.Track(_display, _logger);
     }
 
     public ValueTask<ProcessPoolStatus> GetStatusAsync(CancellationToken cancellationToken = default) => new(GetStatus());
@@ -340,6 +342,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         await _lifecycle.TerminateAsync().ConfigureAwait(false);
         Admission.CompleteAll(new OperationCanceledException($"The process pool '{_display}' was terminated before the job started."));
         await _slots.KillAllAsync("was killed: the pool was terminated").ConfigureAwait(false);
+        _hotReload?.Dispose();
         _telemetry.Dispose();
     }
 

@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Warning, "Pool '{Pool}': worker process {ProcessId} runs uncontained ({Reason}): processes its jobs start may outlive it. Logged once per pool; the pool works on.", EventName = "WorkerUncontained")]
     public static partial void WorkerUncontained(ILogger logger, string pool, int processId, string reason);
 
+    [LoggerMessage(18, LogLevel.Warning, "Pool '{Pool}': hot reload updated {Types} in this process, but its workers still run the code they were started with (a worker cannot receive hot reload changes). Restart the application to run the new code in workers: Ctrl+R in dotnet watch. Logged once per pool.", EventName = "HotReloadNotApplied")]
+    public static partial void HotReloadNotApplied(ILogger logger, string pool, string types);
+
     [LoggerMessage(6, LogLevel.Warning, "Pool '{Pool}': a progress report of job '{Job}' could not be delivered.", EventName = "ProgressFailed")]
     public static partial void ProgressFailed(ILogger logger, Exception exception, string pool, string job);
 

@@ -70,23 +70,4 @@ internal sealed class ParentWatchdog : IDisposable
     }
 
     public void Dispose() => _timer?.Dispose();
-
-    /// <summary>Whether a process exists, cheaply: a look at /proc on Linux, which runs every few seconds in idle workers.</summary>
-    public static bool ProcessExists(int processId)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            return Directory.Exists($"/proc/{processId}");
-        }
-
-        try
-        {
-            using var parent = System.Diagnostics.Process.GetProcessById(processId);
-            return !parent.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 }

@@ -38,7 +38,7 @@ internal sealed class WorkerSession : IFrameHandler
         _input = input;
         _writer = new FrameWriter(output);
         _time = timeProvider;
-        _watchdog = new ParentWatchdog(timeProvider, parentProcessId, () => ParentWatchdog.ProcessExists(parentProcessId));
+        _watchdog = new ParentWatchdog(timeProvider, parentProcessId, parentProcessId > 0 ? ParentLiveness.For(parentProcessId) : static () => true);
     }
 
     /// <summary>Whether the session ended because the parent went away (the caller exits at once then, whatever threads jobs left).</summary>

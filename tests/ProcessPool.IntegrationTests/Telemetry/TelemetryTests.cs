@@ -160,6 +160,26 @@ public sealed class TelemetryTests
         Assert.All(Enumerable.Range(0, 20), i => Assert.Contains($"stderr line {i}", record.Message, StringComparison.Ordinal));
     }
 
+    /// <summary>UTF-8 end to end: text a job prints with non-ASCII characters (a Windows console would write its OEM code page) and a log entry's.</summary>
+    [Fact]
+    public async Task Non_ASCII_text_a_worker_prints_or_logs_reaches_the_parents_log_intact()
+    {
+        const string Text = "Grüße, naïve café — 日本語 ✓ ΔΣ";
+        using var loggerFactory = new LoggerFactory();
+        var logs = new FakeLogCollector();
+        loggerFactory.AddProvider(new FakeLoggerProvider(logs));
+        await using var pool = await ProcessPool.StartAsync(new ProcessPoolOptions { Processes = 1 }, loggerFactory);
+
+        await pool.ApplyAsync(LoggingJobs.PrintAsync, Text).WaitAsync(TestPools.HangGuard);
+        await pool.ApplyAsync(LoggingJobs.LogAsync, Text).WaitAsync(TestPools.HangGuard);
+        await TestPools.WaitUntilAsync(() => logs.GetSnapshot().Count(r => r.Message.Contains(Text, StringComparison.Ordinal)) >= 3);
+
+        var records = logs.GetSnapshot().Where(r => r.Message.Contains(Text, StringComparison.Ordinal)).Select(r => r.Id.Name).ToList();
+        Assert.Contains("WorkerOutput", records);      // its standard output
+        Assert.Contains("WorkerErrorOutput", records); // its standard error
+        Assert.Contains(records, name => name is not "WorkerOutput" and not "WorkerErrorOutput"); // its logger
+    }
+
     [Fact]
     public async Task A_workers_log_entry_reaches_the_parents_logger_with_the_worker_in_scope()
     {
@@ -283,6 +303,16 @@ public static partial class LoggingJobs
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoggingJobs).FullName!);
         Hello(logger, text, Environment.ProcessId);
         return Task.FromResult(Environment.ProcessId);
+    }
+
+    /// <summary>Prints <paramref name="text"/> on the worker's standard output and standard error.</summary>
+    public static Task<int> PrintAsync(string text)
+    {
+        Console.Out.WriteLine(text);
+        Console.Out.Flush();
+        Console.Error.WriteLine(text);
+        Console.Error.Flush();
+        return Task.FromResult(text.Length);
     }
 
     public static Task<(string? Service, string? Attributes)> ReadResourceAsync() =>

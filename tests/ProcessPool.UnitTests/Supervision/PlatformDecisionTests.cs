@@ -27,10 +27,39 @@ public sealed class PlatformDecisionTests
     public void A_workers_tree_is_contained_the_way_its_OS_allows(string os, string expected) =>
         Assert.Equal(expected, WorkerContainment.KindFor(Enum.Parse<HostOs>(os)).ToString());
 
+    [Theory]
+    [InlineData("LINUX", "ParentProcessId")]
+    [InlineData("OSX", "ParentProcessId")]
+    [InlineData("FREEBSD", "ParentProcessId")]
+    [InlineData("WINDOWS", "ProcessHandle")] // Windows reuses pids quickly: a handle keeps naming the parent
+    public void A_worker_watches_its_parent_the_way_its_OS_allows(string os, string expected) =>
+        Assert.Equal(expected, ParentLiveness.MethodFor(OSPlatform.Create(os)).ToString());
+
+    [Fact]
+    public void A_worker_sees_its_living_parent_and_not_a_process_that_is_not_its_parent()
+    {
+        using var child = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!, "--version") { RedirectStandardOutput = true })!;
+        child.WaitForExit();
+
+        Assert.False(ParentLiveness.For(child.Id)()); // exited, and never this process's parent
+        if (OperatingSystem.IsLinux())
+        {
+            // Where the parent's pid can be read independently. On every OS the integration tests show it too: a worker
+            // whose check said "parent gone" for a living parent would leave within seconds, failing the whole suite.
+            Assert.True(ParentLiveness.For(ParentOfThisProcessOnLinux())());
+        }
+    }
+
     [Fact]
     public void The_current_OS_is_one_the_decisions_know()
     {
         Assert.NotEqual(ChannelPrivacy.None, ChannelPlatform.PrivacyFor(ChannelPlatform.CurrentOs, RuntimeInformation.ProcessArchitecture));
         Assert.NotEqual(ContainmentKind.None, WorkerContainment.KindFor(ExitCodes.Current));
+    }
+
+    private static int ParentOfThisProcessOnLinux()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace ProcessPools.Channels;
+
+/// <summary>How a worker checks that its parent still lives, per OS; the worker's watchdog asks it every few seconds.</summary>
+internal static partial class ParentLiveness
+{
+    /// <summary>The ways to ask.</summary>
+    internal enum Method
+    {
+        /// <summary>Unix: <c>getppid()</c> still names the parent. A dead parent's children are re-parented at once, and the
+        /// call cannot be fooled by a new process that took the parent's pid (Linux and macOS alike, no /proc, no kqueue).</summary>
+        ParentProcessId,
+
+        /// <summary>Windows: a handle to the parent opened when the worker starts. Windows reuses pids quickly, so a lookup by
+        /// pid could find another process; the handle keeps naming the parent, and says when it exited.</summary>
+        ProcessHandle,
+    }
+
+    /// <summary>The method on an OS: a decision unit-tested for every OS from any one.</summary>
+    public static Method MethodFor(OSPlatform os) => os == OSPlatform.Windows ? Method.ProcessHandle : Method.ParentProcessId;
+
+    /// <summary>A check that <paramref name="parentProcessId"/> still lives, set up now (the handle is opened here on Windows).</summary>
+    public static Func<bool> For(int parentProcessId)
+    {
+        if (MethodFor(ChannelPlatform.CurrentOs) == Method.ProcessHandle)
+        {
+            try
+            {
+                var parent = Process.GetProcessById(parentProcessId);
+                _ = parent.Handle; // opened now, while the pid is still the parent's
+                return () => !parent.HasExited;
+            }
+            catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                return static () => false; // gone already
+            }
+        }
+
+        return () => GetParentProcessId() == parentProcessId;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int GetParentProcessId();
+}
