@@ -70,36 +70,23 @@ internal sealed record WorkerLauncher
     {
         var worker = AssemblyLocation.Of(typeof(WorkerEntryPoint).Assembly);
         var runtime = AssemblyLocation.Of(typeof(object).Assembly);
-        if (string.IsNullOrEmpty(worker) || string.IsNullOrEmpty(runtime) || !File.Exists(worker))
+        if (!string.IsNullOrEmpty(worker) && !File.Exists(worker))
         {
-            return false; // single-file or Native AOT
+            worker = null;
         }
 
-        var selfContained = string.Equals(
-            Path.TrimEndingDirectorySeparator(Path.GetDirectoryName(runtime)!),
-            Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory),
-            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-        return !selfContained && TryFindDotnetHost() is not null;
+        var runtimeDirectory = string.IsNullOrEmpty(runtime) ? null : Path.GetDirectoryName(runtime);
+        return LaunchPlan.AutoMode(worker, runtimeDirectory, AppContext.BaseDirectory, TryFindDotnetHost() is not null, ExitCodes.Current) == WorkerLaunchMode.WorkerAssembly;
     }
 
     private static WorkerLauncher ForEntryPoint()
     {
         var processPath = Environment.ProcessPath
             ?? throw new ProcessPoolException("The path of this process's executable is unknown, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
-        var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
-        if (!string.Equals(Path.GetFileName(processPath), executable, StringComparison.OrdinalIgnoreCase))
-        {
-            return new WorkerLauncher(processPath, []); // an apphost or a single-file application
-        }
-
-        // 'dotnet app.dll': run the same entry assembly again.
         var entry = System.Reflection.Assembly.GetEntryAssembly() is { } entryAssembly ? AssemblyLocation.Of(entryAssembly) : null;
-        if (string.IsNullOrEmpty(entry) || !File.Exists(entry))
-        {
-            throw new ProcessPoolException("The entry assembly of this process was not found, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
-        }
-
-        return new WorkerLauncher(processPath, [entry]);
+        var (program, arguments) = LaunchPlan.Relaunch(processPath, entry is not null && File.Exists(entry) ? entry : null, ExitCodes.Current);
+        return new WorkerLauncher(program, arguments
+            ?? throw new ProcessPoolException("The entry assembly of this process was not found, so LaunchMode ApplicationEntryPoint cannot relaunch it."));
     }
 
     private static WorkerLauncher ForWorkerAssembly()
@@ -212,8 +199,8 @@ internal sealed record WorkerLauncher
     private static string? TryFindDotnetHost()
     {
         var current = Environment.ProcessPath;
-        var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
-        if (current is not null && string.Equals(Path.GetFileName(current), executable, StringComparison.OrdinalIgnoreCase))
+        var executable = LaunchPlan.HostName(ExitCodes.Current);
+        if (current is not null && LaunchPlan.IsHost(current, ExitCodes.Current))
         {
             return current;
         }
