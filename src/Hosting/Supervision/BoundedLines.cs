@@ -55,6 +55,34 @@ internal sealed class BoundedLines(Action<string> onLine)
         _dropped = 0;
     }
 
+    /// <summary>How a worker's output stream is read on an OS.</summary>
+    internal enum Reading
+    {
+        /// <summary>Asynchronous reads: Unix pipes are read without holding a thread between reads.</summary>
+        Async,
+
+        /// <summary>
+        /// A thread of its own, outside the thread pool: on Windows a redirected standard stream is a synchronous pipe,
+        /// so an "asynchronous" read blocks a thread-pool thread for the worker's whole life (two per worker).
+        /// </summary>
+        DedicatedThread,
+    }
+
+    /// <summary>The reading on an OS: a decision unit-tested for every OS from any one.</summary>
+    public static Reading ReadingFor(HostOs os) => os == HostOs.Windows ? Reading.DedicatedThread : Reading.Async;
+
+    /// <summary>Reads a stream to its end, line by line, as its OS reads best; <paramref name="onLine"/> gets null at the end.</summary>
+    public static void Start(Stream stream, Action<string?> onLine, string name)
+    {
+        if (ReadingFor(ExitCodes.Current) == Reading.DedicatedThread)
+        {
+            new Thread(() => Read(stream, onLine)) { IsBackground = true, Name = name }.Start();
+            return;
+        }
+
+        _ = ReadAsync(stream, onLine);
+    }
+
     /// <summary>Reads a stream to its end on the thread pool, line by line; <paramref name="onLine"/> gets null at the end.</summary>
     public static Task ReadAsync(Stream stream, Action<string?> onLine) => Task.Run(async () =>
     {
@@ -76,4 +104,26 @@ internal sealed class BoundedLines(Action<string> onLine)
         lines.End();
         onLine(null);
     });
+
+    /// <summary>Reads a stream to its end on the calling thread, with blocking reads; <paramref name="onLine"/> gets null at the end.</summary>
+    public static void Read(Stream stream, Action<string?> onLine)
+    {
+        var lines = new BoundedLines(line => onLine(line));
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
+            {
+                lines.Feed(buffer.AsSpan(0, read));
+            }
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        {
+            // The worker is gone; what it printed so far is all there is.
+        }
+
+        lines.End();
+        onLine(null);
+    }
 }

@@ -181,8 +181,8 @@ internal sealed record WorkerLauncher
             }
 
             // Read in bounded lines, not with BeginOutputReadLine: a line is kept whole there, however long.
-            _ = BoundedLines.ReadAsync(process.StandardOutput.BaseStream, onOutput);
-            _ = BoundedLines.ReadAsync(process.StandardError.BaseStream, onError);
+            BoundedLines.Start(process.StandardOutput.BaseStream, onOutput, $"ProcessPool worker {process.Id} stdout");
+            BoundedLines.Start(process.StandardError.BaseStream, onError, $"ProcessPool worker {process.Id} stderr");
 
             // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
             process.StandardInput.Close();

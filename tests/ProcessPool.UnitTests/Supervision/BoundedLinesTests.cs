@@ -40,4 +40,24 @@ public sealed class BoundedLinesTests
         Assert.True(lines[0].Length < BoundedLines.MaxLineBytes + 100);
         Assert.Equal("after", lines[1]);
     }
+
+    [Theory]
+    [InlineData("Linux", "Async")]
+    [InlineData("MacOS", "Async")]
+    [InlineData("Windows", "DedicatedThread")] // synchronous redirected pipes: an async read would hold a thread-pool thread
+    public void A_workers_output_is_read_the_way_its_OS_reads_best(string os, string expected) =>
+        Assert.Equal(expected, BoundedLines.ReadingFor(Enum.Parse<HostOs>(os)).ToString());
+
+    [Fact]
+    public async Task The_blocking_reader_gives_the_same_lines_as_the_async_one_and_then_null()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("first\r\nGrüße ✓\nlast without newline");
+        var (blocking, asynchronous) = (new List<string?>(), new List<string?>());
+
+        BoundedLines.Read(new MemoryStream(bytes), blocking.Add);
+        await BoundedLines.ReadAsync(new MemoryStream(bytes), asynchronous.Add);
+
+        Assert.Equal(["first", "Grüße ✓", "last without newline", null], blocking);
+        Assert.Equal(blocking, asynchronous);
+    }
 }
