@@ -13,7 +13,9 @@ internal sealed class CrashLoopDetector
     /// <summary>
     /// What a failed start says about the application: its own setup error, a start that timed out, its exit code, or
     /// the exception; <see langword="null"/> when it says nothing: the pool ended the worker itself (known as a fact,
-    /// whatever code the OS reports: -1 on Windows), or a signal killed it on a Unix (an operator, the OOM killer).
+    /// whatever code the OS reports: -1 on Windows), or something else killed it: a signal on a Unix (an operator, the
+    /// OOM killer), TerminateProcess with -1 on Windows (Process.Kill, Task Manager's "End task"). Other codes count,
+    /// <c>taskkill /F</c>'s 1 included: an application exits with 1 too, and it is not guessed at.
     /// </summary>
     public static string? KindOf(string? setupFailure, int? exitCode, Exception exception, PoolEnded ended, HostOs os)
     {
@@ -30,9 +32,9 @@ internal sealed class CrashLoopDetector
                 return null;
         }
 
-        if (exitCode is { } code && ExitCodes.SignalOf(code, os) is not null)
+        if (exitCode is { } code && (ExitCodes.SignalOf(code, os) is not null || (os == HostOs.Windows && code == -1)))
         {
-            return null; // killed by a signal, not failed
+            return null; // killed by a signal, or on Windows terminated with -1 (Process.Kill's code): killed, not failed
         }
 
         return exitCode is { } exit ? ExitCodes.Describe(exit, os) : exception.GetType().FullName;

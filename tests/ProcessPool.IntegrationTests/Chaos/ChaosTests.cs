@@ -13,7 +13,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan KillEvery = TimeSpan.FromMilliseconds(150);
 
-    [LinuxFact]
+    [Fact]
     public async Task A_kill_storm_under_a_map_answers_every_item_exactly_once()
     {
         const int Items = 3000;
@@ -38,7 +38,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         Assert.Equal((Items, 0, 0), (seen.Count, duplicated, wrong));
     }
 
-    [LinuxFact]
+    [Fact]
     public async Task A_kill_storm_under_concurrent_calls_answers_every_call()
     {
         const int Calls = 2000;
@@ -67,7 +67,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     }
 
     /// <summary>Regression: ten kills within 1.45 s, six of them of workers still starting, counted as a crash loop and failed 1,567 of 2,000 calls.</summary>
-    [LinuxFact]
+    [Fact]
     public async Task Killing_workers_while_they_start_is_not_a_crash_loop()
     {
         const int Calls = 3000;
@@ -96,7 +96,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         Assert.Null(pool.Snapshot().StartFailure);
     }
 
-    [LinuxFact]
+    [Fact]
     public async Task An_output_flood_leaves_the_parent_and_the_pool_working()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);

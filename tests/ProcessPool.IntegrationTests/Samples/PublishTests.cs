@@ -11,11 +11,11 @@ public sealed class PublishTests(ITestOutputHelper output)
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 
     /// <summary>Regression: a self-contained publish failed to build (NETSDK1067), and from packages failed at run time looking for a dotnet host.</summary>
-    [LinuxFact]
+    [Fact]
     public Task A_self_contained_application_runs_its_jobs() => PublishAndRunAsync("self-contained", ["--self-contained"]);
 
     /// <summary>Regression: a single-file publish failed with "ProcessPool.Worker.dll was not found beside the application".</summary>
-    [LinuxFact]
+    [Fact]
     public Task A_single_file_application_runs_its_jobs() => PublishAndRunAsync("single-file", ["--self-contained", "-p:PublishSingleFile=true"]);
 
     /// <summary>
@@ -23,16 +23,16 @@ public sealed class PublishTests(ITestOutputHelper output)
     /// binding), then failed with "Reflection-based serialization has been disabled". The SDK trims only self-contained
     /// applications (NETSDK1102 otherwise), so this one is; every trim warning fails the publish.
     /// </summary>
-    [LinuxFact]
+    [Fact]
     public async Task A_trimmed_application_binds_its_options_from_appsettings_json_and_runs_its_jobs()
     {
         var directory = Directory.CreateTempSubdirectory("publish-trimmed-").FullName;
         try
         {
             var project = Path.Combine(SampleProcess.RepositoryRoot, "tests", "ProcessPool.TestApp");
-            await PublishAsync(project, directory, ["-r", "linux-x64", "--self-contained", "-p:PublishTrimmed=true", "-warnaserror"]);
+            await PublishAsync(project, directory, ["-r", TestPlatform.RuntimeIdentifier, "--self-contained", "-p:PublishTrimmed=true", "-warnaserror"]);
 
-            await using var app = SampleProcess.StartProgram(Path.Combine(directory, "ProcessPool.TestApp"), ["options"], directory);
+            await using var app = SampleProcess.StartProgram(Path.Combine(directory, TestPlatform.Executable("ProcessPool.TestApp")), ["options"], directory);
             var exitCode = await app.WaitForExitAsync(Patience);
             output.WriteLine(app.Output);
 
@@ -50,7 +50,7 @@ public sealed class PublishTests(ITestOutputHelper output)
     /// The Native AOT sample: published with every trim and AOT warning an error, then run; it checks its own results
     /// (a map answered by at least two worker processes, a job class, an initializer, an exception handler).
     /// </summary>
-    [LinuxFact]
+    [Fact]
     public async Task The_native_AOT_sample_publishes_without_warnings_and_passes_its_checks()
     {
         var directory = Directory.CreateTempSubdirectory("publish-aot-").FullName;
@@ -60,7 +60,7 @@ public sealed class PublishTests(ITestOutputHelper output)
             await PublishAsync(project, directory, ["-warnaserror"]);
             Assert.False(File.Exists(Path.Combine(directory, "AotSample.dll")), "a Native AOT publish leaves no managed assembly to run");
 
-            await using var app = SampleProcess.StartProgram(Path.Combine(directory, "AotSample"), [], directory);
+            await using var app = SampleProcess.StartProgram(Path.Combine(directory, TestPlatform.Executable("AotSample")), [], directory);
             var exitCode = await app.WaitForExitAsync(Patience);
             output.WriteLine(app.Output);
 
@@ -87,14 +87,14 @@ public sealed class PublishTests(ITestOutputHelper output)
         try
         {
             var project = Path.Combine(SampleProcess.RepositoryRoot, "samples", "ConsoleSample");
-            await using (var publish = SampleProcess.StartProgram("dotnet", ["publish", project, "-c", "Release", "-r", "linux-x64", "-o", directory, .. options], project))
+            await using (var publish = SampleProcess.StartProgram("dotnet", ["publish", project, "-c", "Release", "-r", TestPlatform.RuntimeIdentifier, "-o", directory, .. options], project))
             {
                 var published = await publish.WaitForExitAsync(Patience);
                 Assert.True(published == 0, publish.Output);
             }
 
-            Assert.False(File.Exists(Path.Combine(directory, "dotnet")));
-            await using var app = SampleProcess.StartProgram(Path.Combine(directory, "ConsoleSample"), ["8"], directory);
+            Assert.False(File.Exists(Path.Combine(directory, TestPlatform.Executable("dotnet"))));
+            await using var app = SampleProcess.StartProgram(Path.Combine(directory, TestPlatform.Executable("ConsoleSample")), ["8"], directory);
             var exitCode = await app.WaitForExitAsync(Patience);
             output.WriteLine(app.Output);
 

@@ -9,7 +9,7 @@ namespace ProcessPools.IntegrationTests;
 public sealed class ReliabilityTests(ITestOutputHelper output)
 {
 
-    [LinuxFact]
+    [Fact]
     public async Task A_worker_killed_mid_job_fails_that_job_from_its_exit_not_a_heartbeat_and_the_next_job_succeeds()
     {
         // Heartbeats are pushed out of the test's reach: an answer within the hang guard can only come from the
@@ -26,7 +26,8 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(TestPools.HangGuard));
         output.WriteLine($"the job failed {clock.Elapsed.TotalMilliseconds:0.#} ms after the kill");
 
-        Assert.Equal((pid, 9), (lost.ProcessId, lost.Signal));
+        Assert.Equal(pid, lost.ProcessId);
+        TestPlatform.AssertKilled(lost);
         Assert.Contains(nameof(ReliabilityJobs.IgnoreCancellationAsync), lost.JobName);
         Assert.Equal(49, await pool.ApplyAsync(Jobs.SquareAsync, 7).WaitAsync(TestPools.HangGuard));
     }

@@ -67,6 +67,8 @@ public sealed class CrashLoopDetectorTests
     {
         Assert.Equal("exit code 137", CrashLoopDetector.KindOf(setupFailure: null, 137, new ProcessPoolException("x"), PoolEnded.No, HostOs.Windows));
         Assert.Null(CrashLoopDetector.KindOf(setupFailure: null, 137, new ProcessPoolException("x"), PoolEnded.No, HostOs.Linux));
+        Assert.Null(CrashLoopDetector.KindOf(setupFailure: null, -1, new ProcessPoolException("x"), PoolEnded.No, HostOs.Windows)); // Process.Kill from outside
+        Assert.Equal("exit code 1", CrashLoopDetector.KindOf(setupFailure: null, 1, new ProcessPoolException("x"), PoolEnded.No, HostOs.Windows)); // taskkill /F, or the app's own 1
     }
 
     [Fact]
