@@ -84,7 +84,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("exception: System.IO.FileNotFoundException: no such file", app.Output);
     }
 
-    [LinuxFact]
+    [Fact]
     public async Task An_application_relaunched_as_its_worker_without_the_hook_fails_start_with_the_fix_instead_of_spawning_pools()
     {
         // WorkerServiceSample's Main has no WorkerEntryPoint hook: each worker would run the app and start a pool of its own.
@@ -98,7 +98,7 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.DoesNotContain("at ProcessPools.Supervision.WorkerLauncher", app.Output); // regression: the worker crashed with a stack trace (exit code 134)
     }
 
-    [LinuxFact]
+    [Fact]
     public async Task WorkerServiceSample_processes_its_stream_in_order_and_stops_by_itself()
     {
         await using var app = SampleProcess.Start("WorkerServiceSample", "--Feed:Count=300");
