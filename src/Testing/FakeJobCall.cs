@@ -41,8 +41,8 @@ public sealed class FakeJobCall
     public JobTarget Target { get; }
 
     /// <summary>
-    /// Gets the arguments as the worker read them: serialized by the caller and deserialized as the job's parameter types,
-    /// so a value that does not round-trip shows here as it would reach a real worker.
+    /// Gets the arguments as the caller passed them. They were also serialized and read back as the job's parameter
+    /// types, as a real pool does: an argument that cannot be written failed the call, and the job ran on what was read.
     /// </summary>
     public IReadOnlyList<object?> Arguments { get; }
 
