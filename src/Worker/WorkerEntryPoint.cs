@@ -30,6 +30,8 @@ public static class WorkerEntryPoint
             return WorkerExitCode.NotStartedByPool;
         }
 
+        var debuggerWait = Environment.GetEnvironmentVariable(WorkerEnvironment.WaitForDebugger);
+
         // The bootstrap variables must not leak into processes a job starts.
         foreach (var name in WorkerEnvironment.All)
         {
@@ -37,6 +39,7 @@ public static class WorkerEntryPoint
         }
 
         ApplicationAssemblies.EnableFallback();
+        await WaitForDebuggerAsync(debuggerWait).ConfigureAwait(false);
 
         // The parent reads a worker's standard output and error as UTF-8; a Windows console writes its OEM code page
         // unless told otherwise, which garbled every non-ASCII line.
@@ -80,5 +83,24 @@ public static class WorkerEntryPoint
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// WaitForDebugger: before its host is built, the worker waits (bounded) for a debugger to attach, so that a job's
+    /// breakpoints are hit from its first call. There is no event for an attach: it is checked every 100 ms.
+    /// </summary>
+    private static async Task WaitForDebuggerAsync(string? seconds)
+    {
+        if (!double.TryParse(seconds, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var limit) || limit <= 0)
+        {
+            return;
+        }
+
+        await Console.Error.WriteLineAsync($"ProcessPool worker {Environment.ProcessId}: waiting up to {limit} s for a debugger to attach (WaitForDebugger).").ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!System.Diagnostics.Debugger.IsAttached && clock.Elapsed.TotalSeconds < limit)
+        {
+            await Task.Delay(100).ConfigureAwait(false);
+        }
     }
 }

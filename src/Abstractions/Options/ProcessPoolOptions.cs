@@ -110,6 +110,16 @@ public sealed class ProcessPoolOptions
     /// <value>30 seconds.</value>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long each new worker waits for a debugger to attach before it builds its host: for debugging a
+    /// job in development. The pool logs each waiting worker's pid (attach to it: Visual Studio's Debug &gt; Attach to
+    /// Process, VS Code's ".NET: Attach" configuration, Rider's Run &gt; Attach to Process). While it is set, a worker's
+    /// start may take this much longer than <see cref="StartTimeout"/>, and a worker is not killed for being silent (a
+    /// breakpoint stops it). Never set it in production.
+    /// </summary>
+    /// <value><see langword="null"/>: workers do not wait.</value>
+    public TimeSpan? WaitForDebugger { get; set; }
+
     /// <summary>Gets or sets how long a graceful close waits for queued and running jobs before it kills the workers.</summary>
     /// <value>30 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);

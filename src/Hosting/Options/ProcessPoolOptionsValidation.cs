@@ -52,6 +52,7 @@ internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions
         TimeRange(nameof(options.HeartbeatTimeout), options.HeartbeatTimeout, "00:00:01", "1.00:00:00");
         TimeRange(nameof(options.StartTimeout), options.StartTimeout, "00:00:00.001", "01:00:00");
         TimeRange(nameof(options.ShutdownTimeout), options.ShutdownTimeout, "00:00:00", "1.00:00:00");
+        TimeRange(nameof(options.WaitForDebugger), options.WaitForDebugger, "00:00:00.001", "01:00:00");
 
         if (options.QueueCount > options.Processes)
         {

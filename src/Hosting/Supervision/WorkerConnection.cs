@@ -53,7 +53,7 @@ internal sealed class WorkerConnection : IFrameHandler
         _heartbeat = new HeartbeatMonitor(
             context.TimeProvider,
             context.Options.HeartbeatInterval,
-            context.Options.HeartbeatTimeout,
+            context.Options.WaitForDebugger is null ? context.Options.HeartbeatTimeout : TimeSpan.MaxValue, // a breakpoint silences a worker
             ping: () => _writer?.TryWrite(new OutgoingFrame(FrameType.Ping, 0, ReadOnlyMemory<byte>.Empty)),
             silent: silent => Kill($"was silent for {silent.TotalSeconds:0.#} s (HeartbeatTimeout {context.Options.HeartbeatTimeout.TotalSeconds:0.###} s) and was killed"));
     }
@@ -136,10 +136,14 @@ internal sealed class WorkerConnection : IFrameHandler
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         _ = ReadAsync(setup);
+        if (options.WaitForDebugger is { } debuggerWait)
+        {
+            Log.WorkerWaitsForDebugger(_context.Logger, _context.PoolName, Id, ProcessId, debuggerWait.TotalSeconds);
+        }
 
         try
         {
-            await _ready.Task.WaitAsync(options.StartTimeout, _context.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await _ready.Task.WaitAsync(options.StartTimeout + (options.WaitForDebugger ?? TimeSpan.Zero), _context.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -186,6 +190,11 @@ internal sealed class WorkerConnection : IFrameHandler
             $"service.instance.id={Environment.MachineName}-{Environment.ProcessId}-{_context.PoolName}-worker-{Id},{ProcessPoolDiagnostics.Tags.Pool}={_context.PoolName},{ProcessPoolDiagnostics.Tags.WorkerId}={Id}");
         var inherited = environment.GetValueOrDefault(ResourceAttributes) ?? Environment.GetEnvironmentVariable(ResourceAttributes);
         environment[ResourceAttributes] = string.IsNullOrEmpty(inherited) ? attributes : $"{inherited},{attributes}";
+        if (_context.Options.WaitForDebugger is { } wait)
+        {
+            environment[Protocol.WorkerEnvironment.WaitForDebugger] = wait.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return environment;
     }
 

@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Warning, "Pool '{Pool}': hot reload updated {Types} in this process, but its workers still run the code they were started with (a worker cannot receive hot reload changes). Restart the application to run the new code in workers: Ctrl+R in dotnet watch. Logged once per pool.", EventName = "HotReloadNotApplied")]
     public static partial void HotReloadNotApplied(ILogger logger, string pool, string types);
 
+    [LoggerMessage(19, LogLevel.Warning, "Pool '{Pool}': worker {WorkerId} (pid {ProcessId}) waits up to {Seconds} s for a debugger to attach (WaitForDebugger); it is not killed for silence while that option is set.", EventName = "WorkerWaitsForDebugger")]
+    public static partial void WorkerWaitsForDebugger(ILogger logger, string pool, int workerId, int processId, double seconds);
+
     [LoggerMessage(6, LogLevel.Warning, "Pool '{Pool}': a progress report of job '{Job}' could not be delivered.", EventName = "ProgressFailed")]
     public static partial void ProgressFailed(ILogger logger, Exception exception, string pool, string job);
 

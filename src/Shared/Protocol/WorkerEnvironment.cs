@@ -34,5 +34,8 @@ internal static class WorkerEnvironment
     /// </summary>
     public const string MaxMessageSize = "PROCESSPOOL_MAX_MESSAGE_SIZE";
 
-    public static readonly string[] All = [InputHandle, OutputHandle, Marker, ParentProcessId, MaxMessageSize];
+    /// <summary>How many seconds the worker waits for a debugger to attach before it builds its host (<c>WaitForDebugger</c>); absent: none.</summary>
+    public const string WaitForDebugger = "PROCESSPOOL_WAIT_FOR_DEBUGGER";
+
+    public static readonly string[] All = [InputHandle, OutputHandle, Marker, ParentProcessId, MaxMessageSize, WaitForDebugger];
 }

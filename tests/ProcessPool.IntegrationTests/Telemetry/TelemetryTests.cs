@@ -180,6 +180,22 @@ public sealed class TelemetryTests
         Assert.Contains(records, name => name is not "WorkerOutput" and not "WorkerErrorOutput"); // its logger
     }
 
+    /// <summary>WaitForDebugger: the pool names the waiting worker's pid, the worker says it waits, then runs jobs once the wait is over.</summary>
+    [Fact]
+    public async Task A_worker_that_waits_for_a_debugger_says_so_with_its_pid_and_then_runs_jobs()
+    {
+        using var loggerFactory = new LoggerFactory();
+        var logs = new FakeLogCollector();
+        loggerFactory.AddProvider(new FakeLoggerProvider(logs));
+        await using var pool = await ProcessPool.StartAsync(new ProcessPoolOptions { Processes = 1, WaitForDebugger = TimeSpan.FromSeconds(0.5) }, loggerFactory);
+
+        var pid = await pool.ApplyAsync(Jobs.GetProcessIdAsync).WaitAsync(TestPools.HangGuard);
+
+        var waits = Assert.Single(logs.GetSnapshot(), r => r.Id.Name == "WorkerWaitsForDebugger");
+        Assert.Contains($"(pid {pid}) waits up to 0.5 s for a debugger", waits.Message, StringComparison.Ordinal);
+        await TestPools.WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Message.Contains($"ProcessPool worker {pid}: waiting up to 0.5 s for a debugger", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task A_workers_log_entry_reaches_the_parents_logger_with_the_worker_in_scope()
     {

@@ -40,6 +40,8 @@ public sealed class OptionsTests
     [InlineData(nameof(ProcessPoolOptions.HeartbeatTimeout), "00:00:00.500")]
     [InlineData(nameof(ProcessPoolOptions.StartTimeout), "00:00:00")]
     [InlineData(nameof(ProcessPoolOptions.ShutdownTimeout), "-00:00:01")]
+    [InlineData(nameof(ProcessPoolOptions.WaitForDebugger), "00:00:00")]
+    [InlineData(nameof(ProcessPoolOptions.WaitForDebugger), "02:00:00")]
     public async Task Out_of_range_durations_fail_validation_naming_the_option(string option, string value)
     {
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
