@@ -57,8 +57,9 @@ public sealed class SampleProcess : IAsyncDisposable
         var assembly = Path.Combine(projectDirectory, "bin", configuration, testOutput.Name, project + ".dll");
         Assert.True(File.Exists(assembly), $"{assembly} is missing: the test project's build should have built it.");
 
-        // The content root is the project's folder: the sample's own appsettings.json.
-        return StartProgram("dotnet", [assembly, .. arguments], projectDirectory);
+        // The content root is the project's folder: the sample's own appsettings.json. The pool's debug lines name each
+        // ready worker's pid: how a test finds the sample's workers on every OS (WorkerProcessIds).
+        return StartProgram("dotnet", [assembly, .. arguments, $"--Logging:LogLevel:{PoolLogCategory}=Debug"], projectDirectory);
     }
 
     /// <summary>Runs a program (a published application's executable, or dotnet with its arguments), its output gathered.</summary>
@@ -110,35 +111,15 @@ public sealed class SampleProcess : IAsyncDisposable
         throw new Xunit.Sdk.XunitException($"No line matched '{pattern}' within {timeout}. Output:{Environment.NewLine}{Output}");
     }
 
-    /// <summary>The sample's worker processes: its children running ProcessPool.Worker.dll.</summary>
-    public IReadOnlyList<int> WorkerProcessIds()
-    {
-        var workers = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
+    /// <summary>The pool's log category, whose debug line "worker N (pid P) is ready." names each worker.</summary>
+    private const string PoolLogCategory = "ProcessPools.ProcessPool";
 
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == Id
-                    && File.ReadAllText(Path.Combine(directory, "cmdline")).Contains("ProcessPool.Worker.dll", StringComparison.Ordinal))
-                {
-                    workers.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while being read.
-            }
-        }
-
-        return workers;
-    }
+    /// <summary>
+    /// The sample's worker processes, as its pools reported them ready in its log (portable: no /proc, no process list).
+    /// A worker replaced since would show too; the tests read them while the first workers run.
+    /// </summary>
+    public IReadOnlyList<int> WorkerProcessIds() =>
+        [.. Regex.Matches(Output, @"worker \d+ \(pid (\d+)\) is ready\.").Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct()];
 
     /// <summary>Sends SIGTERM, what a service manager sends to stop an application.</summary>
     public async Task TerminateAsync()
