@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using ProcessPools.Channels;
 
 namespace ProcessPools.Supervision;
 
@@ -23,7 +23,7 @@ internal enum ContainmentKind
 /// does not allow nested jobs, a worker that could not lead its own group): the worker then runs uncontained, and
 /// the pool logs it once.
 /// </summary>
-internal abstract partial class WorkerContainment : IDisposable
+internal abstract class WorkerContainment : IDisposable
 {
     /// <summary>Containment for none: what a failed set-up falls back to.</summary>
     public static readonly WorkerContainment Uncontained = new NoContainment();
@@ -74,14 +74,13 @@ internal abstract partial class WorkerContainment : IDisposable
     }
 
     /// <summary>The worker makes itself a process group leader when it starts; the group is killed after its death.</summary>
-    private sealed partial class ProcessGroupContainment(int workerProcessId) : WorkerContainment
+    private sealed class ProcessGroupContainment(int workerProcessId) : WorkerContainment
     {
-        private const int SigKill = 9;
         private volatile bool _leads;
 
         public override string? Confirm()
         {
-            _leads = GetProcessGroup(workerProcessId) == workerProcessId;
+            _leads = UnixProcess.GetProcessGroup(workerProcessId) == workerProcessId;
             return _leads ? null : $"worker process {workerProcessId} does not lead a process group of its own";
         }
 
@@ -89,16 +88,8 @@ internal abstract partial class WorkerContainment : IDisposable
         {
             if (_leads)
             {
-                _ = Kill(-workerProcessId, SigKill); // ESRCH when nothing is left: nothing to do
+                _ = UnixProcess.Kill(-workerProcessId, UnixProcess.SigKill); // ESRCH when nothing is left: nothing to do
             }
         }
-
-        [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        private static partial int GetProcessGroup(int processId);
-
-        [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        private static partial int Kill(int processId, int signal);
     }
 }

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using ProcessPools.Channels;
 
 namespace ProcessPools.Worker.Execution;
 
@@ -7,10 +7,8 @@ namespace ProcessPools.Worker.Execution;
 /// is left of the group when the worker dies (crashed or killed), and a worker whose parent died ends its group on
 /// its way out: no process a job started outlives the pool. (Windows: the parent puts each worker in a Job Object.)
 /// </summary>
-internal static partial class ProcessGroup
+internal static class ProcessGroup
 {
-    private const int SigKill = 9;
-
     /// <summary>Whether this process leads its own group: set when <see cref="Lead"/> succeeded.</summary>
     public static bool Leads { get; private set; }
 
@@ -24,7 +22,7 @@ internal static partial class ProcessGroup
 
         try
         {
-            Leads = SetProcessGroup(0, 0) == 0 || GetProcessGroup(0) == Environment.ProcessId;
+            Leads = UnixProcess.SetProcessGroup(0, 0) == 0 || UnixProcess.GetProcessGroup(0) == Environment.ProcessId;
         }
         catch (Exception exception) when (exception is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -37,19 +35,7 @@ internal static partial class ProcessGroup
     {
         if (Leads)
         {
-            _ = Kill(0, SigKill);
+            _ = UnixProcess.Kill(0, UnixProcess.SigKill);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "setpgid", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int SetProcessGroup(int processId, int groupId);
-
-    [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int GetProcessGroup(int processId);
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int Kill(int processId, int signal);
 }
