@@ -118,7 +118,7 @@ internal sealed class WorkerConnection : IFrameHandler
         var setup = _context.Setup with { WorkerId = Id };
         _launched = _context.Launcher.Launch(
             options.MaxMessageSize,
-            WorkerEnvironmentVariables(setup),
+            WorkerVariables.For(_context, Id, setup),
             setup.ContentRootPath ?? Environment.CurrentDirectory,
             _logs.OnStandardOutput,
             _logs.OnStandardError,
@@ -168,34 +168,6 @@ internal sealed class WorkerConnection : IFrameHandler
         StartedAt = _context.TimeProvider.GetUtcNow();
         _context.Telemetry.OnWorkerStarted();
         _heartbeat.Start();
-    }
-
-    /// <summary>
-    /// The worker's environment: the parent's, the pool's <see cref="ProcessPoolOptions.EnvironmentVariables"/>, and
-    /// the OpenTelemetry resource of the application (a worker process would otherwise report itself as
-    /// <c>unknown_service:dotnet</c>): <c>OTEL_SERVICE_NAME</c> unless set, and the pool, the worker and a service
-    /// instance id per worker added to <c>OTEL_RESOURCE_ATTRIBUTES</c>, which the OpenTelemetry SDK reads by default.
-    /// </summary>
-    private Dictionary<string, string> WorkerEnvironmentVariables(Protocol.WorkerSetup setup)
-    {
-        const string ServiceName = "OTEL_SERVICE_NAME";
-        const string ResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES";
-        var environment = new Dictionary<string, string>(_context.Options.EnvironmentVariables, StringComparer.Ordinal);
-        if (!environment.ContainsKey(ServiceName) && Environment.GetEnvironmentVariable(ServiceName) is null && setup.ApplicationName is { Length: > 0 } application)
-        {
-            environment[ServiceName] = application;
-        }
-
-        var attributes = FormattableString.Invariant(
-            $"service.instance.id={Environment.MachineName}-{Environment.ProcessId}-{_context.PoolName}-worker-{Id},{ProcessPoolDiagnostics.Tags.Pool}={_context.PoolName},{ProcessPoolDiagnostics.Tags.WorkerId}={Id}");
-        var inherited = environment.GetValueOrDefault(ResourceAttributes) ?? Environment.GetEnvironmentVariable(ResourceAttributes);
-        environment[ResourceAttributes] = string.IsNullOrEmpty(inherited) ? attributes : $"{inherited},{attributes}";
-        if (_context.Options.WaitForDebugger is { } wait)
-        {
-            environment[Protocol.WorkerEnvironment.WaitForDebugger] = wait.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return environment;
     }
 
     /// <summary>The worker takes no more jobs and finishes what it has (recycling, or the pool closing).</summary>
@@ -377,7 +349,7 @@ internal sealed class WorkerConnection : IFrameHandler
         EndedByPool = _startTimedOut ? PoolEnded.StartTimeout : _killedByPool ? PoolEnded.Killed : asked ? PoolEnded.Asked : PoolEnded.No;
         if (EndedByPool == PoolEnded.No && exitCode is { } exited)
         {
-            reason = $"{reason} ({ExitCodes.Describe(exited, ExitCodes.Current)})"; // what the code says, in words, where the pool did not end it
+            reason = $"{reason} ({ExitCodes.Describe(exited, HostPlatform.Current)})"; // what the code says, in words, where the pool did not end it
         }
 
         _context.Telemetry.OnWorkerExited(asked ? (_retiring ? "recycle" : "shutdown") : _killedByPool ? "killed" : "crash");
