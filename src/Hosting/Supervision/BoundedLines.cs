@@ -1,4 +1,5 @@
 using System.Text;
+using ProcessPools.Channels;
 
 namespace ProcessPools.Supervision;
 
@@ -74,7 +75,7 @@ internal sealed class BoundedLines(Action<string> onLine)
     /// <summary>Reads a stream to its end, line by line, as its OS reads best; <paramref name="onLine"/> gets null at the end.</summary>
     public static void Start(Stream stream, Action<string?> onLine, string name)
     {
-        if (ReadingFor(ExitCodes.Current) == Reading.DedicatedThread)
+        if (ReadingFor(HostPlatform.Current) == Reading.DedicatedThread)
         {
             new Thread(() => Read(stream, onLine)) { IsBackground = true, Name = name }.Start();
             return;

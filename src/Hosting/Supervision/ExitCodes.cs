@@ -1,17 +1,7 @@
 using System.Globalization;
+using ProcessPools.Channels;
 
 namespace ProcessPools.Supervision;
-
-/// <summary>The operating systems whose exit codes and signals differ.</summary>
-internal enum HostOs
-{
-    Linux,
-    MacOS,
-    Windows,
-
-    /// <summary>Another Unix (FreeBSD): signals by their POSIX numbers only.</summary>
-    OtherUnix,
-}
 
 /// <summary>
 /// What a worker's exit code says, per OS, for <see cref="WorkerLostException"/> and the log: the signal that ended it
@@ -20,11 +10,6 @@ internal enum HostOs
 /// </summary>
 internal static class ExitCodes
 {
-    public static HostOs Current => OperatingSystem.IsWindows() ? HostOs.Windows
-        : OperatingSystem.IsMacOS() ? HostOs.MacOS
-        : OperatingSystem.IsLinux() ? HostOs.Linux
-        : HostOs.OtherUnix;
-
     /// <summary>The signal that ended a process on a Unix, from the exit code .NET reports (128 + N); null on Windows or for an exit.</summary>
     public static int? SignalOf(int exitCode, HostOs os) => os != HostOs.Windows && exitCode is > 128 and < 160 ? exitCode - 128 : null;
 

@@ -1,3 +1,4 @@
+using ProcessPools.Channels;
 namespace ProcessPools.Supervision;
 
 /// <summary>

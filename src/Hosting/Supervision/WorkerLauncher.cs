@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
+using ProcessPools.Channels;
 using ProcessPools.Jobs;
 using ProcessPools.Protocol;
 using ProcessPools.Worker;
@@ -76,7 +77,7 @@ internal sealed record WorkerLauncher
         }
 
         var runtimeDirectory = string.IsNullOrEmpty(runtime) ? null : Path.GetDirectoryName(runtime);
-        return LaunchPlan.AutoMode(worker, runtimeDirectory, AppContext.BaseDirectory, TryFindDotnetHost() is not null, ExitCodes.Current) == WorkerLaunchMode.WorkerAssembly;
+        return LaunchPlan.AutoMode(worker, runtimeDirectory, AppContext.BaseDirectory, TryFindDotnetHost() is not null, HostPlatform.Current) == WorkerLaunchMode.WorkerAssembly;
     }
 
     private static WorkerLauncher ForEntryPoint()
@@ -84,7 +85,7 @@ internal sealed record WorkerLauncher
         var processPath = Environment.ProcessPath
             ?? throw new ProcessPoolException("The path of this process's executable is unknown, so LaunchMode ApplicationEntryPoint cannot relaunch it.");
         var entry = System.Reflection.Assembly.GetEntryAssembly() is { } entryAssembly ? AssemblyLocation.Of(entryAssembly) : null;
-        var (program, arguments) = LaunchPlan.Relaunch(processPath, entry is not null && File.Exists(entry) ? entry : null, ExitCodes.Current);
+        var (program, arguments) = LaunchPlan.Relaunch(processPath, entry is not null && File.Exists(entry) ? entry : null, HostPlatform.Current);
         return new WorkerLauncher(program, arguments
             ?? throw new ProcessPoolException("The entry assembly of this process was not found, so LaunchMode ApplicationEntryPoint cannot relaunch it."));
     }
@@ -186,7 +187,7 @@ internal sealed record WorkerLauncher
 
             // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
             process.StandardInput.Close();
-            var containment = WorkerContainment.For(process, ExitCodes.Current, out var failure);
+            var containment = WorkerContainment.For(process, HostPlatform.Current, out var failure);
             return new LaunchedWorker(process, toChild, fromChild, containment, failure);
         }
     }
@@ -199,8 +200,8 @@ internal sealed record WorkerLauncher
     private static string? TryFindDotnetHost()
     {
         var current = Environment.ProcessPath;
-        var executable = LaunchPlan.HostName(ExitCodes.Current);
-        if (current is not null && LaunchPlan.IsHost(current, ExitCodes.Current))
+        var executable = LaunchPlan.HostName(HostPlatform.Current);
+        if (current is not null && LaunchPlan.IsHost(current, HostPlatform.Current))
         {
             return current;
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ProcessPools.Channels;
 using ProcessPools.Telemetry;
 
 namespace ProcessPools.Supervision;
@@ -257,7 +258,7 @@ internal sealed class WorkerSlots
             catch (Exception exception) when (!terminated.IsCancellationRequested)
             {
                 var failures = ++_consecutiveStartFailures[slot];
-                var kind = CrashLoopDetector.KindOf(started?.SetupFailure, started?.ExitCode, exception, started?.EndedByPool ?? PoolEnded.No, ExitCodes.Current);
+                var kind = CrashLoopDetector.KindOf(started?.SetupFailure, started?.ExitCode, exception, started?.EndedByPool ?? PoolEnded.No, HostPlatform.Current);
                 if (_crashLoops[slot].Failed(kind) && Array.TrueForAll(_slots, w => w is null))
                 {
                     var crashLoop = new ProcessPoolException(

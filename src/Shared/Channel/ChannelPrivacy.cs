@@ -5,9 +5,6 @@ namespace ProcessPools.Channels;
 /// <summary>How a worker keeps its inherited channel handles from being inherited again by the processes its jobs start.</summary>
 internal enum ChannelPrivacy
 {
-    /// <summary>No channel handle can be inherited on this OS, or it has no such notion.</summary>
-    None,
-
     /// <summary><c>fcntl(fd, F_SETFD, FD_CLOEXEC)</c> with its variadic argument in a register, as Linux and x64 Unix pass it.</summary>
     Fcntl,
 
@@ -25,17 +22,9 @@ internal enum ChannelPrivacy
 /// <summary>The OS decisions of the channel, with the OS as a parameter so that each is unit-tested on any OS.</summary>
 internal static class ChannelPlatform
 {
-    /// <summary>The current OS as the decisions below take it.</summary>
-    public static OSPlatform CurrentOs => OperatingSystem.IsWindows() ? OSPlatform.Windows
-        : OperatingSystem.IsMacOS() ? OSPlatform.OSX
-        : OperatingSystem.IsLinux() ? OSPlatform.Linux
-        : OperatingSystem.IsFreeBSD() ? OSPlatform.FreeBSD
-        : OSPlatform.Create("OTHER");
-
     /// <summary>How a worker on <paramref name="os"/> and <paramref name="architecture"/> makes its channel handles not inheritable.</summary>
-    public static ChannelPrivacy PrivacyFor(OSPlatform os, Architecture architecture) =>
-        os == OSPlatform.Windows ? ChannelPrivacy.ClearHandleInherit
-        : os == OSPlatform.OSX && architecture == Architecture.Arm64 ? ChannelPrivacy.FcntlArgumentOnStack
-        : os == OSPlatform.Linux || os == OSPlatform.OSX || os == OSPlatform.FreeBSD ? ChannelPrivacy.Fcntl
-        : ChannelPrivacy.None;
+    public static ChannelPrivacy PrivacyFor(HostOs os, Architecture architecture) =>
+        os == HostOs.Windows ? ChannelPrivacy.ClearHandleInherit
+        : os == HostOs.MacOS && architecture == Architecture.Arm64 ? ChannelPrivacy.FcntlArgumentOnStack
+        : ChannelPrivacy.Fcntl;
 }

@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace ProcessPools.Channels;
 
 /// <summary>How a worker checks that its parent still lives, per OS; the worker's watchdog asks it every few seconds.</summary>
-internal static partial class ParentLiveness
+internal static class ParentLiveness
 {
     /// <summary>The ways to ask.</summary>
     internal enum Method
@@ -19,12 +18,12 @@ internal static partial class ParentLiveness
     }
 
     /// <summary>The method on an OS: a decision unit-tested for every OS from any one.</summary>
-    public static Method MethodFor(OSPlatform os) => os == OSPlatform.Windows ? Method.ProcessHandle : Method.ParentProcessId;
+    public static Method MethodFor(HostOs os) => os == HostOs.Windows ? Method.ProcessHandle : Method.ParentProcessId;
 
     /// <summary>A check that <paramref name="parentProcessId"/> still lives, set up now (the handle is opened here on Windows).</summary>
     public static Func<bool> For(int parentProcessId)
     {
-        if (MethodFor(ChannelPlatform.CurrentOs) == Method.ProcessHandle)
+        if (MethodFor(HostPlatform.Current) == Method.ProcessHandle)
         {
             try
             {
@@ -38,10 +37,6 @@ internal static partial class ParentLiveness
             }
         }
 
-        return () => GetParentProcessId() == parentProcessId;
+        return () => UnixProcess.GetParentProcessId() == parentProcessId;
     }
-
-    [LibraryImport("libc", EntryPoint = "getppid")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int GetParentProcessId();
 }

@@ -20,7 +20,7 @@ internal static partial class CloseOnExec
 
     public static void Set(SafeHandle handle)
     {
-        switch (ChannelPlatform.PrivacyFor(ChannelPlatform.CurrentOs, RuntimeInformation.ProcessArchitecture))
+        switch (ChannelPlatform.PrivacyFor(HostPlatform.Current, RuntimeInformation.ProcessArchitecture))
         {
             case ChannelPrivacy.ClearHandleInherit:
                 if (!SetHandleInformation(handle.DangerousGetHandle(), HandleFlagInherit, 0))

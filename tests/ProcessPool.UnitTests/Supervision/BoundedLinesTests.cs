@@ -1,4 +1,5 @@
 using System.Text;
+using ProcessPools.Channels;
 using ProcessPools.Supervision;
 
 namespace ProcessPools.UnitTests.Supervision;

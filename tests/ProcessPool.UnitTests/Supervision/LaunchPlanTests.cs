@@ -1,3 +1,4 @@
+using ProcessPools.Channels;
 using ProcessPools.Supervision;
 
 namespace ProcessPools.UnitTests.Supervision;
