@@ -43,22 +43,11 @@ public sealed class PackageTests(ITestOutputHelper output)
                   </packageSources>
                 </configuration>
                 """);
-            await File.WriteAllTextAsync(Path.Combine(app, "FreshApp.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                    <!-- The trim and AOT analyzers on, warnings as errors: a call the generator failed to intercept would
-                         fail this build with IL2026. -->
+            // The trim and AOT analyzers on, warnings as errors: a call the generator failed to intercept would fail this
+            // build with IL2026.
+            await WriteProjectAsync(app, "FreshApp", version, """
                     <IsAotCompatible>true</IsAotCompatible>
                     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
-                  </ItemGroup>
-                </Project>
                 """);
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
                 using ProcessPools;
@@ -102,19 +91,7 @@ public sealed class PackageTests(ITestOutputHelper output)
     {
         var app = Directory.CreateDirectory(Path.Combine(root, "Mistakes")).FullName;
         File.Copy(Path.Combine(root, "FreshApp", "nuget.config"), Path.Combine(app, "nuget.config"));
-        await File.WriteAllTextAsync(Path.Combine(app, "Mistakes.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        await WriteProjectAsync(app, "Mistakes", version, properties: string.Empty);
         await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
             using ProcessPools;
 
@@ -138,6 +115,23 @@ public sealed class PackageTests(ITestOutputHelper output)
         Assert.Matches(@"Program\.cs\(6,\d+\): warning PP0010: The job passed to 'ApplyAsync' is a delegate from a variable", publish);
         Assert.Matches(@"Program\.cs\(7,\d+\): warning PP0001", publish);
     }
+
+    /// <summary>A console project on the packed ProcessPool.Hosting package, with <paramref name="properties"/> added to its settings.</summary>
+    private static Task WriteProjectAsync(string directory, string name, string version, string properties) =>
+        File.WriteAllTextAsync(Path.Combine(directory, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+            {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ProcessPool.Hosting" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
 
     private async Task<string> RunAsync(string program, string[] arguments, string directory)
     {

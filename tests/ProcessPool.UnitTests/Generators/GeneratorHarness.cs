@@ -22,6 +22,37 @@ internal static class GeneratorHarness
 
         """;
 
+    /// <summary>A job class, an initializer, an exception handler, a serializer and a host configurator: every registration the generator writes.</summary>
+    public const string RegistrationsSource = """
+        public sealed record Request(int Value) : IJobRequest<int>;
+
+        public sealed class DoubleJob : IProcessJob<Request, int>
+        {
+            public Task<int> ExecuteAsync(Request argument, CancellationToken cancellationToken) => Task.FromResult(argument.Value * 2);
+        }
+
+        public sealed class Init : IWorkerInitializer
+        {
+            public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+
+        public sealed class Handler : IJobExceptionHandler
+        {
+            public ValueTask OnJobFailedAsync(JobExceptionContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        }
+
+        public sealed class MySerializer : JsonJobSerializer;
+
+        public static class Setup
+        {
+            public static void Add(IServiceCollection services) => services.AddProcessPool()
+                .AddJob<DoubleJob>()
+                .AddWorkerInitializer<Init>()
+                .AddJobExceptionHandler<Handler>()
+                .ConfigureWorkerHost(static worker => worker.Services.AddSingleton<Init>());
+        }
+        """;
+
     public static readonly CSharpParseOptions ParseOptions = new CSharpParseOptions(LanguageVersion.Preview)
         .WithFeatures([new("InterceptorsNamespaces", "ProcessPools.Generated")]);
 

@@ -98,35 +98,7 @@ public sealed class JobRegistryGeneratorTests
     [Fact]
     public void Job_classes_initializers_handlers_serializers_and_host_configurators_are_registered()
     {
-        var (compilation, generated) = Run("""
-            public sealed record Request(int Value) : IJobRequest<int>;
-
-            public sealed class DoubleJob : IProcessJob<Request, int>
-            {
-                public Task<int> ExecuteAsync(Request argument, CancellationToken cancellationToken) => Task.FromResult(argument.Value * 2);
-            }
-
-            public sealed class Init : IWorkerInitializer
-            {
-                public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-            }
-
-            public sealed class Handler : IJobExceptionHandler
-            {
-                public ValueTask OnJobFailedAsync(JobExceptionContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-            }
-
-            public sealed class MySerializer : JsonJobSerializer;
-
-            public static class Setup
-            {
-                public static void Add(IServiceCollection services) => services.AddProcessPool()
-                    .AddJob<DoubleJob>()
-                    .AddWorkerInitializer<Init>()
-                    .AddJobExceptionHandler<Handler>()
-                    .ConfigureWorkerHost(static worker => worker.Services.AddSingleton<Init>());
-            }
-            """);
+        var (compilation, generated) = Run(GeneratorHarness.RegistrationsSource);
 
         Assert.Empty(Errors(compilation));
         Assert.Contains("GeneratedRegistry.AddJobClass<global::DoubleJob, global::Request, int>();", generated, StringComparison.Ordinal);
