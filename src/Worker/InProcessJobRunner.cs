@@ -56,7 +56,7 @@ public sealed class InProcessJobRunner
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw AsCallerSeesIt(exception, target.Name);
+            throw FaultOf(target.Name, exception);
         }
 
         object? result;
@@ -71,13 +71,13 @@ public sealed class InProcessJobRunner
         catch (Exception exception)
         {
             await _exceptionHandlers.NotifyAsync(invoker.Name, sent, exception).ConfigureAwait(false);
-            throw AsCallerSeesIt(exception, invoker.Name);
+            throw FaultOf(invoker.Name, exception);
         }
 
         using var buffer = new PooledBufferWriter();
         if (invoker.WriteResult(result, _serializer, _maxMessageSize, buffer) is { } unsendable)
         {
-            throw AsCallerSeesIt(unsendable, invoker.Name);
+            throw FaultOf(invoker.Name, unsendable);
         }
 
         return buffer.WrittenMemory.ToArray();
@@ -99,6 +99,4 @@ public sealed class InProcessJobRunner
         ArgumentNullException.ThrowIfNull(exception);
         return FaultPayload.Decode(new ReadOnlySequence<byte>(FaultPayload.Encode(exception))).ToException(jobName);
     }
-
-    private static RemoteJobException AsCallerSeesIt(Exception exception, string jobName) => FaultOf(jobName, exception);
 }
