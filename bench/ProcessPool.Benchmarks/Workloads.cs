@@ -276,18 +276,18 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         Add("idle worker", "resident memory", "MiB", rss, null, floorRss, 32, higherIsBetter: false);
     }
 
-    /// <summary>CPU time of a process, in seconds (utime + stime: 10 ms ticks, hence the long idle window).</summary>
+    /// <summary>CPU time of a process, in seconds, user and kernel (on Linux in 10 ms ticks, hence the long idle window). Any OS.</summary>
     internal static double CpuSeconds(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0; // utime + stime, in USER_HZ (100 on Linux)
+        using var process = Process.GetProcessById(pid);
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
+    /// <summary>Resident memory of a process (Linux VmRSS, the working set on Windows, resident size on macOS), in MiB.</summary>
     internal static double ResidentMiB(int pid)
     {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        using var process = Process.GetProcessById(pid);
+        return process.WorkingSet64 / (1024.0 * 1024.0);
     }
 
     private void Add(string workload, string metric, string unit, double ours, double? inProcess, double? floor, double? target, bool higherIsBetter)

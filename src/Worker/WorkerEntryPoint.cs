@@ -71,6 +71,7 @@ public static class WorkerEntryPoint
 #pragma warning restore CA2000
         CloseOnExec.Set(fromParent.SafePipeHandle);
         CloseOnExec.Set(toParent.SafePipeHandle);
+        OwnChannel.Opened(input, output);
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
         var session = new WorkerSession(fromParent, toParent, parentProcessId, maxMessageSize, TimeProvider.System);
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);

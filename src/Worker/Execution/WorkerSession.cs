@@ -37,6 +37,7 @@ internal sealed class WorkerSession : IFrameHandler
         _maxMessageSize = maxMessageSize;
         _input = input;
         _writer = new FrameWriter(output);
+        OwnChannel.Writing(_writer);
         _time = timeProvider;
         _watchdog = new ParentWatchdog(timeProvider, parentProcessId, parentProcessId > 0 ? ParentLiveness.For(parentProcessId) : static () => true);
     }

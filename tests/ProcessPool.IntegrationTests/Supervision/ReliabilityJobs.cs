@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
 namespace ProcessPools.IntegrationTests;
 
 /// <summary>Jobs that misbehave on purpose, run in worker processes.</summary>
@@ -9,6 +13,67 @@ public static class ReliabilityJobs
     {
         using var sleep = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
         return Task.FromResult(sleep.Id);
+    }
+
+    /// <summary>
+    /// Which ends of this worker's channel a process a job starts would hold: on Unix a started <c>bash</c> (whose
+    /// redirections take any descriptor number, unlike dash's) duplicates each one, moving no byte, and fails on a closed one; on Windows, whether each handle is
+    /// inheritable (Process.Start passes every inheritable handle on, and no other).
+    /// </summary>
+    public static Task<string[]> ChannelEndsAStartedProcessWouldHoldAsync()
+    {
+        var ends = new List<string>();
+        foreach (var (end, redirect) in new[] { ("input", "<&"), ("output", ">&") })
+        {
+            var handle = long.Parse(OwnChannel.Handle(end), CultureInfo.InvariantCulture);
+            if (OperatingSystem.IsWindows())
+            {
+                if (GetHandleInformation((nint)handle, out var flags) && (flags & 1) != 0)
+                {
+                    ends.Add(end);
+                }
+
+                continue;
+            }
+
+            using var probe = Process.Start(new ProcessStartInfo("bash", ["-c", $"true {redirect}{handle}"]) { UseShellExecute = false, RedirectStandardError = true })!;
+            probe.StandardError.ReadToEnd();
+            probe.WaitForExit();
+            if (probe.ExitCode == 0)
+            {
+                ends.Add(end);
+            }
+        }
+
+        return Task.FromResult(ends.ToArray());
+    }
+
+    /// <summary>Has this worker send its parent a raw frame among its own, then waits to be stopped (its worker's death ends it).</summary>
+    public static async Task<int> SendRawFrameAsync(byte type, long jobId, byte[] payload)
+    {
+        Assert.True(OwnChannel.WriteRaw(type, jobId, payload), "the worker's channel took the frame");
+        await Task.Delay(Timeout.Infinite, CancellationToken.None);
+        return 0;
+    }
+
+    /// <summary>The worker's environment as its jobs see it, as NAME=value lines.</summary>
+    public static Task<string[]> EnvironmentAsync() =>
+        Task.FromResult(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToArray());
+
+    [DllImport("kernel32.dll", SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    private static extern bool GetHandleInformation(nint handle, out uint flags);
+
+    /// <summary>The worker's channel seam (ProcessPools.Worker.Execution.OwnChannel), reached by name from inside a job.</summary>
+    private static class OwnChannel
+    {
+        private static readonly Type Seam = Type.GetType("ProcessPools.Worker.Execution.OwnChannel, ProcessPool.Worker", throwOnError: true)!;
+
+        public static string Handle(string end) =>
+            (string)Seam.GetProperty(end == "input" ? "InputHandle" : "OutputHandle", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+
+        public static bool WriteRaw(byte type, long jobId, byte[] payload) =>
+            (bool)Seam.GetMethod("WriteRaw", BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, [type, jobId, payload])!;
     }
 
     /// <summary>Starts a process that lives two minutes unless ended, on any OS; answers its pid.</summary>

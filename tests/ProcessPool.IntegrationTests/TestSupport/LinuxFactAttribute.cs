@@ -1,8 +1,8 @@
 namespace ProcessPools.IntegrationTests;
 
 /// <summary>
-/// A test that needs Linux: signals sent with <c>kill</c>, <c>/proc</c>, exit codes of 128 + signal. It runs
-/// wherever CI runs (Linux) and is skipped, saying why, on other systems.
+/// A test whose subject only Linux has (a stranger opening a worker's pipe through <c>/proc/&lt;pid&gt;/fd</c>). It runs
+/// on Linux and is skipped, saying why, on other systems.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class LinuxFactAttribute : FactAttribute
@@ -14,23 +14,26 @@ public sealed class LinuxFactAttribute : FactAttribute
     {
         if (!OperatingSystem.IsLinux())
         {
-            Skip = "Linux only: signals and /proc.";
+            Skip = "Linux only: the subject is /proc.";
         }
     }
 }
 
-/// <summary>The <see cref="TheoryAttribute"/> counterpart of <see cref="LinuxFactAttribute"/>.</summary>
+/// <summary>
+/// A test whose subject is a POSIX signal (SIGTERM from a service manager, SIGSTOP freezing a worker): it runs on Linux
+/// and macOS and is skipped, saying why, on Windows, which has no signals to send.
+/// </summary>
 [AttributeUsage(AttributeTargets.Method)]
-public sealed class LinuxTheoryAttribute : TheoryAttribute
+public sealed class UnixFactAttribute : FactAttribute
 {
-    public LinuxTheoryAttribute(
+    public UnixFactAttribute(
         [System.Runtime.CompilerServices.CallerFilePath] string? sourceFilePath = null,
         [System.Runtime.CompilerServices.CallerLineNumber] int sourceLineNumber = -1)
         : base(sourceFilePath, sourceLineNumber)
     {
-        if (!OperatingSystem.IsLinux())
+        if (OperatingSystem.IsWindows())
         {
-            Skip = "Linux only: signals and /proc.";
+            Skip = "Unix only: the subject is a POSIX signal.";
         }
     }
 }
