@@ -55,6 +55,35 @@ builder.Services.AddOpenTelemetry()
 var app = builder.Build();
 app.MapControllers();
 
+// The operator's dashboard at /processpool: both pools, their workers, failures, output, and actions. With no
+// policy it answers only loopback clients in Development. In production, name the policies (set
+// Dashboard:ReadPolicy and Dashboard:OperatePolicy, and register them, e.g.
+//   builder.Services.AddAuthorization(o => o.AddPolicy("pool-operators", p => p.RequireRole("operators")))
+// with the application's authentication), or call RequireAuthorization(...) on what MapProcessPoolDashboard returns.
+app.MapProcessPoolDashboard("/processpool", dashboard =>
+{
+    dashboard.ReadPolicy = app.Configuration["Dashboard:ReadPolicy"] is { Length: > 0 } read ? read : null;
+    dashboard.OperatePolicy = app.Configuration["Dashboard:OperatePolicy"] is { Length: > 0 } operate ? operate : null;
+});
+
+if (app.Configuration.GetValue<bool>("Demo:Enabled"))
+{
+    // Jobs to watch on the dashboard: a slow one, one that ignores cancellation, one that fails.
+    app.MapPost("/demo/slow", (IProcessPool pool, int ms, CancellationToken ct) => pool.ApplyAsync(DemoJobs.SlowAsync, ms, ct));
+    app.MapPost("/demo/stubborn", (IProcessPool pool, int ms) => pool.ApplyAsync(DemoJobs.StubbornAsync, ms));
+    app.MapPost("/demo/fail", async (IProcessPool pool, string message) =>
+    {
+        try
+        {
+            return Results.Ok(await pool.ApplyAsync(DemoJobs.FailAsync, message));
+        }
+        catch (RemoteJobException e)
+        {
+            return Results.Problem(e.RemoteMessage, statusCode: StatusCodes.Status500InternalServerError);
+        }
+    });
+}
+
 // For dashboards: both pools' workers (pid, state, jobs in flight and answered), queues and restarts.
 app.MapGet("/pool/status", async (IProcessPool pool, [FromKeyedServices(ImagePool.Name)] IProcessPool images, CancellationToken ct) =>
     new Dictionary<string, ProcessPoolStatus> { ["default"] = await pool.GetStatusAsync(ct), [ImagePool.Name] = await images.GetStatusAsync(ct) });

@@ -1,3 +1,4 @@
+using ProcessPools.Operations;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -92,6 +93,8 @@ public static class ProcessPoolServiceCollectionExtensions
             services.TryAddSingleton<IProcessPool>(DefaultPool);
         }
 
+        services.AddKeyedSingleton<IProcessPoolOperator>(name, static (provider, key) => provider.GetRequiredKeyedService<PoolEngine>(key).Operator);
+        services.AddSingleton<IProcessPoolOperator>(new HostedServiceFactory(name).Operator);
         services.AddSingleton<IHostedService>(new HostedServiceFactory(name).Create);
         return builder;
     }
@@ -120,17 +123,20 @@ public static class ProcessPoolServiceCollectionExtensions
     }
 
     private static bool IsPart(ServiceDescriptor descriptor, string name) => descriptor.IsKeyedService
-            ? Equals(descriptor.ServiceKey, name) && (descriptor.ServiceType == typeof(PoolEngine) || descriptor.ServiceType == typeof(IProcessPool) || descriptor.ServiceType == typeof(ISerializedJobInvoker))
+            ? Equals(descriptor.ServiceKey, name) && (descriptor.ServiceType == typeof(PoolEngine) || descriptor.ServiceType == typeof(IProcessPool) || descriptor.ServiceType == typeof(ISerializedJobInvoker) || descriptor.ServiceType == typeof(IProcessPoolOperator))
             : (descriptor.ImplementationInstance is ProcessPoolRegistration registration && registration.Name == name)
                 || (descriptor.ServiceType == typeof(IHostedService) && descriptor.ImplementationFactory?.Target is HostedServiceFactory factory && factory.Name == name)
+                || (descriptor.ServiceType == typeof(IProcessPoolOperator) && descriptor.ImplementationFactory?.Target is HostedServiceFactory owner && owner.Name == name)
                 || (name.Length == 0 && descriptor.ServiceType == typeof(IProcessPool) && Equals(descriptor.ImplementationFactory, (Func<IServiceProvider, object>)DefaultPool));
 
     private static PoolEngine DefaultPool(IServiceProvider provider) => provider.GetRequiredKeyedService<PoolEngine>(string.Empty);
 
-    /// <summary>Makes the hosted service of one pool; it names the pool, so that <see cref="RemoveProcessPool"/> can find it.</summary>
+    /// <summary>Makes the hosted service and the operator of one pool; it names the pool, so that <see cref="RemoveProcessPool"/> can find them.</summary>
     private sealed class HostedServiceFactory(string name)
     {
         public string Name => name;
+
+        public PoolOperator Operator(IServiceProvider provider) => provider.GetRequiredKeyedService<PoolEngine>(name).Operator;
 
         public ProcessPoolHostedService Create(IServiceProvider provider) => new ProcessPoolHostedService(provider.GetRequiredKeyedService<PoolEngine>(name));
     }

@@ -149,6 +149,7 @@ internal sealed class JobAdmission : ISchedulerContext
         }
 
         job.Worker = null;
+        job.Telemetry?.Ledger.OnRetried();
         Log.JobRetried(_logger, _poolName, job.Target.Name, job.Attempts, job.MaxRetries);
         Place(job); // it holds no room in the bounded queues any more, and must not wait for it: it was accepted
         return true;

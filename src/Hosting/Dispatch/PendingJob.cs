@@ -193,7 +193,15 @@ internal abstract class PendingJob : ITracedJob
     }
 
     /// <summary>Records the job's end in metrics and its span; subclasses call it just before they answer the caller.</summary>
-    protected void RecordEnd(Exception? exception) => Telemetry?.OnFinished(this, exception);
+    protected void RecordEnd(Exception? exception)
+    {
+        Telemetry?.OnFinished(this, exception);
+        if (exception is not null and not OperationCanceledException && Telemetry is { } telemetry)
+        {
+            var worker = Worker;
+            telemetry.Ledger.OnFailed(Id, JobName, Attempts, PoolTelemetry.OutcomeOf(exception), exception, worker?.ProcessId, worker?.StandardErrorTail() ?? []);
+        }
+    }
 
     /// <summary>Records the end of a chunk whose items ended differently.</summary>
     protected void RecordEnd(int succeeded, int failed, int cancelled) => Telemetry?.OnFinished(this, succeeded, failed, cancelled);

@@ -77,6 +77,17 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
 
     internal JobAdmission Admission { get; }
 
+    internal WorkerSlots Slots => _slots;
+
+    internal SupervisorContext Context => _context;
+
+    internal PoolLifecycle Lifecycle => _lifecycle;
+
+    internal PoolTelemetry Telemetry => _telemetry;
+
+    /// <summary>What operators see of this pool and can do to it.</summary>
+    internal Operations.PoolOperator Operator => field ??= new Operations.PoolOperator(this);
+
     internal ArgumentWriter Arguments { get; }
 
     /// <summary>Whether dead or recycled workers are replaced; off for a one-off <see cref="WorkerProcess"/>.</summary>

@@ -61,6 +61,55 @@ internal sealed class WorkerPump : IWorkerJobs
 
     public long CompletedCount => Interlocked.Read(ref _completed);
 
+    /// <summary>The jobs handed to the worker so far (MaxTasksPerChild counts them).</summary>
+    public int DispatchedCount => Volatile.Read(ref _dispatched);
+
+    /// <summary>The worker's process id.</summary>
+    public int ProcessId => _worker.ProcessId;
+
+    /// <summary>The last lines the worker wrote to standard error.</summary>
+    public IReadOnlyList<string> StandardErrorTail() => _worker.StandardErrorTail();
+
+    /// <summary>The jobs running in the worker, for operators.</summary>
+    public IReadOnlyList<Operations.RunningJob> Running()
+    {
+        PendingJob[] jobs;
+        lock (_gate)
+        {
+            jobs = [.. _inFlight.Values];
+        }
+
+        return [.. jobs.OrderBy(j => j.Id).Select(j => new Operations.RunningJob(
+            j.Id, j.JobName, j.ItemCount, j.Attempts, j.DispatchedAt == 0 ? TimeSpan.Zero : _context.TimeProvider.GetElapsedTime(j.DispatchedAt)))];
+    }
+
+    /// <summary>The running job with that id, if this worker holds it.</summary>
+    public PendingJob? FindRunning(long jobId)
+    {
+        lock (_gate)
+        {
+            return _inFlight.GetValueOrDefault(jobId);
+        }
+    }
+
+    /// <summary>Recycles the worker now, as MaxTasksPerChild would: a fresh worker takes its slot, it finishes its jobs and exits.</summary>
+    public bool Recycle()
+    {
+        lock (_gate)
+        {
+            if (_dead || _draining)
+            {
+                return false;
+            }
+        }
+
+        _worker.MarkDraining(retiring: true);
+        _slots.Retire(_worker);
+        _stop.Cancel(); // the dispatch loop ends; nothing it waits for is lost (a dequeue that is cancelled takes nothing)
+        BeginShutdown();
+        return true;
+    }
+
     /// <summary>Starts feeding the worker.</summary>
     public void Start() => _ = Task.Run(PumpAsync);
 
@@ -210,6 +259,21 @@ internal sealed class WorkerPump : IWorkerJobs
                 }
                 while (!job.TryDispatch());
 
+                if (!_context.DispatchGate.IsOpen)
+                {
+                    // Drained by an operator: this job waits here, first in line, until the pool is resumed.
+                    try
+                    {
+                        await _context.DispatchGate.WaitOpenAsync(cancellation).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        job.ReturnToQueue();
+                        _admission.Requeue(job, _queue);
+                        throw;
+                    }
+                }
+
                 if (!Track(job))
                 {
                     job.ReturnToQueue();
@@ -221,7 +285,7 @@ internal sealed class WorkerPump : IWorkerJobs
                 Send(job);
 
                 // Take what else is ready now, so a burst of jobs goes out in one write.
-                for (var burst = 0; burst < MaxBurst && (_options.MaxTasksPerChild == 0 || _dispatched < _options.MaxTasksPerChild); burst++)
+                for (var burst = 0; burst < MaxBurst && (_options.MaxTasksPerChild == 0 || _dispatched < _options.MaxTasksPerChild) && _context.DispatchGate.IsOpen; burst++)
                 {
                     if (!_free.Wait(0, CancellationToken.None))
                     {

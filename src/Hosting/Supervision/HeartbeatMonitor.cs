@@ -33,6 +33,9 @@ internal sealed class HeartbeatMonitor : IDisposable
     }
 
     /// <summary>Records a sign of life (any frame).</summary>
+    /// <summary>When the worker last sent a frame (a timestamp of the monitor's clock).</summary>
+    public long LastHeardFrom => Volatile.Read(ref _lastHeardFrom);
+
     public void Heard() => Volatile.Write(ref _lastHeardFrom, _time.GetTimestamp());
 
     public void Start() => _timer = _time.CreateTimer(static state => ((HeartbeatMonitor)state!).Beat(), this, _interval, _interval);

@@ -36,6 +36,9 @@ internal sealed class SupervisorContext(
 
     public PoolLifecycle Lifecycle { get; } = lifecycle;
 
+    /// <summary>Closed while an operator has drained the pool: workers take no queued job until it opens.</summary>
+    public Dispatch.DispatchGate DispatchGate { get; } = new();
+
     private int _containmentWarned;
 
     /// <summary>Logs, once per pool, that a worker runs uncontained and why: the pool works on without it.</summary>

@@ -92,6 +92,18 @@ internal sealed class WorkerConnection : IFrameHandler
     /// <summary>When the worker became ready; <see langword="null"/> while it starts.</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
+    /// <summary>Why the worker ended, once it has: its death's reason, or that it left as asked.</summary>
+    public string? ExitReason { get; private set; }
+
+    /// <summary>When the worker last sent a frame; null before it is ready.</summary>
+    public DateTimeOffset? LastHeardFrom => StartedAt is null ? null : _context.TimeProvider.GetUtcNow() - _context.TimeProvider.GetElapsedTime(_heartbeat.LastHeardFrom);
+
+    /// <summary>The last lines it wrote to standard error.</summary>
+    public IReadOnlyList<string> StandardErrorTail() => _logs.StandardError.Snapshot();
+
+    /// <summary>The last lines it wrote to standard output and error, newest first.</summary>
+    public IReadOnlyList<Operations.WorkerOutputLine> RecentOutput() => _logs.Recent.NewestFirst();
+
     /// <summary>Whether the worker is dead (or dying).</summary>
     public bool IsDead
     {
@@ -352,6 +364,7 @@ internal sealed class WorkerConnection : IFrameHandler
             reason = $"{reason} ({ExitCodes.Describe(exited, HostPlatform.Current)})"; // what the code says, in words, where the pool did not end it
         }
 
+        ExitReason = asked ? (_retiring ? "recycled: exited as asked" : "exited as asked") : exitCode is { } code2 && !reason.Contains("exit code", StringComparison.Ordinal) ? $"{reason} (exit code {code2})" : reason;
         _context.Telemetry.OnWorkerExited(asked ? (_retiring ? "recycle" : "shutdown") : _killedByPool ? "killed" : "crash");
         var tail = _logs.StandardError.Snapshot();
         if (lost > 0 || !asked)

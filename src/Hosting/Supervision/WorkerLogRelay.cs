@@ -28,6 +28,9 @@ internal sealed class WorkerLogRelay
         _errorBurst = new OutputBurst(context.TimeProvider, BurstWait, output => Log.WorkerErrorOutput(context.Logger, context.PoolName, workerId, output));
     }
 
+    /// <summary>The last lines of the worker's standard output and error, for operators.</summary>
+    public Operations.Ring<Operations.WorkerOutputLine> Recent { get; } = new(200);
+
     /// <summary>The last lines of the worker's standard error.</summary>
     public StandardErrorTail StandardError { get; } = new();
 
@@ -55,6 +58,7 @@ internal sealed class WorkerLogRelay
     {
         if (data is { } line)
         {
+            Recent.Add(new Operations.WorkerOutputLine(_context.TimeProvider.GetUtcNow(), "stdout", line));
             Log.WorkerOutput(_context.Logger, _context.PoolName, _workerId, line);
         }
     }
@@ -64,6 +68,7 @@ internal sealed class WorkerLogRelay
         StandardError.Add(data);
         if (data is { } line)
         {
+            Recent.Add(new Operations.WorkerOutputLine(_context.TimeProvider.GetUtcNow(), "stderr", line));
             _errorBurst.Add(line);
         }
         else

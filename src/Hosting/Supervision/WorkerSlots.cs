@@ -24,11 +24,18 @@ internal sealed class WorkerSlots
     private Exception? _crashLoop;
     private int _lastWorkerId;
 
+    /// <summary>How the worker that last left each slot ended (index: slot).</summary>
+    private readonly string?[] _predecessors;
+
+    /// <summary>How the worker that last left a slot ended; null when none has.</summary>
+    public string? PredecessorOf(int slot) => slot >= 0 && slot < _predecessors.Length ? Volatile.Read(ref _predecessors[slot]) : null;
+
     public WorkerSlots(SupervisorContext context, IWorkerSlotsOwner owner)
     {
         _context = context;
         _owner = owner;
         _slots = new WorkerConnection?[context.Options.Processes];
+        _predecessors = new string?[context.Options.Processes];
         _consecutiveStartFailures = new int[context.Options.Processes];
         _crashLoops = [.. Enumerable.Range(0, context.Options.Processes).Select(_ => new CrashLoopDetector())];
     }
@@ -89,6 +96,7 @@ internal sealed class WorkerSlots
     {
         if (worker.Slot >= 0 && ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
         {
+            Volatile.Write(ref _predecessors[worker.Slot], $"worker {worker.Id} (pid {worker.ProcessId}) was recycled");
             _owner.OnWorkerLeftSlot(worker, worker.Slot);
             _ = ReplaceAsync(worker.Slot);
         }
@@ -137,6 +145,7 @@ internal sealed class WorkerSlots
         else if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[worker.Slot], null, worker), worker))
         {
             // It died in its slot (a retiring worker left its slot already).
+            Volatile.Write(ref _predecessors[worker.Slot], $"worker {worker.Id} (pid {worker.ProcessId}) {worker.ExitReason}");
             _owner.OnWorkerLeftSlot(worker, worker.Slot);
             _ = ReplaceAsync(worker.Slot);
         }

@@ -28,6 +28,7 @@ internal sealed class PoolTelemetry : IDisposable
     {
         _time = timeProvider;
         Pool = pool;
+        Ledger = new Operations.PoolLedger(timeProvider);
         _poolTag = new(Tags.Pool, pool);
         var options = new MeterOptions(MeterName) { Version = typeof(PoolTelemetry).Assembly.GetName().Version?.ToString() };
         _ownsMeter = meterFactory is null;
@@ -44,6 +45,9 @@ internal sealed class PoolTelemetry : IDisposable
     }
 
     public string Pool { get; }
+
+    /// <summary>The pool's answer counts and last failures, for operators.</summary>
+    public Operations.PoolLedger Ledger { get; }
 
     /// <summary>Counts the job and starts its span as a child of the caller's, without making it the caller's current activity.</summary>
     public void OnSubmitted(ITracedJob job)
@@ -93,6 +97,7 @@ internal sealed class PoolTelemetry : IDisposable
     /// <summary>A chunk of a map's items ended, each with its own outcome; its duration counts once per item, shared evenly.</summary>
     public void OnFinished(ITracedJob job, int succeeded, int failed, int cancelled)
     {
+        Ledger.Count(succeeded, failed, cancelled);
         RecordItems(job, succeeded, "success");
         RecordItems(job, failed, "failed");
         RecordItems(job, cancelled, "cancelled");
@@ -102,6 +107,7 @@ internal sealed class PoolTelemetry : IDisposable
     public void OnFinished(ITracedJob job, Exception? exception)
     {
         var outcome = OutcomeOf(exception);
+        Ledger.Count(exception is null ? job.ItemCount : 0, exception is null or OperationCanceledException ? 0 : job.ItemCount, exception is OperationCanceledException ? job.ItemCount : 0);
         RecordItems(job, job.ItemCount, outcome);
         Stop(job, outcome, exception);
     }

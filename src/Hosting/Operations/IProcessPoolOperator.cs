@@ -1,0 +1,184 @@
+namespace ProcessPools.Operations;
+
+/// <summary>
+/// What an operator can see of one pool and do to it: a detailed inspection, the recent failures, a worker's recent
+/// output, and the actions a dashboard offers (recycle or kill a worker, cancel a running job, drain and resume).
+/// Every pool an application adds registers one (keyed by its name, and in the list of all); the dashboard uses it,
+/// and so can scripts and custom tools. It reads what the pool already keeps: inspecting costs nothing until called.
+/// </summary>
+public interface IProcessPoolOperator
+{
+    /// <summary>Gets the pool's name.</summary>
+    string Name { get; }
+
+    /// <summary>Takes a detailed snapshot of the pool and its workers.</summary>
+    PoolInspection Inspect();
+
+    /// <summary>Gets the last failed jobs (at most 200), newest first.</summary>
+    IReadOnlyList<JobFailureRecord> RecentFailures();
+
+    /// <summary>Gets the last lines (at most 200) a live worker wrote to its standard output and error; null when no live worker has that id.</summary>
+    IReadOnlyList<WorkerOutputLine>? WorkerOutput(int workerId);
+
+    /// <summary>Recycles a worker gracefully: a fresh worker takes its place at once, while it finishes its running jobs and exits.</summary>
+    OperatorAnswer RecycleWorker(int workerId);
+
+    /// <summary>Kills a worker now: its running jobs are retried (within their MaxRetries) or fail as lost, as on any worker death.</summary>
+    OperatorAnswer KillWorker(int workerId);
+
+    /// <summary>Cancels a running or queued job, as its caller's token would: a running job's worker is killed if it ignores the cancellation past the grace period.</summary>
+    OperatorAnswer CancelJob(long jobId);
+
+    /// <summary>Stops handing queued jobs to workers (calls are still accepted and wait); running jobs finish.</summary>
+    OperatorAnswer Drain();
+
+    /// <summary>Lets a drained pool hand jobs to its workers again.</summary>
+    OperatorAnswer ResumeDispatch();
+}
+
+/// <summary>The answer to an operator's action.</summary>
+public enum OperatorAnswer
+{
+    /// <summary>The action was taken.</summary>
+    Done,
+
+    /// <summary>No live worker or no running or queued job has that id.</summary>
+    NotFound,
+
+    /// <summary>The pool is closing (or closed): it takes no action.</summary>
+    Closing,
+}
+
+/// <summary>A detailed snapshot of a pool, for operators.</summary>
+public sealed class PoolInspection
+{
+    /// <summary>Gets the pool's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets when the snapshot was taken.</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Gets the configured number of worker processes.</summary>
+    public int Processes { get; init; }
+
+    /// <summary>Gets how many jobs each worker runs at once.</summary>
+    public int ChildConcurrency { get; init; }
+
+    /// <summary>Gets the tasks after which a worker is recycled (MaxTasksPerChild), 0 for never.</summary>
+    public int MaxTasksPerChild { get; init; }
+
+    /// <summary>Gets whether the pool accepts new jobs (false once it closes).</summary>
+    public bool IsAcceptingJobs { get; init; }
+
+    /// <summary>Gets whether an operator drained the pool: queued jobs wait until it is resumed.</summary>
+    public bool IsDraining { get; init; }
+
+    /// <summary>Gets the jobs waiting in each queue.</summary>
+    public IReadOnlyList<int> QueueLengths { get; init; } = [];
+
+    /// <summary>Gets the jobs running in workers.</summary>
+    public int Running { get; init; }
+
+    /// <summary>Gets the jobs (map items) answered with a result since the pool started.</summary>
+    public long Succeeded { get; init; }
+
+    /// <summary>Gets the jobs (map items) that failed since the pool started: an exception, a lost worker or a timeout.</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Gets the jobs (map items) cancelled by their callers since the pool started.</summary>
+    public long Cancelled { get; init; }
+
+    /// <summary>Gets how many times a job was sent again after its worker died.</summary>
+    public long Retried { get; init; }
+
+    /// <summary>Gets the workers started to replace others.</summary>
+    public long Restarts { get; init; }
+
+    /// <summary>Gets why workers cannot start, while they keep failing (a crash loop); null otherwise.</summary>
+    public string? CrashLoop { get; init; }
+
+    /// <summary>Gets the workers, live and leaving.</summary>
+    public IReadOnlyList<WorkerInspection> Workers { get; init; } = [];
+}
+
+/// <summary>A worker in a <see cref="PoolInspection"/>.</summary>
+public sealed class WorkerInspection
+{
+    /// <summary>Gets the worker's id in its pool (1, 2, ...; a replacement gets a new one).</summary>
+    public int WorkerId { get; init; }
+
+    /// <summary>Gets the worker's process id, once launched.</summary>
+    public int? ProcessId { get; init; }
+
+    /// <summary>Gets the worker's state.</summary>
+    public WorkerState State { get; init; }
+
+    /// <summary>Gets the queue the worker takes jobs from.</summary>
+    public int? Queue { get; init; }
+
+    /// <summary>Gets when the worker became ready.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Gets the jobs the worker answered.</summary>
+    public long Completed { get; init; }
+
+    /// <summary>Gets the jobs the worker still takes before it is recycled; null when MaxTasksPerChild is 0.</summary>
+    public int? JobsUntilRecycle { get; init; }
+
+    /// <summary>Gets when the worker last answered a heartbeat (or sent any frame); null before it is ready.</summary>
+    public DateTimeOffset? LastHeardFrom { get; init; }
+
+    /// <summary>Gets why the worker that held this slot before it ended (its exit reason), when one did.</summary>
+    public string? PredecessorExit { get; init; }
+
+    /// <summary>Gets the jobs running in the worker.</summary>
+    public IReadOnlyList<RunningJob> Running { get; init; } = [];
+}
+
+/// <summary>A job running in a worker.</summary>
+/// <param name="JobId">The job's id in its pool (what <see cref="IProcessPoolOperator.CancelJob"/> takes).</param>
+/// <param name="JobName">The job's name.</param>
+/// <param name="Items">How many items it carries (a map's chunk carries several).</param>
+/// <param name="Attempt">Its attempt, 1 unless its worker died before and it was retried.</param>
+/// <param name="RunningFor">How long it has run in this worker.</param>
+public sealed record RunningJob(long JobId, string JobName, int Items, int Attempt, TimeSpan RunningFor);
+
+/// <summary>A failed job, as the pool recorded it.</summary>
+public sealed record JobFailureRecord
+{
+    /// <summary>Gets when the job failed.</summary>
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Gets the job's id in its pool.</summary>
+    public long JobId { get; init; }
+
+    /// <summary>Gets the job's name.</summary>
+    public required string JobName { get; init; }
+
+    /// <summary>Gets the outcome: failed (the job threw), worker_lost, timed_out.</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>Gets the type of the exception (the remote type for a job that threw in its worker).</summary>
+    public required string ExceptionType { get; init; }
+
+    /// <summary>Gets the exception's message.</summary>
+    public required string Message { get; init; }
+
+    /// <summary>Gets the stack trace (the worker's, for a job that threw there).</summary>
+    public string? StackTrace { get; init; }
+
+    /// <summary>Gets the worker's process id, when the job reached one.</summary>
+    public int? ProcessId { get; init; }
+
+    /// <summary>Gets the last lines its worker wrote to standard error before the failure.</summary>
+    public IReadOnlyList<string> StandardErrorTail { get; init; } = [];
+
+    /// <summary>Gets on which attempt it failed (above 1: it had been retried after a worker's death).</summary>
+    public int Attempt { get; init; }
+}
+
+/// <summary>A line a worker wrote.</summary>
+/// <param name="At">When the parent read it.</param>
+/// <param name="Stream">stdout or stderr.</param>
+/// <param name="Text">The line.</param>
+public sealed record WorkerOutputLine(DateTimeOffset At, string Stream, string Text);
