@@ -53,6 +53,13 @@ builder.Services.AddOpenTelemetry()
     });
 
 var app = builder.Build();
+
+// Behind a reverse proxy that forwards a sub-path (e.g. PathBase=/ops): links, the dashboard included, stay under it.
+if (app.Configuration["PathBase"] is { Length: > 0 } pathBase)
+{
+    app.UsePathBase(pathBase);
+}
+
 app.MapControllers();
 
 // The operator's dashboard at /processpool: both pools, their workers, failures, output, and actions. With no

@@ -322,6 +322,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
                     return _closing;
                 }
 
+                _context.DispatchGate.Open(); // closing finishes the queued jobs, drained or not
                 _closing = CloseCoreAsync(cancellationToken);
             }
 

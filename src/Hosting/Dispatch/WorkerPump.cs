@@ -253,25 +253,24 @@ internal sealed class WorkerPump : IWorkerJobs
 
                 await _free.WaitAsync(cancellation).ConfigureAwait(false);
                 PendingJob job;
-                do
+                while (true)
                 {
-                    job = await _queue.DequeueAsync(cancellation).ConfigureAwait(false);
-                }
-                while (!job.TryDispatch());
+                    await _context.DispatchGate.WaitOpenAsync(cancellation).ConfigureAwait(false);
+                    do
+                    {
+                        job = await _queue.DequeueAsync(cancellation).ConfigureAwait(false);
+                    }
+                    while (!job.TryDispatch());
 
-                if (!_context.DispatchGate.IsOpen)
-                {
-                    // Drained by an operator: this job waits here, first in line, until the pool is resumed.
-                    try
+                    if (_context.DispatchGate.IsOpen)
                     {
-                        await _context.DispatchGate.WaitOpenAsync(cancellation).ConfigureAwait(false);
+                        break;
                     }
-                    catch (OperationCanceledException)
-                    {
-                        job.ReturnToQueue();
-                        _admission.Requeue(job, _queue);
-                        throw;
-                    }
+
+                    // An operator drained the pool while this worker waited for a job: the job goes back to the queue
+                    // (at its end), where it waits, counted, until the pool is resumed.
+                    job.ReturnToQueue();
+                    _admission.Requeue(job, _queue);
                 }
 
                 if (!Track(job))
