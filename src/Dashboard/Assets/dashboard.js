@@ -60,7 +60,7 @@
       svg.append(line);
     });
     const last = points.length ? points[points.length - 1] : {};
-    const now = series.map((s) => last[s] === null || last[s] === undefined ? '-' : `${last[s]}`).join(' / ');
+    const now = series.map((s) => last[s] === null || last[s] === undefined ? '-' : Number(last[s]).toFixed(last[s] < 10 ? 2 : 0)).join(' / ');
     return el('div', { class: 'chart', 'data-chart': title }, el('div', { class: 'chart-title' }, el('span', { text: title }), el('span', { text: `${now} ${unit}` })), svg);
   }
 
@@ -69,11 +69,16 @@
   }
 
   function workerRow(pool, worker) {
-    const jobs = el('ul', { class: 'jobs' }, worker.running.map((job) => el('li', { 'data-job-id': job.jobId, 'data-job-name': job.name },
-      el('span', { text: job.name.split('.').pop() , title: job.name }),
+    const jobItem = (job) => el('li', { 'data-job-id': job.jobId, 'data-job-name': job.name },
+      el('span', { text: job.name.split('.').pop(), title: job.name }),
       el('span', { class: 'muted job-time', text: fmt.secs(job.runningSeconds) }),
       job.items > 1 ? el('span', { class: 'muted', text: `${job.items} items` }) : null,
-      el('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => act(pool.name, `jobs/${job.jobId}/cancel`, `cancel job ${job.jobId}`), text: 'Cancel' }))));
+      el('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => act(pool.name, `jobs/${job.jobId}/cancel`, `cancel job ${job.jobId}`), text: 'Cancel' }));
+    // The longest-running first; beyond three, the rest folds away (a worker may run hundreds at once).
+    const running = worker.running.slice().sort((a, b) => b.runningSeconds - a.runningSeconds);
+    const jobs = el('div', {},
+      el('ul', { class: 'jobs' }, running.slice(0, 3).map(jobItem)),
+      running.length > 3 ? el('details', { class: 'more-jobs' }, el('summary', { text: `${running.length - 3} more` }), el('ul', { class: 'jobs' }, running.slice(3).map(jobItem))) : null);
     return el('tr', { 'data-worker-id': worker.workerId, 'data-pid': worker.processId ?? '' },
       el('td', { class: 'num', text: worker.workerId }),
       el('td', { class: 'num pid', text: worker.processId ?? '' }),
@@ -85,7 +90,7 @@
       el('td', { class: 'num', text: fmt.mib(worker.memoryBytes) }),
       el('td', { class: 'num', text: fmt.pct(worker.cpuPercent) }),
       el('td', { text: fmt.ago(worker.lastHeardFrom) }),
-      el('td', { class: 'muted', text: worker.predecessorExit ?? '' }),
+      el('td', { class: 'muted predecessor', title: worker.predecessorExit, text: worker.predecessorExit ?? '' }),
       el('td', {},
         el('button', { type: 'button', 'data-action': 'output', onclick: () => showOutput(pool.name, worker.workerId, worker.processId), text: 'Output' }), ' ',
         el('button', { type: 'button', 'data-action': 'recycle', onclick: () => act(pool.name, `workers/${worker.workerId}/recycle`, `recycle worker ${worker.workerId}`), text: 'Recycle' }), ' ',

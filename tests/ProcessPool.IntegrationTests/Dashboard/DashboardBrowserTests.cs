@@ -1,0 +1,138 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace ProcessPools.IntegrationTests;
+
+/// <summary>
+/// The dashboard's page in a real headless Chromium (the system's browser and driver: Debian's chromium and
+/// chromium-driver, installed by .ci/run), against the WebApiSample under a path base, with its real pools.
+/// </summary>
+public sealed class DashboardBrowserTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task The_page_shows_the_pools_live_finds_failures_and_its_buttons_act_under_a_path_base()
+    {
+        await using var app = await DashboardApp.StartAsync(pathBase: "/ops");
+        using var browser = Browser.Start();
+        var driver = browser.Driver;
+        var status = await app.Http.GetFromJsonAsync<JsonElement>("pool/status");
+
+        driver.Navigate().GoToUrl(new Uri(app.Root, "/ops/processpool/"));
+
+        // Both pools, live, with the same workers as the app's own status.
+        WaitUntil(driver, d => d.FindElement(By.Id("connection")).Text == "live");
+        foreach (var pool in new[] { "default", "images" })
+        {
+            var expected = status.GetProperty(pool).GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("processId").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture)).Order();
+            WaitUntil(driver, d => PidsOn(d, pool).SequenceEqual(expected));
+        }
+
+        // A long job shows with its running time; a failing job shows in the failures with its remote stack, and search finds it.
+        var slow = app.Http.PostAsync("demo/slow?ms=4000", null);
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] li[data-job-name$='SlowAsync'] .job-time")).Any(e => e.Text.EndsWith(" s", StringComparison.Ordinal)));
+        var marker = $"disk <i>full</i> {Guid.NewGuid():N}";
+        await app.Http.PostAsync($"demo/fail?message={Uri.EscapeDataString(marker)}", null);
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li .message")).Any(e => e.Text == marker)); // markup shown as text
+        Assert.Empty(driver.FindElements(By.CssSelector("#failures li .message i"))); // never parsed as HTML
+        var search = driver.FindElement(By.Id("failure-search"));
+        search.SendKeys(marker[^32..]);
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 1);
+        driver.FindElement(By.CssSelector("#failures li details summary")).Click();
+        Assert.Contains("DemoJobs.FailAsync", driver.FindElement(By.CssSelector("#failures li pre.stack")).Text);
+        search.Clear();
+        search.SendKeys("no failure says this");
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 0);
+        await slow;
+
+        // Recycle: the worker's pid is replaced on the page.
+        var before = PidsOn(driver, "default");
+        driver.FindElement(By.CssSelector("[data-pool='default'] tr[data-worker-id] button[data-action='recycle']")).Click();
+        WaitUntil(driver, d => PidsOn(d, "default") is { Length: 2 } now && now.Except(before).Count() == 1);
+
+        // Cancel a job that ignores its token: it ends and its worker is replaced.
+        var stubborn = app.Http.PostAsync("demo/stubborn?ms=600000", null);
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] li[data-job-name$='StubbornAsync']")).Count == 1);
+        var row = driver.FindElement(By.XPath("//article[@data-pool='default']//tr[.//li[contains(@data-job-name,'StubbornAsync')]]"));
+        var stubbornPid = row.GetAttribute("data-pid");
+        row.FindElement(By.CssSelector("button[data-action='cancel']")).Click();
+        Assert.False((await stubborn.WaitAsync(Patience)).IsSuccessStatusCode);
+        WaitUntil(driver, d => PidsOn(d, "default") is { Length: 2 } now && !now.Contains(stubbornPid));
+
+        // Drain makes new calls wait; resume lets them through.
+        driver.FindElement(By.CssSelector("[data-pool='default'] button[data-action='drain']")).Click();
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] .badge[data-state='draining']")).Count == 1);
+        var waiting = app.Http.PostAsync("demo/slow?ms=10", null);
+        WaitUntil(driver, d => d.FindElement(By.CssSelector("[data-pool='default'] [data-stat='queued'] b")).Text == "1");
+        Assert.False(waiting.IsCompleted);
+        driver.FindElement(By.CssSelector("[data-pool='default'] button[data-action='resume']")).Click();
+        Assert.True((await waiting.WaitAsync(Patience)).IsSuccessStatusCode);
+
+        // The page ran without a script error or a refused resource (CSP violations are console errors too).
+        var errors = driver.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level >= OpenQA.Selenium.LogLevel.Warning).ToArray();
+        Assert.True(errors.Length == 0, string.Join(Environment.NewLine, errors.Select(e => e.Message)));
+
+        // docs/images/dashboard.png is taken here, of a busy pool: PROCESSPOOL_DASHBOARD_SCREENSHOT=<path>.
+        if (Environment.GetEnvironmentVariable("PROCESSPOOL_DASHBOARD_SCREENSHOT") is { Length: > 0 } path)
+        {
+            var busy = Enumerable.Range(0, 40).Select(i => app.Http.PostAsync($"demo/slow?ms={2000 + (i * 150)}", null)).ToList();
+            busy.AddRange(Enumerable.Range(0, 3).Select(i => app.Http.PostAsync($"demo/fail?message={Uri.EscapeDataString($"the input file {i} is truncated")}", null)));
+            search.Clear();
+            WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] li[data-job-name]")).Count >= 20 && d.FindElements(By.CssSelector("#failures li")).Count >= 3);
+            browser.Driver.GetScreenshot().SaveAsFile(path);
+            output.WriteLine($"screenshot: {path}");
+            await Task.WhenAll(busy);
+        }
+    }
+
+    private static string[] PidsOn(IWebDriver driver, string pool) =>
+        [.. driver.FindElements(By.CssSelector($"article[data-pool='{pool}'] tr[data-worker-id]"))
+            .Where(r => r.FindElements(By.CssSelector(".badge[data-state='Ready']")).Count == 1)
+            .Select(r => r.GetAttribute("data-pid") ?? string.Empty).Order()];
+
+    /// <summary>Waits until the page shows what is expected (the page updates from its live feed).</summary>
+    private static void WaitUntil(IWebDriver driver, Func<IWebDriver, bool> condition)
+    {
+        var wait = new WebDriverWait(driver, Patience) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
+        wait.Until(condition);
+    }
+}
+
+/// <summary>The system's Chromium, headless, driven through the system's chromedriver (nothing downloaded).</summary>
+internal sealed class Browser : IDisposable
+{
+    private Browser(ChromeDriver driver) => Driver = driver;
+
+    public ChromeDriver Driver { get; }
+
+    public static Browser Start()
+    {
+        var (browser, driverDirectory, driverFile) = Locate();
+        var options = new ChromeOptions { BinaryLocation = browser };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1200");
+        options.SetLoggingPreference(LogType.Browser, OpenQA.Selenium.LogLevel.All);
+        var service = ChromeDriverService.CreateDefaultService(driverDirectory, driverFile);
+        service.HideCommandPromptWindow = true;
+        return new Browser(new ChromeDriver(service, options, TimeSpan.FromSeconds(60)));
+    }
+
+    /// <summary>Debian's chromium and chromium-driver; elsewhere CHROME_PATH and CHROMEDRIVER_PATH name them.</summary>
+    private static (string Browser, string DriverDirectory, string DriverFile) Locate()
+    {
+        var browser = Environment.GetEnvironmentVariable("CHROME_PATH") is { Length: > 0 } chrome ? chrome : "/usr/bin/chromium";
+        var driver = Environment.GetEnvironmentVariable("CHROMEDRIVER_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromedriver";
+        Assert.True(File.Exists(browser) && File.Exists(driver), $"The dashboard's browser tests need Chromium and its driver ({browser}, {driver}): apt-get install chromium chromium-driver, or set CHROME_PATH and CHROMEDRIVER_PATH.");
+        return (browser, Path.GetDirectoryName(driver)!, Path.GetFileName(driver));
+    }
+
+    public void Dispose()
+    {
+        Driver.Quit();
+        Driver.Dispose();
+    }
+}
