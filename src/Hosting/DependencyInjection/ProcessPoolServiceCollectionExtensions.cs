@@ -1,4 +1,3 @@
-using ProcessPools.Operations;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProcessPools;
 using ProcessPools.DependencyInjection;
 using ProcessPools.Dispatch;
+using ProcessPools.Operations;
 using ProcessPools.Options;
 using ProcessPools.Supervision;
 using ProcessPools.Transport;

@@ -86,7 +86,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
     internal PoolTelemetry Telemetry => _telemetry;
 
     /// <summary>What operators see of this pool and can do to it.</summary>
-    internal Operations.PoolOperator Operator => field ??= new Operations.PoolOperator(this);
+    internal PoolOperator Operator => field ??= new PoolOperator(this);
 
     internal ArgumentWriter Arguments { get; }
 

@@ -37,7 +37,7 @@ internal sealed class SupervisorContext(
     public PoolLifecycle Lifecycle { get; } = lifecycle;
 
     /// <summary>Closed while an operator has drained the pool: workers take no queued job until it opens.</summary>
-    public Dispatch.DispatchGate DispatchGate { get; } = new();
+    public DispatchGate DispatchGate { get; } = new();
 
     private int _containmentWarned;
 

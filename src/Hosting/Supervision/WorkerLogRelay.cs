@@ -29,10 +29,10 @@ internal sealed class WorkerLogRelay
     }
 
     /// <summary>The last lines of the worker's standard output and error, for operators.</summary>
-    public Operations.Ring<Operations.WorkerOutputLine> Recent { get; } = new(200);
+    public Telemetry.Ring<Operations.WorkerOutputLine> Recent { get; } = new(200);
 
     /// <summary>The last lines of the worker's standard error.</summary>
-    public StandardErrorTail StandardError { get; } = new();
+    public StandardErrorLines StandardError { get; } = new();
 
     /// <summary>The worker's pid, for the scope of its entries; set once it is launched.</summary>
     public int ProcessId { get; set; }

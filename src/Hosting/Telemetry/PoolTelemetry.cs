@@ -28,7 +28,7 @@ internal sealed class PoolTelemetry : IDisposable
     {
         _time = timeProvider;
         Pool = pool;
-        Ledger = new Operations.PoolLedger(timeProvider);
+        Ledger = new PoolLedger(timeProvider);
         _poolTag = new(Tags.Pool, pool);
         var options = new MeterOptions(MeterName) { Version = typeof(PoolTelemetry).Assembly.GetName().Version?.ToString() };
         _ownsMeter = meterFactory is null;
@@ -47,7 +47,7 @@ internal sealed class PoolTelemetry : IDisposable
     public string Pool { get; }
 
     /// <summary>The pool's answer counts and last failures, for operators.</summary>
-    public Operations.PoolLedger Ledger { get; }
+    public PoolLedger Ledger { get; }
 
     /// <summary>Counts the job and starts its span as a child of the caller's, without making it the caller's current activity.</summary>
     public void OnSubmitted(ITracedJob job)

@@ -1,7 +1,7 @@
 namespace ProcessPools.Supervision;
 
 /// <summary>The last lines a worker wrote to its standard error, kept for the message of a crash.</summary>
-internal sealed class StandardErrorTail
+internal sealed class StandardErrorLines
 {
     private const int Capacity = 20;
     private readonly Queue<string> _lines = new(Capacity);

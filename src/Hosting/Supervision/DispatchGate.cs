@@ -1,4 +1,4 @@
-namespace ProcessPools.Dispatch;
+namespace ProcessPools.Supervision;
 
 /// <summary>
 /// Open unless an operator drained the pool. While closed, workers hand no queued job to their process: calls are

@@ -1,7 +1,7 @@
-using ProcessPools.Dispatch;
+using ProcessPools.Operations;
 using ProcessPools.Supervision;
 
-namespace ProcessPools.Operations;
+namespace ProcessPools.Dispatch;
 
 /// <summary>A local pool's <see cref="IProcessPoolOperator"/>: reads what the pool keeps, acts through its own paths.</summary>
 internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator

@@ -1,4 +1,6 @@
-namespace ProcessPools.Operations;
+using ProcessPools.Operations;
+
+namespace ProcessPools.Telemetry;
 
 /// <summary>The last <c>capacity</c> items added, thread-safe; adding is a lock and an array store.</summary>
 internal sealed class Ring<T>(int capacity)
