@@ -44,6 +44,11 @@ builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics =>
     {
         metrics.AddAspNetCoreInstrumentation().AddProcessPoolInstrumentation();
+        if (builder.Configuration.GetValue("Telemetry:Prometheus", true))
+        {
+            metrics.AddPrometheusExporter(); // scraped at /metrics (dashboards/processpool.grafana.json reads these)
+        }
+
         _ = exporter switch
         {
             "Otlp" => metrics.AddOtlpExporter(o => o.Endpoint = string.IsNullOrEmpty(otlpEndpoint) ? o.Endpoint : new Uri(otlpEndpoint)),
@@ -94,6 +99,12 @@ if (app.Configuration.GetValue<bool>("Demo:Enabled"))
 // For dashboards: both pools' workers (pid, state, jobs in flight and answered), queues and restarts.
 app.MapGet("/pool/status", async (IProcessPool pool, [FromKeyedServices(ImagePool.Name)] IProcessPool images, CancellationToken ct) =>
     new Dictionary<string, ProcessPoolStatus> { ["default"] = await pool.GetStatusAsync(ct), [ImagePool.Name] = await images.GetStatusAsync(ct) });
+
+// Prometheus scrapes the pools' metrics (and ASP.NET Core's) here.
+if (app.Configuration.GetValue("Telemetry:Prometheus", true))
+{
+    app.MapPrometheusScrapingEndpoint();
+}
 
 // Healthy with every worker up, Degraded below the configured count or in a crash loop, Unhealthy with none.
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
