@@ -9,9 +9,9 @@ builder.Services.AddOpenTelemetry()
     .WithTracing(t => t.AddAspNetCoreInstrumentation().AddProcessPoolInstrumentation().AddOtlpExporter())
     .WithMetrics(m => m.AddProcessPoolInstrumentation().AddOtlpExporter());
 
-// The worker's spans (and what jobs trace themselves) are exported by the worker's own host:
-services.AddProcessPool(o => o.Processes = 2).ConfigureWorkerHost(static worker =>
-    worker.Services.AddOpenTelemetry().WithTracing(t => t.AddProcessPoolInstrumentation().AddOtlpExporter()));
+// The workers export their own spans (processpool.job.execute, under the job's span) and metrics over OTLP, each
+// worker a service instance of its own, to the endpoint the app uses (OTEL_EXPORTER_OTLP_*, or set it here):
+services.AddProcessPool(o => o.Processes = 2).AddWorkerTelemetry();
 // end snippet
 
 static async Task ShowAsync(IProcessPool pool, IEnumerable<string> files, ProgressBar bar)

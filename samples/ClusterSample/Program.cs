@@ -9,6 +9,10 @@
 // (for instance --Cluster:Redis=localhost:6379), which every process then uses as its membership table.
 using System.Net;
 using ClusterSample;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using ProcessPools;
 
@@ -48,6 +52,7 @@ builder.UseOrleansClient(client =>
     client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(1));
 });
 builder.Services.AddClusterProcessPool(builder.Configuration.GetSection("ClusterProcessPool"));
+AddTelemetry(builder.Services, builder.Logging, builder.Configuration, "frontend", pool: null);
 if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)
 {
     builder.WebHost.UseUrls("http://localhost:5080");
@@ -87,9 +92,28 @@ app.MapGet("/status", async (IProcessPool pool, CancellationToken ct) =>
 
 await app.RunAsync();
 
+// With Telemetry:OtlpEndpoint set, the front end, each silo and each silo's workers send their traces and metrics
+// there as the service "ClusterSample" (instances: frontend, silo-N, and each worker), one trace per call.
+static void AddTelemetry(IServiceCollection services, ILoggingBuilder logging, IConfiguration configuration, string instance, IProcessPoolBuilder? pool)
+{
+    if (configuration["Telemetry:OtlpEndpoint"] is not { Length: > 0 } otlp)
+    {
+        return;
+    }
+
+    var endpoint = new Uri(otlp);
+    pool?.AddWorkerTelemetry(workers => workers.Endpoint = endpoint);
+    services.AddOpenTelemetry()
+        .ConfigureResource(resource => resource.AddService("ClusterSample", serviceInstanceId: instance))
+        .WithTracing(tracing => tracing.AddProcessPoolInstrumentation().AddSource("Microsoft.Orleans.Application").AddOtlpExporter(o => o.Endpoint = endpoint))
+        .WithMetrics(metrics => metrics.AddProcessPoolInstrumentation().AddOtlpExporter(o => o.Endpoint = endpoint));
+    logging.AddOpenTelemetry(o => o.AddOtlpExporter(e => e.Endpoint = endpoint));
+}
+
 static async Task RunSiloAsync(HostApplicationBuilder builder, IConfigurationSection cluster, string? redis, int primaryPort, int index)
 {
-    builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+    var pool = builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+    AddTelemetry(builder.Services, builder.Logging, builder.Configuration, $"silo-{index}", pool);
     builder.UseOrleans(silo =>
     {
         var siloPort = cluster.GetValue("SiloPort", primaryPort + index);

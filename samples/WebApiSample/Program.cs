@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using ProcessPools;
 using WebApiSample.Jobs;
@@ -9,12 +11,19 @@ using WebApiSample.Jobs;
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddControllers();
 
+// Traces, metrics and logs go to an OpenTelemetry collector over OTLP with "Telemetry:OtlpEndpoint" set (or
+// "Telemetry:Exporter" Otlp: the OTEL_EXPORTER_OTLP_* settings); "Telemetry:Exporter" Console (the default) prints
+// them; None turns them off.
+var otlpEndpoint = builder.Configuration["Telemetry:OtlpEndpoint"];
+var exporter = string.IsNullOrEmpty(otlpEndpoint) ? builder.Configuration["Telemetry:Exporter"] ?? "Console" : "Otlp";
+
 // The default pool, for CPU-heavy and IO-bound jobs written as static methods (Jobs/ComputeJobs.cs).
-builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
+var computePool = builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
 
 // A second, named pool for images: its workers add their own services, warm them up before the first job,
 // run a DI job class, and report job failures from inside the worker.
-builder.Services.AddProcessPool(ImagePool.Name, builder.Configuration.GetSection("ProcessPools:Images"))
+var imagePool = builder.Services.AddProcessPool(ImagePool.Name, builder.Configuration.GetSection("ProcessPools:Images"));
+imagePool
     .ConfigureWorkerHost(ImagePool.ConfigureWorker)
     .AddWorkerInitializer<WarmKernelsInitializer>()
     .AddJob<BlurJob>()
@@ -25,12 +34,25 @@ builder.Services.AddHealthChecks()
     .AddProcessPoolHealthCheck()
     .AddProcessPoolHealthCheck(ImagePool.Name);
 
-// Traces and metrics: ASP.NET Core's and the pools'. With "Telemetry:OtlpEndpoint" set they go to that
-// OpenTelemetry collector; otherwise "Telemetry:Exporter" decides: Console (the default), Otlp (to the
-// OTEL_EXPORTER_OTLP_ENDPOINT default), or None.
-var otlpEndpoint = builder.Configuration["Telemetry:OtlpEndpoint"];
-var exporter = string.IsNullOrEmpty(otlpEndpoint) ? builder.Configuration["Telemetry:Exporter"] ?? "Console" : "Otlp";
+// ASP.NET Core's and the pools' telemetry, as the service "WebApiSample". Over OTLP, the workers export theirs too
+// (their job spans under the request's trace, their runtime metrics), each worker a service instance of its own;
+// their log entries reach the app's logging, and its exporter, through the pool.
+if (exporter == "Otlp")
+{
+    foreach (var pool in new[] { computePool, imagePool })
+    {
+        pool.AddWorkerTelemetry(workers => workers.Endpoint = string.IsNullOrEmpty(otlpEndpoint) ? null : new Uri(otlpEndpoint));
+    }
+
+    builder.Logging.AddOpenTelemetry(logging =>
+    {
+        logging.IncludeScopes = true;
+        logging.AddOtlpExporter(o => o.Endpoint = string.IsNullOrEmpty(otlpEndpoint) ? o.Endpoint : new Uri(otlpEndpoint));
+    });
+}
+
 builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("WebApiSample"))
     .WithTracing(tracing =>
     {
         tracing.AddAspNetCoreInstrumentation().AddProcessPoolInstrumentation();

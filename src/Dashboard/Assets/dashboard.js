@@ -4,7 +4,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null };
+  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null, openJobs: new Set() };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -68,6 +68,13 @@
     return el('div', { class: 'stat', 'data-stat': name }, el('b', { text: value }), el('span', { text: label }));
   }
 
+  // The page is drawn again on every snapshot: a list an operator opened stays open.
+  function moreJobs(key, count, list) {
+    const details = el('details', { class: 'more-jobs', open: state.openJobs.has(key) }, el('summary', { text: `${count} more` }), list);
+    details.addEventListener('toggle', () => { if (details.open) state.openJobs.add(key); else state.openJobs.delete(key); });
+    return details;
+  }
+
   function workerRow(pool, worker) {
     const jobItem = (job) => el('li', { 'data-job-id': job.jobId, 'data-job-name': job.name },
       el('span', { text: job.name.split('.').pop(), title: job.name }),
@@ -78,7 +85,7 @@
     const running = worker.running.slice().sort((a, b) => b.runningSeconds - a.runningSeconds);
     const jobs = el('div', {},
       el('ul', { class: 'jobs' }, running.slice(0, 3).map(jobItem)),
-      running.length > 3 ? el('details', { class: 'more-jobs' }, el('summary', { text: `${running.length - 3} more` }), el('ul', { class: 'jobs' }, running.slice(3).map(jobItem))) : null);
+      running.length > 3 ? moreJobs(`${pool.name}/${worker.workerId}`, running.length - 3, el('ul', { class: 'jobs' }, running.slice(3).map(jobItem))) : null);
     return el('tr', { 'data-worker-id': worker.workerId, 'data-pid': worker.processId ?? '' },
       el('td', { class: 'num', text: worker.workerId }),
       el('td', { class: 'num pid', text: worker.processId ?? '' }),

@@ -42,7 +42,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var search = driver.FindElement(By.Id("failure-search"));
         search.SendKeys(marker[^32..]);
         WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 1);
-        driver.FindElement(By.CssSelector("#failures li details summary")).Click();
+        Click(driver, By.CssSelector("#failures li details summary"));
         Assert.Contains("DemoJobs.FailAsync", driver.FindElement(By.CssSelector("#failures li pre.stack")).Text);
         search.Clear();
         search.SendKeys("no failure says this");
@@ -51,25 +51,26 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
         // Recycle: the worker's pid is replaced on the page.
         var before = PidsOn(driver, "default");
-        driver.FindElement(By.CssSelector("[data-pool='default'] tr[data-worker-id] button[data-action='recycle']")).Click();
+        Click(driver, By.CssSelector("[data-pool='default'] tr[data-worker-id] button[data-action='recycle']"));
         WaitUntil(driver, d => PidsOn(d, "default") is { Length: 2 } now && now.Except(before).Count() == 1);
 
         // Cancel a job that ignores its token: it ends and its worker is replaced.
         var stubborn = app.Http.PostAsync("demo/stubborn?ms=600000", null);
         WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] li[data-job-name$='StubbornAsync']")).Count == 1);
-        var row = driver.FindElement(By.XPath("//article[@data-pool='default']//tr[.//li[contains(@data-job-name,'StubbornAsync')]]"));
-        var stubbornPid = row.GetAttribute("data-pid");
-        row.FindElement(By.CssSelector("button[data-action='cancel']")).Click();
+        var row = By.XPath("//article[@data-pool='default']//tr[.//li[contains(@data-job-name,'StubbornAsync')]]");
+        string? stubbornPid = null;
+        WaitUntil(driver, d => (stubbornPid = d.FindElement(row).GetAttribute("data-pid")) is { Length: > 0 });
+        Click(driver, By.XPath("//article[@data-pool='default']//li[contains(@data-job-name,'StubbornAsync')]//button[@data-action='cancel']"));
         Assert.False((await stubborn.WaitAsync(Patience)).IsSuccessStatusCode);
         WaitUntil(driver, d => PidsOn(d, "default") is { Length: 2 } now && !now.Contains(stubbornPid));
 
         // Drain makes new calls wait; resume lets them through.
-        driver.FindElement(By.CssSelector("[data-pool='default'] button[data-action='drain']")).Click();
+        Click(driver, By.CssSelector("[data-pool='default'] button[data-action='drain']"));
         WaitUntil(driver, d => d.FindElements(By.CssSelector("[data-pool='default'] .badge[data-state='draining']")).Count == 1);
         var waiting = app.Http.PostAsync("demo/slow?ms=10", null);
         WaitUntil(driver, d => d.FindElement(By.CssSelector("[data-pool='default'] [data-stat='queued'] b")).Text == "1");
         Assert.False(waiting.IsCompleted);
-        driver.FindElement(By.CssSelector("[data-pool='default'] button[data-action='resume']")).Click();
+        Click(driver, By.CssSelector("[data-pool='default'] button[data-action='resume']"));
         Assert.True((await waiting.WaitAsync(Patience)).IsSuccessStatusCode);
 
         // The page ran without a script error or a refused resource (CSP violations are console errors too).
@@ -93,6 +94,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         [.. driver.FindElements(By.CssSelector($"article[data-pool='{pool}'] tr[data-worker-id]"))
             .Where(r => r.FindElements(By.CssSelector(".badge[data-state='Ready']")).Count == 1)
             .Select(r => r.GetAttribute("data-pid") ?? string.Empty).Order()];
+
+    /// <summary>Clicks what <paramref name="target"/> finds; the page is drawn again on every snapshot, so a button found
+    /// a moment before may have been replaced by its next drawing: it is found again then.</summary>
+    private static void Click(IWebDriver driver, By target) => WaitUntil(driver, d =>
+    {
+        d.FindElement(target).Click();
+        return true;
+    });
 
     /// <summary>Waits until the page shows what is expected (the page updates from its live feed).</summary>
     private static void WaitUntil(IWebDriver driver, Func<IWebDriver, bool> condition)

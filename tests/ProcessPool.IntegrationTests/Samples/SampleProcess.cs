@@ -33,6 +33,10 @@ public sealed class SampleProcess : IAsyncDisposable
 
     public static SampleProcess Start(string project, params string[] arguments) => StartIn("samples", project, arguments);
 
+    /// <summary>Runs a sample with more environment variables (its workers inherit them).</summary>
+    public static SampleProcess StartWith(IReadOnlyDictionary<string, string> environment, string project, params string[] arguments) =>
+        StartIn("samples", project, arguments, environment);
+
     /// <summary>The repository's root: the folder of Hosting.sln, above the test output.</summary>
     public static string RepositoryRoot
     {
@@ -49,7 +53,9 @@ public sealed class SampleProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a project of the repository (built by the test project's build) as its own process, from its folder.</summary>
-    public static SampleProcess StartIn(string folder, string project, params string[] arguments)
+    public static SampleProcess StartIn(string folder, string project, params string[] arguments) => StartIn(folder, project, arguments, null);
+
+    private static SampleProcess StartIn(string folder, string project, string[] arguments, IReadOnlyDictionary<string, string>? environment)
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testOutput.Parent!.Name; // bin/<configuration>/<tfm>/
@@ -59,11 +65,11 @@ public sealed class SampleProcess : IAsyncDisposable
 
         // The content root is the project's folder: the sample's own appsettings.json. The pool's debug lines name each
         // ready worker's pid: how a test finds the sample's workers on every OS (WorkerProcessIds).
-        return StartProgram("dotnet", [assembly, .. arguments, $"--Logging:LogLevel:{PoolLogCategory}=Debug"], projectDirectory);
+        return StartProgram("dotnet", [assembly, .. arguments, $"--Logging:LogLevel:{PoolLogCategory}=Debug"], projectDirectory, environment);
     }
 
     /// <summary>Runs a program (a published application's executable, or dotnet with its arguments), its output gathered.</summary>
-    public static SampleProcess StartProgram(string fileName, IEnumerable<string> arguments, string workingDirectory)
+    public static SampleProcess StartProgram(string fileName, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -80,6 +86,10 @@ public sealed class SampleProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         var sample = new SampleProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
         sample._process.OutputDataReceived += (_, e) => sample.OnLine(e.Data);
         sample._process.ErrorDataReceived += (_, e) => sample.OnLine(e.Data);
