@@ -39,6 +39,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         await Step("recycle", RecyclingAsync);
         await Step("idle", IdleAsync);
         await Step("crash", CrashAsync);
+        await Step("dashboard", DashboardAsync);
 #if BENCH_CLUSTER
         await Step("cluster", ClusterAsync);
 #else

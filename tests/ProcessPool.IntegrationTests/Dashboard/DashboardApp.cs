@@ -50,6 +50,20 @@ public sealed class DashboardApp : IAsyncDisposable
     public static int[] Pids(JsonElement pool) =>
         [.. pool.GetProperty("workers").EnumerateArray().Where(w => w.GetProperty("state").GetString() == "Ready").Select(w => w.GetProperty("processId").GetInt32()).Order()];
 
+    /// <summary>
+    /// Reads the pools document (not the live feed, whose reader would count as a viewer) until it satisfies
+    /// <paramref name="condition"/>: for states a viewer's absence brings about, which no event announces; every 100 ms.
+    /// </summary>
+    public async Task WaitForPoolsAsync(Func<JsonElement, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Patience);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!condition(await PoolsAsync()))
+        {
+            await tick.WaitForNextTickAsync(deadline.Token);
+        }
+    }
+
     /// <summary>A POST as the dashboard's page sends it (a browser marks it same-origin).</summary>
     public Task<HttpResponseMessage> ActAsync(string path, string site = "same-origin")
     {

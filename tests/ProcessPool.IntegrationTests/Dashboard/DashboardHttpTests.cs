@@ -55,6 +55,15 @@ public sealed class DashboardHttpTests
         Assert.Empty((await http.GetFromJsonAsync<JsonElement>("processpool/api/v1/pools/default/failures?q=.*")).GetProperty("failures").EnumerateArray());
         Assert.DoesNotContain("<b>", await http.GetStringAsync("processpool/api/v1/pools/default/failures")); // escaped in JSON too
 
+        // Memory and CPU are sampled only while someone watches: none before, every worker's while a viewer is
+        // connected, none again once it left (the sampling stopped and its readings were dropped).
+        static bool Sampled(JsonElement pools) => pools.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()).All(w => w.GetProperty("memoryBytes").ValueKind == JsonValueKind.Number);
+        static bool Unsampled(JsonElement pools) => pools.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()).All(w => w.GetProperty("memoryBytes").ValueKind == JsonValueKind.Null);
+        await app.WaitForPoolsAsync(Unsampled);
+        var watched = await app.WaitForAsync(Sampled);
+        Assert.All(watched.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()), w => Assert.True(w.GetProperty("memoryBytes").GetInt64() > 1_000_000));
+        await app.WaitForPoolsAsync(Unsampled);
+
         // Bad input: a clear status and message, and nothing changes.
         await AssertProblemAsync(await http.GetAsync("processpool/api/v1/pools/default/failures?limit=abc"), HttpStatusCode.BadRequest, "'limit'");
         await AssertProblemAsync(await http.GetAsync("processpool/api/v1/pools/nosuch/failures"), HttpStatusCode.NotFound, "no pool named 'nosuch'");
