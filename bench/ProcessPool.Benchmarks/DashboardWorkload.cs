@@ -28,7 +28,7 @@ internal sealed partial class Workloads
         var applyWatched = new List<double>();
         var mapAlone = new List<double>();
         var mapWatched = new List<double>();
-        for (var pair = 0; pair < Math.Max(2, sizes.Rounds / 2); pair++)
+        for (var pair = 0; pair < (sizes.Rounds > 1 ? 4 : 1); pair++)
         {
             applyAlone.Add(await SteadyRateAsync(sizes.ConcurrentJobs, Apply));
             mapAlone.Add(await SteadyRateAsync(sizes.MapItems, Map));

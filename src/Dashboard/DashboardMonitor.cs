@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
 using ProcessPools.Operations;
@@ -8,9 +7,18 @@ namespace ProcessPools.Dashboard;
 
 /// <summary>
 /// The dashboard's live side. While nobody watches it does nothing: no timer, no listener, no sampling. The first
-/// viewer starts one sampling loop (each worker's memory and CPU, each pool's rates and latency, bounded chart history);
+/// viewer starts one sampling loop (each worker's memory and CPU, each pool's rates, and latency from the durations the
+/// pools sample only while observed, one per job; bounded chart history);
 /// the last one to leave stops it and drops the history.
 /// </summary>
+/// <summary>How much chart history a snapshot carries.</summary>
+internal enum HistoryPart
+{
+    None,
+    All,
+    Latest,
+}
+
 internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools, ProcessPoolDashboardOptions options, TimeProvider time) : IDisposable
 {
     private readonly Lock _gate = new();
@@ -19,12 +27,16 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
     private readonly Dictionary<int, (long Memory, double? Cpu)> _usage = [];
     private readonly Dictionary<string, Queue<PointView>> _history = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Succeeded, long Failed)> _counts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<double>> _durations = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> _observations = [];
     private CancellationTokenSource? _sampling;
-    private MeterListener? _listener;
     private long _lastSample;
 
     public IReadOnlyList<IProcessPoolOperator> Pools => pools;
+
+    /// <summary>How many points a pool's chart keeps: History / RefreshInterval, from 10 to 3,600.</summary>
+    public int HistoryPoints => (int)Math.Clamp(options.History / Interval, 10, 3600);
+
+    private TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(options.RefreshInterval.TotalMilliseconds, 250, 60_000));
 
     /// <summary>Whether the sampling loop runs (someone watches).</summary>
     public bool IsSampling
@@ -50,7 +62,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         Join(channel);
         try
         {
-            yield return Serialize(Snapshot(withHistory: true));
+            yield return Serialize(Snapshot(HistoryPart.All)); // then only the newest point of each: the page appends it
             while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (channel.Reader.TryRead(out var snapshot))
@@ -66,28 +78,28 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
     }
 
     /// <summary>The pools as they are now, with the last sampled memory and CPU when someone watches.</summary>
-    public PoolsView Snapshot(bool withHistory)
+    public PoolsView Snapshot(HistoryPart history)
     {
         var now = time.GetUtcNow();
         var views = new List<PoolView>(pools.Count);
         foreach (var pool in pools)
         {
-            views.Add(View(pool, pool.Inspect(), now, withHistory));
+            views.Add(View(pool, pool.Inspect(), now, history));
         }
 
-        return new PoolsView(1, now, views);
+        return new PoolsView(1, now, history switch { HistoryPart.All => "all", HistoryPart.Latest => "latest", _ => null }, HistoryPoints, views);
     }
 
-    private PoolView View(IProcessPoolOperator pool, PoolInspection inspection, DateTimeOffset now, bool withHistory)
+    private PoolView View(IProcessPoolOperator pool, PoolInspection inspection, DateTimeOffset now, HistoryPart part)
     {
         var ready = inspection.Workers.Count(w => w.State == WorkerState.Ready);
         var health = ready == 0 ? "Unhealthy" : ready < inspection.Processes || inspection.CrashLoop is not null ? "Degraded" : "Healthy";
         IReadOnlyList<PointView>? history = null;
         lock (_gate)
         {
-            if (withHistory && _history.TryGetValue(KeyOf(pool), out var ring))
+            if (part != HistoryPart.None && _history.TryGetValue(KeyOf(pool), out var ring) && ring.Count > 0)
             {
-                history = [.. ring];
+                history = part == HistoryPart.All ? [.. ring] : [ring.Last()];
             }
 
             return new PoolView(
@@ -109,7 +121,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
                 inspection.CrashLoop,
                 pool.RecentFailures().Count,
                 [.. inspection.Workers.Select(w => View(w, now))],
-                withHistory ? history ?? [] : null);
+                part == HistoryPart.None ? null : history ?? []);
         }
     }
 
@@ -144,7 +156,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
 
             _sampling = new CancellationTokenSource();
             _lastSample = time.GetTimestamp();
-            StartListening();
+            _observations.AddRange(pools.Select(p => p.ObserveDurations())); // the pools sample durations only now
             Sample(); // the first snapshot already has memory and CPU readings to show
             _ = SampleAsync(_sampling.Token);
         }
@@ -163,11 +175,9 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _sampling.Cancel();
             _sampling.Dispose();
             _sampling = null;
-            _listener?.Dispose();
-            _listener = null;
+            StopObserving();
             _history.Clear();
             _counts.Clear();
-            _durations.Clear();
             _cpu.Clear();
             _usage.Clear();
         }
@@ -175,8 +185,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
 
     private async Task SampleAsync(CancellationToken cancellationToken)
     {
-        var interval = TimeSpan.FromMilliseconds(Math.Clamp(options.RefreshInterval.TotalMilliseconds, 250, 60_000));
-        using var timer = new PeriodicTimer(interval, time);
+        using var timer = new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -193,7 +202,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
                     viewers = [.. _viewers];
                 }
 
-                var snapshot = Serialize(Snapshot(withHistory: true));
+                var snapshot = Serialize(Snapshot(HistoryPart.Latest));
                 foreach (var viewer in viewers)
                 {
                     viewer.Writer.TryWrite(snapshot);
@@ -213,7 +222,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         var seconds = Math.Max(time.GetElapsedTime(_lastSample, now).TotalSeconds, 0.001);
         _lastSample = now;
         var seen = new HashSet<int>();
-        var capacity = (int)Math.Clamp(options.History / TimeSpan.FromMilliseconds(Math.Clamp(options.RefreshInterval.TotalMilliseconds, 250, 60_000)), 10, 3600);
+        var capacity = HistoryPoints;
         foreach (var pool in pools)
         {
             var inspection = pool.Inspect();
@@ -230,12 +239,11 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             var previous = _counts.TryGetValue(key, out var counts) ? counts : (inspection.Succeeded, inspection.Failed);
             _counts[key] = (inspection.Succeeded, inspection.Failed);
             double? p50 = null, p95 = null;
-            if (_durations.TryGetValue(key, out var durations) && durations.Count > 0)
+            if (pool.TakeDurations() is { Count: > 0 } taken)
             {
-                durations.Sort();
-                p50 = Math.Round(durations[(int)((durations.Count - 1) * 0.50)] * 1000, 3);
-                p95 = Math.Round(durations[(int)((durations.Count - 1) * 0.95)] * 1000, 3);
-                durations.Clear();
+                var durations = taken.Select(d => d.TotalMilliseconds).Order().ToArray();
+                p50 = Math.Round(durations[(int)((durations.Length - 1) * 0.50)], 3);
+                p95 = Math.Round(durations[(int)((durations.Length - 1) * 0.95)], 3);
             }
 
             if (!_history.TryGetValue(key, out var ring))
@@ -287,54 +295,14 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         }
     }
 
-    /// <summary>Listens to the pools' job durations (only now: the pools record them only while someone listens).</summary>
-    private void StartListening()
+    private void StopObserving()
     {
-        _listener = new MeterListener
+        foreach (var observation in _observations)
         {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == ProcessPoolDiagnostics.MeterName && instrument.Name == ProcessPoolDiagnostics.Instruments.JobDuration)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _listener.SetMeasurementEventCallback<double>(OnDuration);
-        _listener.Start();
-    }
-
-    private void OnDuration(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
-    {
-        string? pool = null;
-        foreach (var tag in tags)
-        {
-            if (tag.Key == ProcessPoolDiagnostics.Tags.Pool)
-            {
-                pool = tag.Value as string;
-                break;
-            }
+            observation.Dispose();
         }
 
-        if (pool is null)
-        {
-            return;
-        }
-
-        pool = pool.Length == 0 ? ProcessPoolDiagnostics.DefaultPoolName : pool;
-
-        lock (_gate)
-        {
-            if (!_durations.TryGetValue(pool, out var list))
-            {
-                _durations[pool] = list = [];
-            }
-
-            if (list.Count < 100_000)
-            {
-                list.Add(seconds);
-            }
-        }
+        _observations.Clear();
     }
 
     /// <summary>The application stops: sampling ends, and viewers' streams with their requests.</summary>
@@ -345,8 +313,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _sampling?.Cancel();
             _sampling?.Dispose();
             _sampling = null;
-            _listener?.Dispose();
-            _listener = null;
+            StopObserving();
             foreach (var viewer in _viewers)
             {
                 viewer.Writer.TryComplete();

@@ -5,7 +5,13 @@ using ProcessPools.Operations;
 namespace ProcessPools.Dashboard;
 
 /// <summary>The JSON API's documents (version 1; docs/dashboard.md).</summary>
-internal sealed record PoolsView(int Version, DateTimeOffset At, IReadOnlyList<PoolView> Pools);
+/// <param name="Version">The API's version: 1.</param>
+/// <param name="At">When the snapshot was taken.</param>
+/// <param name="History">In live events: "all" (every point kept, in the first event) or "latest" (the newest point,
+/// to append); null in the pools document, which carries no history.</param>
+/// <param name="HistoryPoints">How many points a pool's chart keeps (History / RefreshInterval).</param>
+/// <param name="Pools">Every pool of the application.</param>
+internal sealed record PoolsView(int Version, DateTimeOffset At, string? History, int HistoryPoints, IReadOnlyList<PoolView> Pools);
 
 internal sealed record PoolView(
     string Name,

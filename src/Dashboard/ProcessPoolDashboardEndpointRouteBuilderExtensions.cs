@@ -61,7 +61,7 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
 
         // The JSON API, version 1.
         var api = group.MapGroup("/api/v1");
-        api.MapGet("/pools", (HttpContext context) => Json(context, JsonSerializer.Serialize(monitor.Snapshot(withHistory: false), DashboardJson.Default.PoolsView)));
+        api.MapGet("/pools", (HttpContext context) => Json(context, JsonSerializer.Serialize(monitor.Snapshot(HistoryPart.None), DashboardJson.Default.PoolsView)));
         api.MapGet("/pools/{pool}/failures", (HttpContext context, string pool) => Failures(context, monitor, pool));
         api.MapGet("/pools/{pool}/workers/{worker}/output", (HttpContext context, string pool, string worker) => Output(context, monitor, pool, worker));
         api.MapGet("/events", (HttpContext context, CancellationToken cancellationToken) =>

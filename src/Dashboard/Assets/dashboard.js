@@ -4,7 +4,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null, openJobs: new Set() };
+  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null, openJobs: new Set(), history: new Map() };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -138,7 +138,19 @@
         el('tbody', {}, pool.workers.map((w) => workerRow(pool, w)))));
   }
 
+  // The first event carries each pool's kept history, later ones its newest point: the page keeps the series.
+  function keepHistory(snapshot) {
+    for (const pool of snapshot.pools) {
+      const kept = snapshot.history === 'all' ? [] : (state.history.get(pool.name) || []);
+      kept.push(...(pool.history || []));
+      if (kept.length > snapshot.historyPoints) kept.splice(0, kept.length - snapshot.historyPoints);
+      state.history.set(pool.name, kept);
+      pool.history = kept;
+    }
+  }
+
   function render(snapshot) {
+    keepHistory(snapshot);
     state.pools = snapshot.pools;
     $('pools').replaceChildren(...snapshot.pools.map(poolCard));
     $('updated').textContent = `updated ${fmt.time(snapshot.at)}`;

@@ -52,6 +52,10 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
         };
     }
 
+    public IDisposable ObserveDurations() => engine.Telemetry.Ledger.ObserveDurations();
+
+    public IReadOnlyList<TimeSpan> TakeDurations() => engine.Telemetry.Ledger.TakeDurations();
+
     public IReadOnlyList<JobFailureRecord> RecentFailures() => engine.Telemetry.Ledger.Failures.NewestFirst();
 
     public IReadOnlyList<WorkerOutputLine>? WorkerOutput(int workerId) => Find(workerId)?.RecentOutput();

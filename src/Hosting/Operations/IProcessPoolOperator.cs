@@ -20,6 +20,18 @@ public interface IProcessPoolOperator
     /// <summary>Gets the last lines (at most 200) a live worker wrote to its standard output and error; null when no live worker has that id.</summary>
     IReadOnlyList<WorkerOutputLine>? WorkerOutput(int workerId);
 
+    /// <summary>
+    /// Starts sampling how long answered jobs took, for an operator's charts. Nothing is kept while no observation is
+    /// open; dispose the returned object to stop.
+    /// </summary>
+    IDisposable ObserveDurations();
+
+    /// <summary>
+    /// Takes the durations sampled since the last call: dispatch to answer, one per job (a map's chunk counts as one,
+    /// its duration shared by its items), at most 4,096 per call. Empty while nothing observes.
+    /// </summary>
+    IReadOnlyList<TimeSpan> TakeDurations();
+
     /// <summary>Recycles a worker gracefully: a fresh worker takes its place at once, while it finishes its running jobs and exits.</summary>
     OperatorAnswer RecycleWorker(int workerId);
 

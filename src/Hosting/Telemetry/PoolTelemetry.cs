@@ -98,6 +98,7 @@ internal sealed class PoolTelemetry : IDisposable
     public void OnFinished(ITracedJob job, int succeeded, int failed, int cancelled)
     {
         Ledger.Count(succeeded, failed, cancelled);
+        SampleDuration(job);
         RecordItems(job, succeeded, "success");
         RecordItems(job, failed, "failed");
         RecordItems(job, cancelled, "cancelled");
@@ -108,8 +109,18 @@ internal sealed class PoolTelemetry : IDisposable
     {
         var outcome = OutcomeOf(exception);
         Ledger.Count(exception is null ? job.ItemCount : 0, exception is null or OperationCanceledException ? 0 : job.ItemCount, exception is OperationCanceledException ? job.ItemCount : 0);
+        SampleDuration(job);
         RecordItems(job, job.ItemCount, outcome);
         Stop(job, outcome, exception);
+    }
+
+    /// <summary>For an operator who samples durations: one per job (or chunk), its duration shared by its items.</summary>
+    private void SampleDuration(ITracedJob job)
+    {
+        if (Ledger.IsObservingDurations && job.DispatchedAt != 0)
+        {
+            Ledger.OnDuration(_time.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount);
+        }
     }
 
     /// <summary>Counts <paramref name="count"/> of the job's items with one outcome, each with an even share of the job's duration.</summary>
