@@ -60,7 +60,7 @@
       svg.append(line);
     });
     const last = points.length ? points[points.length - 1] : {};
-    const now = series.map((s) => last[s] === null || last[s] === undefined ? '-' : Number(last[s]).toFixed(last[s] < 10 ? 2 : 0)).join(' / ');
+    const now = series.map((s) => last[s] === null || last[s] === undefined ? '-' : (Number.isInteger(last[s]) ? String(last[s]) : Number(last[s]).toFixed(last[s] < 10 ? 2 : 0))).join(' / ');
     return el('div', { class: 'chart', 'data-chart': title }, el('div', { class: 'chart-title' }, el('span', { text: title }), el('span', { text: `${now} ${unit}` })), svg);
   }
 
