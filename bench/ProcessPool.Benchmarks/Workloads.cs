@@ -40,6 +40,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         await Step("idle", IdleAsync);
         await Step("crash", CrashAsync);
         await Step("dashboard", DashboardAsync);
+        await Step("http", HttpAsync);
 #if BENCH_CLUSTER
         await Step("cluster", ClusterAsync);
 #else

@@ -19,7 +19,7 @@ public sealed class BenchmarkSmokeTests
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.json")));
             var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToArray();
             var workloads = rows.Select(r => r.GetProperty("Workload").GetString()!).ToArray();
-            foreach (var expected in new[] { "cold start", "round trip", "concurrent ApplyAsync", "Map of", "IO-bound", "CPU-bound", "recycling", "idle", "worker killed mid-job", "parent killed", "cluster round trip", "over 2 silos", "bare Orleans grain call" })
+            foreach (var expected in new[] { "cold start", "round trip", "concurrent ApplyAsync", "Map of", "IO-bound", "CPU-bound", "recycling", "idle", "worker killed mid-job", "parent killed", "cluster round trip", "over 2 silos", "bare Orleans grain call", "dashboard:", "HTTP, trivial job", "HTTP under a kill storm", "HTTP, /health beside" })
             {
                 Assert.Contains(workloads, w => w.Contains(expected, StringComparison.Ordinal));
             }
