@@ -5,12 +5,6 @@ using ProcessPools.Operations;
 
 namespace ProcessPools.Dashboard;
 
-/// <summary>
-/// The dashboard's live side. While nobody watches it does nothing: no timer, no listener, no sampling. The first
-/// viewer starts one sampling loop (each worker's memory and CPU, each pool's rates, and latency from the durations the
-/// pools sample only while observed, one per job; bounded chart history);
-/// the last one to leave stops it and drops the history.
-/// </summary>
 /// <summary>How much chart history a snapshot carries.</summary>
 internal enum HistoryPart
 {
@@ -19,6 +13,12 @@ internal enum HistoryPart
     Latest,
 }
 
+/// <summary>
+/// The dashboard's live side. While nobody watches it does nothing: no timer, no listener, no sampling. The first
+/// viewer starts one sampling loop (each worker's memory and CPU, each pool's rates, and latency from the durations the
+/// pools sample only while observed, one per job; bounded chart history);
+/// the last one to leave stops it and drops the history.
+/// </summary>
 internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools, ProcessPoolDashboardOptions options, TimeProvider time) : IDisposable
 {
     private readonly Lock _gate = new();
@@ -31,24 +31,10 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
     private CancellationTokenSource? _sampling;
     private long _lastSample;
 
-    public IReadOnlyList<IProcessPoolOperator> Pools => pools;
-
     /// <summary>How many points a pool's chart keeps: History / RefreshInterval, from 10 to 3,600.</summary>
     public int HistoryPoints => (int)Math.Clamp(options.History / Interval, 10, 3600);
 
     private TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(options.RefreshInterval.TotalMilliseconds, 250, 60_000));
-
-    /// <summary>Whether the sampling loop runs (someone watches).</summary>
-    public bool IsSampling
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _sampling is not null;
-            }
-        }
-    }
 
     public IProcessPoolOperator? Find(string name) =>
         pools.FirstOrDefault(p => string.Equals(KeyOf(p), name, StringComparison.Ordinal));

@@ -40,6 +40,11 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
             throw new ArgumentException("The dashboard's RefreshInterval and History must be positive.", nameof(configure));
         }
 
+        if (options.ReadPolicy is { } read && string.IsNullOrWhiteSpace(read) || options.OperatePolicy is { } operate && string.IsNullOrWhiteSpace(operate))
+        {
+            throw new ArgumentException("The dashboard's ReadPolicy and OperatePolicy name authorization policies: leave them null, or give a name.", nameof(configure));
+        }
+
         var services = endpoints.ServiceProvider;
         var pools = services.GetServices<IProcessPoolOperator>().ToArray();
         var monitor = new DashboardMonitor(pools, options, services.GetService<TimeProvider>() ?? TimeProvider.System);

@@ -67,6 +67,22 @@ public sealed class DashboardPolicyTests
         Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(otherHost)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("processpool", null, null, "must start with '/'")]
+    [InlineData("/processpool", " ", null, "ReadPolicy and OperatePolicy")]
+    [InlineData("/processpool", null, "", "ReadPolicy and OperatePolicy")]
+    public async Task A_bad_prefix_or_policy_name_is_refused_where_the_dashboard_is_mapped(string prefix, string? read, string? operate, string words)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddProcessPool(o => o.Processes = 1);
+        await using var app = builder.Build();
+
+        var error = Assert.Throws<ArgumentException>(() => app.MapProcessPoolDashboard(prefix, o => (o.ReadPolicy, o.OperatePolicy) = (read, operate)));
+
+        Assert.Contains(words, error.Message, StringComparison.Ordinal);
+    }
+
     private static HttpClient Client(WebApplication app) =>
         new() { BaseAddress = new Uri(new Uri(app.Urls.First()), "/processpool/") };
 
