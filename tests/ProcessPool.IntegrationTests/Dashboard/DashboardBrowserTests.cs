@@ -135,7 +135,11 @@ internal sealed class Browser : IDisposable
     {
         var browser = Environment.GetEnvironmentVariable("CHROME_PATH") is { Length: > 0 } chrome ? chrome : "/usr/bin/chromium";
         var driver = Environment.GetEnvironmentVariable("CHROMEDRIVER_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromedriver";
-        Assert.True(File.Exists(browser) && File.Exists(driver), $"The dashboard's browser tests need Chromium and its driver ({browser}, {driver}): apt-get install chromium chromium-driver, or set CHROME_PATH and CHROMEDRIVER_PATH.");
+        if (!File.Exists(browser) || !File.Exists(driver))
+        {
+            TestEnvironment.SkipUnlessCI($"the dashboard's browser tests need Chromium and its driver ({browser}, {driver}): apt-get install chromium chromium-driver, or set CHROME_PATH and CHROMEDRIVER_PATH");
+        }
+
         return (browser, Path.GetDirectoryName(driver)!, Path.GetFileName(driver));
     }
 
