@@ -168,8 +168,14 @@
 
   async function loadFailures() {
     if (!state.failuresPool) return;
-    const query = $('failure-search').value.trim();
-    const url = `api/v1/pools/${encodeURIComponent(state.failuresPool)}/failures${query ? `?q=${encodeURIComponent(query)}` : ''}`;
+    // Plain text, matched as text by the server: the search over job, type, message and stack, and the two filters.
+    const params = new URLSearchParams();
+    for (const [name, id] of [['q', 'failure-search'], ['job', 'failure-job'], ['type', 'failure-type']]) {
+      const value = $(id).value.trim();
+      if (value) params.set(name, value);
+    }
+    const query = params.toString();
+    const url = `api/v1/pools/${encodeURIComponent(state.failuresPool)}/failures${query ? `?${query}` : ''}`;
     const response = await fetch(url, { credentials: 'same-origin' });
     if (!response.ok) return;
     const body = await response.json();
@@ -211,7 +217,9 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     $('failure-pool').addEventListener('change', (e) => { state.failuresPool = e.target.value; loadFailures(); });
-    $('failure-search').addEventListener('input', () => { clearTimeout(state.failureTimer); state.failureTimer = setTimeout(loadFailures, 200); });
+    for (const id of ['failure-search', 'failure-job', 'failure-type']) {
+      $(id).addEventListener('input', () => { clearTimeout(state.failureTimer); state.failureTimer = setTimeout(loadFailures, 200); });
+    }
     $('output-close').addEventListener('click', () => { state.outputFor = null; $('output-section').hidden = true; });
     connect();
   });

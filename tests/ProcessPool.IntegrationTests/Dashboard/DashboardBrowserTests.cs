@@ -43,14 +43,25 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         search.SendKeys(marker[^32..]);
         WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 1);
         Click(driver, By.CssSelector("#failures li details summary"));
-        Assert.Contains("DemoJobs.FailAsync", driver.FindElement(By.CssSelector("#failures li pre.stack")).Text);
+        WaitUntil(driver, d => d.FindElement(By.CssSelector("#failures li pre.stack")).Text.Contains("DemoJobs.FailAsync", StringComparison.Ordinal));
         search.Clear();
         search.SendKeys("no failure says this");
         WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 0);
+        search.Clear();
+        var type = driver.FindElement(By.Id("failure-type"));
+        type.SendKeys("NullReference"); // by exception type: none of that type
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li")).Count == 0);
+        type.Clear();
+        type.SendKeys("InvalidOperation");
+        driver.FindElement(By.Id("failure-job")).SendKeys("DemoJobs.FailAsync"); // and by job name
+        WaitUntil(driver, d => d.FindElements(By.CssSelector("#failures li .message")).Any(e => e.Text == marker));
+        type.Clear();
+        driver.FindElement(By.Id("failure-job")).Clear();
         await slow;
 
         // Recycle: the worker's pid is replaced on the page.
-        var before = PidsOn(driver, "default");
+        string[] before = [];
+        WaitUntil(driver, d => (before = PidsOn(d, "default")).Length == 2); // read from one drawing (the page redraws each second)
         Click(driver, By.CssSelector("[data-pool='default'] tr[data-worker-id] button[data-action='recycle']"));
         WaitUntil(driver, d => PidsOn(d, "default") is { Length: 2 } now && now.Except(before).Count() == 1);
 
