@@ -157,8 +157,18 @@ internal sealed class HttpBenchApp : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return new HttpBenchApp(process, new Uri($"http://127.0.0.1:{port}/"));
+        var app = new HttpBenchApp(process, new Uri($"http://127.0.0.1:{port}/"));
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return app;
     }
 
     public async Task<int[]> WorkerPidsAsync(CancellationToken cancellationToken)

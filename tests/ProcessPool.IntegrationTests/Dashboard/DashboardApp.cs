@@ -32,14 +32,32 @@ public sealed class DashboardApp : IAsyncDisposable
         var process = SampleProcess.Start(
             "WebApiSample",
             ["--urls", "http://127.0.0.1:0", "--environment", environment, "--Demo:Enabled=true", "--Telemetry:Exporter=None", .. pathBase.Length > 0 ? new[] { $"--PathBase={pathBase}" } : [], .. arguments]);
-        var listening = await process.WaitForLineAsync(@"Now listening on: (http://127\.0\.0\.1:\d+)", Patience);
-        var app = new DashboardApp(process, new Uri(listening.Groups[1].Value), pathBase);
-        if (environment == "Development")
+        DashboardApp? app = null;
+        try
         {
-            await app.WaitForAsync(pools => pools.EnumerateArray().All(p => p.GetProperty("health").GetString() == "Healthy"));
-        }
+            var listening = await process.WaitForLineAsync(@"Now listening on: (http://127\.0\.0\.1:\d+)", Patience);
+            app = new DashboardApp(process, new Uri(listening.Groups[1].Value), pathBase);
+            if (environment == "Development")
+            {
+                await app.WaitForAsync(pools => pools.EnumerateArray().All(p => p.GetProperty("health").GetString() == "Healthy"));
+            }
 
-        return app;
+            return app;
+        }
+        catch
+        {
+            // Regression: an app whose start the test gave up on outlived the test run, with its workers.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+            else
+            {
+                await process.DisposeAsync();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>GET of the dashboard's pools document.</summary>

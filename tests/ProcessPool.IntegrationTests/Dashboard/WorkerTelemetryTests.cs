@@ -122,7 +122,16 @@ public sealed class WorkerTelemetryTests
                 ["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://127.0.0.1:{httpOtlp}",
                 ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
             });
-            await process.WaitForLineAsync("OTLP/gRPC listening on", Patience);
+            try
+            {
+                await process.WaitForLineAsync("OTLP/gRPC listening on", Patience);
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+
             return new AspireDashboard(process, new Uri($"http://127.0.0.1:{ui}/"), new Uri($"http://127.0.0.1:{grpc}"));
         }
 
