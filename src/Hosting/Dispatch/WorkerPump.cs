@@ -103,11 +103,20 @@ internal sealed class WorkerPump : IWorkerJobs
             }
         }
 
+        Retire();
+        return true;
+    }
+
+    /// <summary>
+    /// Recycling (MaxTasksPerChild, or an operator): a fresh worker takes this slot now, while this one finishes what it
+    /// has; the dispatch loop ends (a dequeue that is cancelled takes nothing).
+    /// </summary>
+    private void Retire()
+    {
         _worker.MarkDraining(retiring: true);
         _slots.Retire(_worker);
-        _stop.Cancel(); // the dispatch loop ends; nothing it waits for is lost (a dequeue that is cancelled takes nothing)
+        _stop.Cancel();
         BeginShutdown();
-        return true;
     }
 
     /// <summary>Starts feeding the worker.</summary>
@@ -244,10 +253,7 @@ internal sealed class WorkerPump : IWorkerJobs
             {
                 if (_options.MaxTasksPerChild > 0 && _dispatched >= _options.MaxTasksPerChild)
                 {
-                    // Recycling: a fresh worker takes this slot now, while this one finishes what it has.
-                    _worker.MarkDraining(retiring: true);
-                    _slots.Retire(_worker);
-                    BeginShutdown();
+                    Retire();
                     return;
                 }
 
