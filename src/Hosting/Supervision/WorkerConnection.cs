@@ -364,7 +364,8 @@ internal sealed class WorkerConnection : IFrameHandler
             reason = $"{reason} ({ExitCodes.Describe(exited, HostPlatform.Current)})"; // what the code says, in words, where the pool did not end it
         }
 
-        ExitReason = asked ? (_retiring ? "recycled: exited as asked" : "exited as asked") : exitCode is { } code2 && !reason.Contains("exit code", StringComparison.Ordinal) ? $"{reason} (exit code {code2})" : reason;
+        // Where the pool ended it, its reason says why and not the code (its own kill's): the code is added here.
+        ExitReason = asked ? (_retiring ? "recycled: exited as asked" : "exited as asked") : EndedByPool != PoolEnded.No && exitCode is { } killed ? $"{reason} (exit code {killed})" : reason;
         _context.Telemetry.OnWorkerExited(asked ? (_retiring ? "recycle" : "shutdown") : _killedByPool ? "killed" : "crash");
         var tail = _logs.StandardError.Snapshot();
         if (lost > 0 || !asked)
