@@ -64,13 +64,16 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
     }
 
     /// <summary>The pools as they are now, with the last sampled memory and CPU when someone watches.</summary>
-    public PoolsView Snapshot(HistoryPart history)
+    public PoolsView Snapshot(HistoryPart history) => Snapshot(history, [.. pools.Select(p => p.Inspect())]);
+
+    /// <summary>The pools as <paramref name="inspections"/> (one per pool, in order) show them.</summary>
+    private PoolsView Snapshot(HistoryPart history, PoolInspection[] inspections)
     {
         var now = time.GetUtcNow();
         var views = new List<PoolView>(pools.Count);
-        foreach (var pool in pools)
+        for (var i = 0; i < pools.Count; i++)
         {
-            views.Add(View(pool, pool.Inspect(), now, history));
+            views.Add(View(pools[i], inspections[i], now, history));
         }
 
         return new PoolsView(1, now, history switch { HistoryPart.All => "all", HistoryPart.Latest => "latest", _ => null }, HistoryPoints, views);
@@ -143,7 +146,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _sampling = new CancellationTokenSource();
             _lastSample = time.GetTimestamp();
             _observations.AddRange(pools.Select(p => p.ObserveDurations())); // the pools sample durations only now
-            Sample(); // the first snapshot already has memory and CPU readings to show
+            _ = Sample(); // the first snapshot already has memory and CPU readings to show
             _ = SampleAsync(_sampling.Token);
         }
     }
@@ -177,6 +180,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 Channel<string>[] viewers;
+                PoolInspection[] inspections;
                 lock (_gate)
                 {
                     if (cancellationToken.IsCancellationRequested)
@@ -184,11 +188,11 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
                         return;
                     }
 
-                    Sample();
+                    inspections = Sample();
                     viewers = [.. _viewers];
                 }
 
-                var snapshot = Serialize(Snapshot(HistoryPart.Latest));
+                var snapshot = Serialize(Snapshot(HistoryPart.Latest, inspections)); // what was sampled, not a second reading
                 foreach (var viewer in viewers)
                 {
                     viewer.Writer.TryWrite(snapshot);
@@ -201,17 +205,19 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         }
     }
 
-    /// <summary>Reads each worker's memory and CPU and adds a chart point per pool; under the gate.</summary>
-    private void Sample()
+    /// <summary>Reads each worker's memory and CPU and adds a chart point per pool; under the gate. Answers the inspections it read.</summary>
+    private PoolInspection[] Sample()
     {
+        var inspections = new PoolInspection[pools.Count];
         var now = time.GetTimestamp();
         var seconds = Math.Max(time.GetElapsedTime(_lastSample, now).TotalSeconds, 0.001);
         _lastSample = now;
         var seen = new HashSet<int>();
         var capacity = HistoryPoints;
-        foreach (var pool in pools)
+        for (var i = 0; i < pools.Count; i++)
         {
-            var inspection = pool.Inspect();
+            var pool = pools[i];
+            var inspection = inspections[i] = pool.Inspect();
             foreach (var worker in inspection.Workers)
             {
                 if (worker.ProcessId is { } pid && worker.State is not WorkerState.Exited)
@@ -257,6 +263,8 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _usage.Remove(gone);
             _cpu.Remove(gone);
         }
+
+        return inspections;
     }
 
     private (long Memory, double? Cpu) Measure(int pid, long now)
