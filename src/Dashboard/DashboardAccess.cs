@@ -80,11 +80,7 @@ internal sealed partial class DashboardAccess(ProcessPoolDashboardOptions option
     private bool IsLocalDevelopment(HttpContext context) =>
         environment.IsDevelopment() && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
 
-    private static IResult Refuse(HttpContext context, string message)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        return Results.Text(System.Text.Json.JsonSerializer.Serialize(new ProblemView(message), DashboardJson.Default.ProblemView), "application/json; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
-    }
+    private static IResult Refuse(HttpContext context, string message) => DashboardResults.Problem(context, StatusCodes.Status403Forbidden, message);
 
     private static partial class Log
     {

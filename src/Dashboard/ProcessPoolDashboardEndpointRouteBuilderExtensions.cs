@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProcessPools.Dashboard;
 using ProcessPools.Operations;
+using static ProcessPools.Dashboard.DashboardResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -185,20 +186,6 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
             _ => Problem(context, StatusCodes.Status404NotFound, $"Pool '{DashboardMonitor.KeyOf(found)}' has no {(target.StartsWith("job", StringComparison.Ordinal) ? "running " : "live ")}{target}."),
         };
     }
-
-    private static IResult Json(HttpContext context, string json)
-    {
-        NoStore(context);
-        return Results.Text(json, "application/json; charset=utf-8");
-    }
-
-    private static IResult Problem(HttpContext context, int status, string message)
-    {
-        NoStore(context);
-        return Results.Text(JsonSerializer.Serialize(new ProblemView(message), DashboardJson.Default.ProblemView), "application/json; charset=utf-8", statusCode: status);
-    }
-
-    private static void NoStore(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
 
     private static IResult Asset(HttpContext context, string file)
     {
