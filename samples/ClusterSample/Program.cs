@@ -4,6 +4,7 @@
 //   dotnet run --project samples/ClusterSample -- silo 1        # the second (11112, 30001)
 //   dotnet run --project samples/ClusterSample -- frontend      # the web front end on http://localhost:5080
 //   curl "http://localhost:5080/map?count=2000&ms=5"            # which silo and which worker pid ran how many items
+//   open http://localhost:5080/processpool/                     # the dashboard: both silos and their workers (Development)
 //
 // Clustering is Orleans' localhost development clustering unless Cluster:Redis names a Redis server
 // (for instance --Cluster:Redis=localhost:6379), which every process then uses as its membership table.
@@ -78,6 +79,15 @@ app.MapGet("/map", async (IProcessPool pool, int? count, int? ms, CancellationTo
         bySilo = answers.GroupBy(a => siloOf.GetValueOrDefault(a.Pid, "a silo no longer in the cluster")).ToDictionary(g => g.Key, g => g.Count()),
         byWorkerPid = answers.GroupBy(a => a.Pid).ToDictionary(g => g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), g => g.Count()),
     });
+});
+
+// The operator's dashboard: the cluster pool with each silo and its workers, their failures and output, and the
+// actions (recycle, kill, cancel, drain), which reach the silo that runs the worker. With no policy it answers only
+// loopback clients in Development; name Dashboard:ReadPolicy and Dashboard:OperatePolicy (registered policies) for more.
+app.MapProcessPoolDashboard("/processpool", dashboard =>
+{
+    dashboard.ReadPolicy = app.Configuration["Dashboard:ReadPolicy"] is { Length: > 0 } read ? read : null;
+    dashboard.OperatePolicy = app.Configuration["Dashboard:OperatePolicy"] is { Length: > 0 } operate ? operate : null;
 });
 
 // The cluster pool's silos and their workers.

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using ProcessPools.Operations;
 
 namespace ProcessPools.Dashboard;
 
@@ -60,7 +59,7 @@ internal sealed partial class DashboardAccess(ProcessPoolDashboardOptions option
         return await next(invocation).ConfigureAwait(false);
     }
 
-    public void Audit(HttpContext context, string pool, string action, string target, OperatorAnswer answer) =>
+    public void Audit(HttpContext context, string pool, string action, string target, string answer) =>
         Log.Action(logger, UserOf(context), action, target, pool, answer, context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)");
 
     private static string UserOf(HttpContext context) =>
@@ -85,7 +84,7 @@ internal sealed partial class DashboardAccess(ProcessPoolDashboardOptions option
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning, "Dashboard: {User} did '{Action}' on {Target} of pool '{Pool}': {Answer} (from {Address})")]
-        public static partial void Action(ILogger logger, string user, string action, string target, string pool, OperatorAnswer answer, string address);
+        public static partial void Action(ILogger logger, string user, string action, string target, string pool, string answer, string address);
 
         [LoggerMessage(2, LogLevel.Warning, "Dashboard: refused a cross-site action {Path} (Sec-Fetch-Site: {Site}) from {User}")]
         public static partial void CrossSiteRefused(ILogger logger, PathString path, string site, string user);

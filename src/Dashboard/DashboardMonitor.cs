@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using ProcessPools.Operations;
@@ -15,16 +14,15 @@ internal enum HistoryPart
 
 /// <summary>
 /// The dashboard's live side. While nobody watches it does nothing: no timer, no listener, no sampling. The first
-/// viewer starts one sampling loop (each worker's memory and CPU, each pool's rates, and latency from the durations the
-/// pools sample only while observed, one per job; bounded chart history);
+/// viewer starts one sampling loop (each pool inspected once per tick: its workers' CPU from their processor time, its
+/// rates, and latency from the durations the pools sample only while observed, one per job; bounded chart history);
 /// the last one to leave stops it and drops the history.
 /// </summary>
 internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools, ProcessPoolDashboardOptions options, TimeProvider time) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<Channel<string>> _viewers = [];
-    private readonly Dictionary<int, (TimeSpan Cpu, long At)> _cpu = [];
-    private readonly Dictionary<int, (long Memory, double? Cpu)> _usage = [];
+    private readonly Dictionary<(string? Node, int Pid), (TimeSpan Cpu, long At, double? Percent)> _cpu = [];
     private readonly Dictionary<string, Queue<PointView>> _history = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Succeeded, long Failed)> _counts = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _observations = [];
@@ -48,7 +46,13 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         Join(channel);
         try
         {
-            yield return Serialize(Snapshot(HistoryPart.All)); // then only the newest point of each: the page appends it
+            var inspections = await InspectAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                ReadProcessorTimes(inspections); // a first reading, from which the next tick's CPU is measured
+            }
+
+            yield return Serialize(Snapshot(HistoryPart.All, inspections)); // then only the newest point of each: the page appends it
             while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (channel.Reader.TryRead(out var snapshot))
@@ -63,62 +67,86 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         }
     }
 
-    /// <summary>The pools as they are now, with the last sampled memory and CPU when someone watches.</summary>
-    public PoolsView Snapshot(HistoryPart history) => Snapshot(history, [.. pools.Select(p => p.Inspect())]);
+    /// <summary>The pools as they are now, with the last sampled CPU when someone watches.</summary>
+    public async Task<PoolsView> SnapshotAsync(HistoryPart history, CancellationToken cancellationToken) =>
+        Snapshot(history, await InspectAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Inspects every pool at once (a cluster pool asks its silos).</summary>
+    private async Task<PoolInspection[]> InspectAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(pools.Select(p => p.InspectAsync(cancellationToken).AsTask())).ConfigureAwait(false);
 
     /// <summary>The pools as <paramref name="inspections"/> (one per pool, in order) show them.</summary>
     private PoolsView Snapshot(HistoryPart history, PoolInspection[] inspections)
     {
         var now = time.GetUtcNow();
         var views = new List<PoolView>(pools.Count);
-        for (var i = 0; i < pools.Count; i++)
+        lock (_gate)
         {
-            views.Add(View(pools[i], inspections[i], now, history));
+            for (var i = 0; i < pools.Count; i++)
+            {
+                views.Add(View(pools[i], inspections[i], now, history));
+            }
         }
 
         return new PoolsView(1, now, history switch { HistoryPart.All => "all", HistoryPart.Latest => "latest", _ => null }, HistoryPoints, views);
     }
 
+    /// <summary>A pool's view; under the gate.</summary>
     private PoolView View(IProcessPoolOperator pool, PoolInspection inspection, DateTimeOffset now, HistoryPart part)
     {
         var ready = inspection.Workers.Count(w => w.State == WorkerState.Ready);
-        var health = ready == 0 ? "Unhealthy" : ready < inspection.Processes || inspection.CrashLoop is not null ? "Degraded" : "Healthy";
+        var unreachable = inspection.Nodes.Any(n => n.Pool is null);
+        var health = ready == 0 ? "Unhealthy" : ready < inspection.Processes || inspection.CrashLoop is not null || unreachable ? "Degraded" : "Healthy";
         IReadOnlyList<PointView>? history = null;
-        lock (_gate)
+        if (part != HistoryPart.None && _history.TryGetValue(KeyOf(pool), out var ring) && ring.Count > 0)
         {
-            if (part != HistoryPart.None && _history.TryGetValue(KeyOf(pool), out var ring) && ring.Count > 0)
-            {
-                history = part == HistoryPart.All ? [.. ring] : [ring.Last()];
-            }
-
-            return new PoolView(
-                KeyOf(pool),
-                health,
-                inspection.Processes,
-                inspection.ChildConcurrency,
-                inspection.MaxTasksPerChild,
-                inspection.IsAcceptingJobs,
-                inspection.IsDraining,
-                inspection.QueueLengths,
-                inspection.QueueLengths.Sum(),
-                inspection.Running,
-                inspection.Succeeded,
-                inspection.Failed,
-                inspection.Cancelled,
-                inspection.Retried,
-                inspection.Restarts,
-                inspection.CrashLoop,
-                pool.RecentFailures().Count,
-                [.. inspection.Workers.Select(w => View(w, now))],
-                part == HistoryPart.None ? null : history ?? []);
+            history = part == HistoryPart.All ? [.. ring] : [ring.Last()];
         }
+
+        return new PoolView(
+            KeyOf(pool),
+            inspection.Nodes.Count > 0 ? "cluster" : "local",
+            health,
+            inspection.Processes,
+            inspection.ChildConcurrency,
+            inspection.MaxTasksPerChild,
+            inspection.IsAcceptingJobs,
+            inspection.IsDraining,
+            inspection.QueueLengths,
+            inspection.QueueLengths.Sum(),
+            inspection.Running,
+            inspection.Succeeded,
+            inspection.Failed,
+            inspection.Cancelled,
+            inspection.Retried,
+            inspection.Restarts,
+            inspection.CrashLoop,
+            [.. inspection.Nodes.Select(View)],
+            [.. inspection.Workers.Select(w => View(w, now))],
+            part == HistoryPart.None ? null : history ?? []);
     }
+
+    private static NodeView View(NodeInspection node) => new(
+        node.Name,
+        node.State,
+        node.InFlight,
+        node.Pool?.Processes,
+        node.Pool?.Workers.Count(w => w.State == WorkerState.Ready),
+        node.Pool?.Running,
+        node.Pool?.QueueLengths.Sum(),
+        node.Pool?.Succeeded,
+        node.Pool?.Failed,
+        node.Pool?.Restarts,
+        node.Pool?.IsDraining ?? false,
+        node.Pool?.CrashLoop,
+        node.Error);
 
     private WorkerView View(WorkerInspection worker, DateTimeOffset now)
     {
-        (long Memory, double? Cpu)? usage = worker.ProcessId is { } pid && _usage.TryGetValue(pid, out var u) ? u : null;
+        double? cpu = worker.ProcessId is { } pid && _cpu.TryGetValue((worker.Node, pid), out var reading) ? reading.Percent : null;
         return new WorkerView(
             worker.WorkerId,
+            worker.Node,
             worker.ProcessId,
             worker.State.ToString(),
             worker.Queue,
@@ -128,8 +156,8 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             worker.JobsUntilRecycle,
             worker.LastHeardFrom,
             worker.PredecessorExit,
-            usage?.Memory,
-            usage?.Cpu,
+            worker.MemoryBytes,
+            cpu,
             [.. worker.Running.Select(j => new JobView(j.JobId, j.JobName, j.Items, j.Attempt, Math.Round(j.RunningFor.TotalSeconds, 2)))]);
     }
 
@@ -146,7 +174,6 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _sampling = new CancellationTokenSource();
             _lastSample = time.GetTimestamp();
             _observations.AddRange(pools.Select(p => p.ObserveDurations())); // the pools sample durations only now
-            _ = Sample(); // the first snapshot already has memory and CPU readings to show
             _ = SampleAsync(_sampling.Token);
         }
     }
@@ -168,7 +195,6 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
             _history.Clear();
             _counts.Clear();
             _cpu.Clear();
-            _usage.Clear();
         }
     }
 
@@ -179,8 +205,17 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                Channel<string>[] viewers;
                 PoolInspection[] inspections;
+                try
+                {
+                    inspections = await InspectAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    continue; // a pool that cannot be inspected now (its operator threw): the next tick tries again
+                }
+
+                Channel<string>[] viewers;
                 lock (_gate)
                 {
                     if (cancellationToken.IsCancellationRequested)
@@ -188,7 +223,7 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
                         return;
                     }
 
-                    inspections = Sample();
+                    Sample(inspections);
                     viewers = [.. _viewers];
                 }
 
@@ -205,28 +240,18 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
         }
     }
 
-    /// <summary>Reads each worker's memory and CPU and adds a chart point per pool; under the gate. Answers the inspections it read.</summary>
-    private PoolInspection[] Sample()
+    /// <summary>Adds a chart point per pool and each worker's CPU since the last tick; under the gate.</summary>
+    private void Sample(PoolInspection[] inspections)
     {
-        var inspections = new PoolInspection[pools.Count];
         var now = time.GetTimestamp();
         var seconds = Math.Max(time.GetElapsedTime(_lastSample, now).TotalSeconds, 0.001);
         _lastSample = now;
-        var seen = new HashSet<int>();
         var capacity = HistoryPoints;
+        ReadProcessorTimes(inspections);
         for (var i = 0; i < pools.Count; i++)
         {
             var pool = pools[i];
-            var inspection = inspections[i] = pool.Inspect();
-            foreach (var worker in inspection.Workers)
-            {
-                if (worker.ProcessId is { } pid && worker.State is not WorkerState.Exited)
-                {
-                    seen.Add(pid);
-                    _usage[pid] = Measure(pid, now);
-                }
-            }
-
+            var inspection = inspections[i];
             var key = KeyOf(pool);
             var previous = _counts.TryGetValue(key, out var counts) ? counts : (inspection.Succeeded, inspection.Failed);
             _counts[key] = (inspection.Succeeded, inspection.Failed);
@@ -250,42 +275,42 @@ internal sealed class DashboardMonitor(IReadOnlyList<IProcessPoolOperator> pools
 
             ring.Enqueue(new PointView(
                 time.GetUtcNow(),
-                Math.Round((inspection.Succeeded - previous.Item1) / seconds, 2),
-                Math.Round((inspection.Failed - previous.Item2) / seconds, 2),
+                Math.Round(Math.Max(0, inspection.Succeeded - previous.Item1) / seconds, 2),
+                Math.Round(Math.Max(0, inspection.Failed - previous.Item2) / seconds, 2),
                 p50,
                 p95,
                 inspection.QueueLengths.Sum(),
                 inspection.Running));
         }
-
-        foreach (var gone in _usage.Keys.Where(pid => !seen.Contains(pid)).ToArray())
-        {
-            _usage.Remove(gone);
-            _cpu.Remove(gone);
-        }
-
-        return inspections;
     }
 
-    private (long Memory, double? Cpu) Measure(int pid, long now)
+    /// <summary>Each live worker's CPU %: processor time used since the last reading over the time between; under the gate.</summary>
+    private void ReadProcessorTimes(PoolInspection[] inspections)
     {
-        try
+        var now = time.GetTimestamp();
+        var seen = new HashSet<(string?, int)>();
+        foreach (var worker in inspections.SelectMany(i => i.Workers))
         {
-            using var process = Process.GetProcessById(pid);
-            var cpu = process.TotalProcessorTime;
-            double? percent = null;
-            if (_cpu.TryGetValue(pid, out var before))
+            if (worker.ProcessId is not { } pid || worker.ProcessorTime is not { } cpu || worker.State is WorkerState.Exited)
             {
-                var wall = time.GetElapsedTime(before.At, now).TotalSeconds;
-                percent = wall > 0 ? Math.Round((cpu - before.Cpu).TotalSeconds / wall * 100, 1) : null;
+                continue;
             }
 
-            _cpu[pid] = (cpu, now);
-            return (process.WorkingSet64, percent);
+            var key = (worker.Node, pid);
+            seen.Add(key);
+            double? percent = null;
+            if (_cpu.TryGetValue(key, out var before))
+            {
+                var wall = time.GetElapsedTime(before.At, now).TotalSeconds;
+                percent = wall > 0.05 ? Math.Round(Math.Max(0, (cpu - before.Cpu).TotalSeconds) / wall * 100, 1) : before.Percent;
+            }
+
+            _cpu[key] = (cpu, now, percent);
         }
-        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+
+        foreach (var gone in _cpu.Keys.Where(k => !seen.Contains(k)).ToArray())
         {
-            return (0, null); // exited between the inspection and the reading
+            _cpu.Remove(gone);
         }
     }
 

@@ -15,6 +15,7 @@ internal sealed record PoolsView(int Version, DateTimeOffset At, string? History
 
 internal sealed record PoolView(
     string Name,
+    string Kind,
     string Health,
     int Processes,
     int ChildConcurrency,
@@ -30,12 +31,29 @@ internal sealed record PoolView(
     long Retried,
     long Restarts,
     string? CrashLoop,
-    int RecentFailures,
+    IReadOnlyList<NodeView> Nodes,
     IReadOnlyList<WorkerView> Workers,
     IReadOnlyList<PointView>? History);
 
+/// <summary>A cluster pool's silo; its numbers are null when it did not answer (<see cref="Error"/> says why).</summary>
+internal sealed record NodeView(
+    string Name,
+    string State,
+    int InFlight,
+    int? Processes,
+    int? Ready,
+    int? Running,
+    int? Queued,
+    long? Succeeded,
+    long? Failed,
+    long? Restarts,
+    bool Draining,
+    string? CrashLoop,
+    string? Error);
+
 internal sealed record WorkerView(
     int WorkerId,
+    string? Node,
     int? ProcessId,
     string State,
     int? Queue,
@@ -56,6 +74,7 @@ internal sealed record PointView(DateTimeOffset At, double Throughput, double Fa
 
 internal sealed record FailureView(
     string Pool,
+    string? Node,
     DateTimeOffset At,
     long JobId,
     string JobName,
@@ -70,7 +89,7 @@ internal sealed record FailureView(
 
 internal sealed record FailuresView(int Version, int Total, IReadOnlyList<FailureView> Failures);
 
-internal sealed record OutputView(int Version, string Pool, int WorkerId, IReadOnlyList<WorkerOutputLine> Lines);
+internal sealed record OutputView(int Version, string Pool, string? Node, int WorkerId, IReadOnlyList<WorkerOutputLine> Lines);
 
 internal sealed record ActionView(string Pool, string Action, string Target, string Result);
 

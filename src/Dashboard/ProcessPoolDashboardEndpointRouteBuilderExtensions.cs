@@ -65,11 +65,12 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
             : Results.Redirect($"{context.Request.PathBase}{context.Request.Path}/")); // the page's links are relative to it
         group.MapGet("/assets/{file}", (HttpContext context, string file) => Asset(context, file));
 
-        // The JSON API, version 1.
+        // The JSON API, version 1. A cluster pool's worker or job is named with its silo: ?node=...
         var api = group.MapGroup("/api/v1");
-        api.MapGet("/pools", (HttpContext context) => Json(context, JsonSerializer.Serialize(monitor.Snapshot(HistoryPart.None), DashboardJson.Default.PoolsView)));
-        api.MapGet("/pools/{pool}/failures", (HttpContext context, string pool) => Failures(context, monitor, pool));
-        api.MapGet("/pools/{pool}/workers/{worker}/output", (HttpContext context, string pool, string worker) => Output(context, monitor, pool, worker));
+        api.MapGet("/pools", async (HttpContext context, CancellationToken cancellationToken) =>
+            Json(context, JsonSerializer.Serialize(await monitor.SnapshotAsync(HistoryPart.None, cancellationToken).ConfigureAwait(false), DashboardJson.Default.PoolsView)));
+        api.MapGet("/pools/{pool}/failures", (HttpContext context, string pool) => FailuresAsync(context, monitor, pool));
+        api.MapGet("/pools/{pool}/workers/{worker}/output", (HttpContext context, string pool, string worker) => OutputAsync(context, monitor, pool, worker));
         api.MapGet("/events", (HttpContext context, CancellationToken cancellationToken) =>
         {
             NoStore(context);
@@ -85,20 +86,21 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
         }
 
         actions.MapPost("/workers/{worker}/recycle", (HttpContext context, string pool, string worker) =>
-            OnWorker(context, access, monitor, pool, worker, "recycle", static (p, id) => p.RecycleWorker(id)));
+            OnWorkerAsync(context, access, monitor, pool, worker, "recycle", static (p, id, node, token) => p.RecycleWorkerAsync(id, node, token)));
         actions.MapPost("/workers/{worker}/kill", (HttpContext context, string pool, string worker) =>
-            OnWorker(context, access, monitor, pool, worker, "kill", static (p, id) => p.KillWorker(id)));
+            OnWorkerAsync(context, access, monitor, pool, worker, "kill", static (p, id, node, token) => p.KillWorkerAsync(id, node, token)));
         actions.MapPost("/jobs/{job}/cancel", (HttpContext context, string pool, string job) =>
         {
             if (!long.TryParse(job, NumberStyles.None, CultureInfo.InvariantCulture, out var jobId))
             {
-                return Problem(context, StatusCodes.Status400BadRequest, $"'{job}' is not a job id (a whole number).");
+                return Task.FromResult(Problem(context, StatusCodes.Status400BadRequest, $"'{job}' is not a job id (a whole number)."));
             }
 
-            return Act(context, access, monitor, pool, "cancel", $"job {jobId}", p => p.CancelJob(jobId));
+            var node = NodeOf(context);
+            return ActAsync(context, access, monitor, pool, "cancel", On($"job {jobId}", node), (p, token) => p.CancelJobAsync(jobId, node, token));
         });
-        actions.MapPost("/drain", (HttpContext context, string pool) => Act(context, access, monitor, pool, "drain", "pool", static p => p.Drain()));
-        actions.MapPost("/resume", (HttpContext context, string pool) => Act(context, access, monitor, pool, "resume", "pool", static p => p.ResumeDispatch()));
+        actions.MapPost("/drain", (HttpContext context, string pool) => ActAsync(context, access, monitor, pool, "drain", "pool", static (p, token) => p.DrainAsync(token)));
+        actions.MapPost("/resume", (HttpContext context, string pool) => ActAsync(context, access, monitor, pool, "resume", "pool", static (p, token) => p.ResumeDispatchAsync(token)));
         return group;
     }
 
@@ -110,7 +112,12 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
         }
     }
 
-    private static IResult Failures(HttpContext context, DashboardMonitor monitor, string pool)
+    /// <summary>The node (a cluster pool's silo) a request names, from <c>?node=</c>; null when it names none.</summary>
+    private static string? NodeOf(HttpContext context) => context.Request.Query["node"].ToString() is { Length: > 0 } node ? node : null;
+
+    private static string On(string target, string? node) => node is null ? target : $"{target} on {node}";
+
+    private static async Task<IResult> FailuresAsync(HttpContext context, DashboardMonitor monitor, string pool)
     {
         if (monitor.Find(pool) is not { } found)
         {
@@ -128,8 +135,10 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
         var search = query["q"].ToString();
         var job = query["job"].ToString();
         var type = query["type"].ToString();
-        var all = found.RecentFailures();
+        var node = NodeOf(context);
+        var all = await found.RecentFailuresAsync(context.RequestAborted).ConfigureAwait(false);
         var matching = all
+            .Where(f => node is null || f.Node == node)
             .Where(f => job.Length == 0 || f.JobName.Contains(job, StringComparison.OrdinalIgnoreCase))
             .Where(f => type.Length == 0 || f.ExceptionType.Contains(type, StringComparison.OrdinalIgnoreCase))
             .Where(f => search.Length == 0
@@ -138,12 +147,12 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
                 || f.Message.Contains(search, StringComparison.OrdinalIgnoreCase)
                 || (f.StackTrace?.Contains(search, StringComparison.OrdinalIgnoreCase) ?? false))
             .Take(limit)
-            .Select(f => new FailureView(DashboardMonitor.KeyOf(found), f.At, f.JobId, f.JobName, f.Outcome, f.ExceptionType, f.Message, f.StackTrace, f.ProcessId, f.StandardErrorTail, f.Attempt, f.Attempt > 1))
+            .Select(f => new FailureView(DashboardMonitor.KeyOf(found), f.Node, f.At, f.JobId, f.JobName, f.Outcome, f.ExceptionType, f.Message, f.StackTrace, f.ProcessId, f.StandardErrorTail, f.Attempt, f.Attempt > 1))
             .ToArray();
         return Json(context, JsonSerializer.Serialize(new FailuresView(1, all.Count, matching), DashboardJson.Default.FailuresView));
     }
 
-    private static IResult Output(HttpContext context, DashboardMonitor monitor, string pool, string worker)
+    private static async Task<IResult> OutputAsync(HttpContext context, DashboardMonitor monitor, string pool, string worker)
     {
         if (monitor.Find(pool) is not { } found)
         {
@@ -155,30 +164,52 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
             return Problem(context, StatusCodes.Status400BadRequest, $"'{worker}' is not a worker id (a whole number).");
         }
 
-        return found.WorkerOutput(workerId) is { } lines
-            ? Json(context, JsonSerializer.Serialize(new OutputView(1, DashboardMonitor.KeyOf(found), workerId, lines), DashboardJson.Default.OutputView))
-            : Problem(context, StatusCodes.Status404NotFound, $"Pool '{DashboardMonitor.KeyOf(found)}' has no live worker {workerId}.");
+        var node = NodeOf(context);
+        IReadOnlyList<WorkerOutputLine>? lines;
+        try
+        {
+            lines = await found.WorkerOutputAsync(workerId, node, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return Unanswered(context, exception);
+        }
+
+        return lines is not null
+            ? Json(context, JsonSerializer.Serialize(new OutputView(1, DashboardMonitor.KeyOf(found), node, workerId, lines), DashboardJson.Default.OutputView))
+            : Problem(context, StatusCodes.Status404NotFound, $"Pool '{DashboardMonitor.KeyOf(found)}' has no live {On($"worker {workerId}", node)}.");
     }
 
-    private static IResult OnWorker(HttpContext context, DashboardAccess access, DashboardMonitor monitor, string pool, string worker, string action, Func<IProcessPoolOperator, int, OperatorAnswer> act)
+    private static Task<IResult> OnWorkerAsync(HttpContext context, DashboardAccess access, DashboardMonitor monitor, string pool, string worker, string action, Func<IProcessPoolOperator, int, string?, CancellationToken, ValueTask<OperatorAnswer>> act)
     {
         if (!int.TryParse(worker, NumberStyles.None, CultureInfo.InvariantCulture, out var workerId))
         {
-            return Problem(context, StatusCodes.Status400BadRequest, $"'{worker}' is not a worker id (a whole number).");
+            return Task.FromResult(Problem(context, StatusCodes.Status400BadRequest, $"'{worker}' is not a worker id (a whole number)."));
         }
 
-        return Act(context, access, monitor, pool, action, $"worker {workerId}", p => act(p, workerId));
+        var node = NodeOf(context);
+        return ActAsync(context, access, monitor, pool, action, On($"worker {workerId}", node), (p, token) => act(p, workerId, node, token));
     }
 
-    private static IResult Act(HttpContext context, DashboardAccess access, DashboardMonitor monitor, string pool, string action, string target, Func<IProcessPoolOperator, OperatorAnswer> act)
+    private static async Task<IResult> ActAsync(HttpContext context, DashboardAccess access, DashboardMonitor monitor, string pool, string action, string target, Func<IProcessPoolOperator, CancellationToken, ValueTask<OperatorAnswer>> act)
     {
         if (monitor.Find(pool) is not { } found)
         {
             return Problem(context, StatusCodes.Status404NotFound, $"There is no pool named '{pool}'.");
         }
 
-        var answer = act(found);
-        access.Audit(context, DashboardMonitor.KeyOf(found), action, target, answer);
+        OperatorAnswer answer;
+        try
+        {
+            answer = await act(found, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            access.Audit(context, DashboardMonitor.KeyOf(found), action, target, exception.Message);
+            return Unanswered(context, exception);
+        }
+
+        access.Audit(context, DashboardMonitor.KeyOf(found), action, target, answer.ToString());
         return answer switch
         {
             OperatorAnswer.Done => Json(context, JsonSerializer.Serialize(new ActionView(DashboardMonitor.KeyOf(found), action, target, "done"), DashboardJson.Default.ActionView)),
@@ -186,6 +217,10 @@ public static class ProcessPoolDashboardEndpointRouteBuilderExtensions
             _ => Problem(context, StatusCodes.Status404NotFound, $"Pool '{DashboardMonitor.KeyOf(found)}' has no {(target.StartsWith("job", StringComparison.Ordinal) ? "running " : "live ")}{target}."),
         };
     }
+
+    /// <summary>The pool could not answer (a cluster pool's silo did not, in time): 502, with why.</summary>
+    private static IResult Unanswered(HttpContext context, Exception exception) =>
+        Problem(context, StatusCodes.Status502BadGateway, $"The pool did not answer: {exception.Message}");
 
     private static IResult Asset(HttpContext context, string file)
     {

@@ -40,11 +40,23 @@ public sealed class ClusterSampleTests
             var doomed = Start("dotnet", [sample, "silo", "1", $"--Cluster:SiloPort={silo1}", $"--Cluster:GatewayPort={gateway1}", .. clustering]);
             processes.Add(doomed);
             var frontEnd = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            processes.Add(Start("dotnet", [sample, "frontend", $"--urls=http://127.0.0.1:{http}", .. clustering], frontEnd));
+            processes.Add(Start("dotnet", [sample, "frontend", $"--urls=http://127.0.0.1:{http}", "--environment=Development", .. clustering], frontEnd));
 
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromMinutes(3) };
             var silos = await WaitForSilosAsync(client, 2, processes);
             var doomedSilo = silos.Single(s => s.Silo.Contains($":{silo1}:", StringComparison.Ordinal));
+
+            // The front end's dashboard shows the cluster pool: both silos, each with its workers.
+            Assert.Contains("<title>", await client.GetStringAsync("/processpool/", Token));
+            var pool = await DashboardPoolAsync(client);
+            Assert.Equal("cluster", pool.GetProperty("kind").GetString());
+            Assert.Equal(silos.Select(s => s.Silo).Order(), pool.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!).Order());
+            Assert.All(pool.GetProperty("nodes").EnumerateArray(), n => Assert.Equal("Active", n.GetProperty("state").GetString()));
+            foreach (var (silo, pids) in silos)
+            {
+                var shown = pool.GetProperty("workers").EnumerateArray().Where(w => w.GetProperty("node").GetString() == silo).Select(w => w.GetProperty("processId").GetInt32());
+                Assert.Subset(shown.ToHashSet(), pids.ToHashSet());
+            }
 
             var map = client.GetFromJsonAsync<JsonElement>("/map?count=3000&ms=20", Token);
             await WaitUntilBusyAsync(client, doomedSilo.Silo);
@@ -59,6 +71,10 @@ public sealed class ClusterSampleTests
             // It had items in flight when it died: the front end answered them by sending them to the other silo.
             var left = Assert.Single(frontEnd, l => l.Contains($"Silo {doomedSilo.Silo} left the cluster with", StringComparison.Ordinal));
             Assert.DoesNotContain("with 0 calls", left);
+
+            // The dashboard no longer lists the killed silo.
+            var survivors = (await DashboardPoolAsync(client)).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!).ToArray();
+            Assert.Equal([silos.Single(s => s != doomedSilo).Silo], survivors);
 
             // The killed silo's workers see their parent gone and exit (a zombie until init reaps it counts as exited).
             foreach (var pid in doomedSilo.Workers)
@@ -107,6 +123,9 @@ public sealed class ClusterSampleTests
             await Task.Delay(250, Token); // readiness of separate processes: nothing to wait on but their answers
         }
     }
+
+    private static async Task<JsonElement> DashboardPoolAsync(HttpClient client) =>
+        Assert.Single((await client.GetFromJsonAsync<JsonElement>("/processpool/api/v1/pools", Token)).GetProperty("pools").EnumerateArray());
 
     private static async Task WaitUntilBusyAsync(HttpClient client, string silo)
     {

@@ -35,6 +35,10 @@
     setTimeout(() => node.remove(), 4000);
   }
 
+  // A cluster pool's worker or job is named with its silo (?node=); a local pool's has none.
+  const onNode = (path, node) => node ? `${path}?node=${encodeURIComponent(node)}` : path;
+  const named = (what, node) => node ? `${what} on ${node}` : what;
+
   async function act(pool, path, label) {
     try {
       const response = await fetch(`api/v1/pools/${encodeURIComponent(pool)}/${path}`, { method: 'POST', credentials: 'same-origin', headers: { 'Accept': 'application/json' } });
@@ -80,13 +84,13 @@
       el('span', { text: job.name.split('.').pop(), title: job.name }),
       el('span', { class: 'muted job-time', text: fmt.secs(job.runningSeconds) }),
       job.items > 1 ? el('span', { class: 'muted', text: `${job.items} items` }) : null,
-      el('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => act(pool.name, `jobs/${job.jobId}/cancel`, `cancel job ${job.jobId}`), text: 'Cancel' }));
+      el('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => act(pool.name, onNode(`jobs/${job.jobId}/cancel`, worker.node), named(`cancel job ${job.jobId}`, worker.node)), text: 'Cancel' }));
     // The longest-running first; beyond three, the rest folds away (a worker may run hundreds at once).
     const running = worker.running.slice().sort((a, b) => b.runningSeconds - a.runningSeconds);
     const jobs = el('div', {},
       el('ul', { class: 'jobs' }, running.slice(0, 3).map(jobItem)),
-      running.length > 3 ? moreJobs(`${pool.name}/${worker.workerId}`, running.length - 3, el('ul', { class: 'jobs' }, running.slice(3).map(jobItem))) : null);
-    return el('tr', { 'data-worker-id': worker.workerId, 'data-pid': worker.processId ?? '' },
+      running.length > 3 ? moreJobs(`${pool.name}/${worker.node ?? ''}/${worker.workerId}`, running.length - 3, el('ul', { class: 'jobs' }, running.slice(3).map(jobItem))) : null);
+    return el('tr', { 'data-worker-id': worker.workerId, 'data-pid': worker.processId ?? '', 'data-node': worker.node },
       el('td', { class: 'num', text: worker.workerId }),
       el('td', { class: 'num pid', text: worker.processId ?? '' }),
       el('td', {}, el('span', { class: 'badge', 'data-state': worker.state, text: worker.state })),
@@ -99,9 +103,29 @@
       el('td', { text: fmt.ago(worker.lastHeardFrom) }),
       el('td', { class: 'muted predecessor', title: worker.predecessorExit, text: worker.predecessorExit ?? '' }),
       el('td', {},
-        el('button', { type: 'button', 'data-action': 'output', onclick: () => showOutput(pool.name, worker.workerId, worker.processId), text: 'Output' }), ' ',
-        el('button', { type: 'button', 'data-action': 'recycle', onclick: () => act(pool.name, `workers/${worker.workerId}/recycle`, `recycle worker ${worker.workerId}`), text: 'Recycle' }), ' ',
-        el('button', { type: 'button', class: 'danger', 'data-action': 'kill', onclick: () => { if (confirm(`Kill worker ${worker.workerId} (pid ${worker.processId})? Its running jobs are retried or fail as lost.`)) act(pool.name, `workers/${worker.workerId}/kill`, `kill worker ${worker.workerId}`); }, text: 'Kill' })));
+        el('button', { type: 'button', 'data-action': 'output', onclick: () => showOutput(pool.name, worker), text: 'Output' }), ' ',
+        el('button', { type: 'button', 'data-action': 'recycle', onclick: () => act(pool.name, onNode(`workers/${worker.workerId}/recycle`, worker.node), named(`recycle worker ${worker.workerId}`, worker.node)), text: 'Recycle' }), ' ',
+        el('button', { type: 'button', class: 'danger', 'data-action': 'kill', onclick: () => { if (confirm(`Kill ${named(`worker ${worker.workerId}`, worker.node)} (pid ${worker.processId})? Its running jobs are retried or fail as lost.`)) act(pool.name, onNode(`workers/${worker.workerId}/kill`, worker.node), named(`kill worker ${worker.workerId}`, worker.node)); }, text: 'Kill' })));
+  }
+
+  // A cluster pool's silo: a row above its workers, with its own numbers (or why it did not answer).
+  function nodeRow(node) {
+    const numbers = node.error
+      ? [el('span', { class: 'muted', text: node.error })]
+      : [`${node.ready} / ${node.processes} ready`, `${fmt.int(node.running)} running`, `${fmt.int(node.queued)} queued`, `${fmt.int(node.succeeded)} answered`, `${fmt.int(node.failed)} failed`, `${fmt.int(node.restarts)} restarts`, `${fmt.int(node.inFlight)} calls from here`]
+        .map((text) => el('span', { class: 'muted', text }));
+    return el('tr', { class: 'node', 'data-node': node.name },
+      el('td', { colspan: 12 },
+        el('b', { text: `Silo ${node.name}` }), ' ',
+        el('span', { class: 'badge', 'data-state': node.state === 'Active' ? 'Ready' : node.state, text: node.state }), ' ',
+        node.draining ? el('span', { class: 'badge', 'data-state': 'draining', text: 'draining' }) : null, ' ',
+        node.crashLoop ? el('span', { class: 'badge', 'data-state': 'Unhealthy', title: node.crashLoop, text: 'crash loop' }) : null, ' ',
+        ...numbers.flatMap((n) => [n, ' · ']).slice(0, -1)));
+  }
+
+  function workerRows(pool) {
+    if (!pool.nodes.length) return pool.workers.map((w) => workerRow(pool, w));
+    return pool.nodes.flatMap((node) => [nodeRow(node), ...pool.workers.filter((w) => w.node === node.name).map((w) => workerRow(pool, w))]);
   }
 
   function poolCard(pool) {
@@ -110,6 +134,7 @@
     return el('article', { class: 'card pool', 'data-pool': pool.name },
       el('div', { class: 'pool-head' },
         el('h2', { text: `Pool ${pool.name}` }),
+        pool.kind === 'cluster' ? el('span', { class: 'badge', 'data-state': 'cluster', text: `cluster · ${pool.nodes.length} silo${pool.nodes.length === 1 ? '' : 's'}` }) : null,
         el('span', { class: 'badge health', 'data-state': pool.health, text: pool.health }),
         pool.draining ? el('span', { class: 'badge', 'data-state': 'draining', text: 'draining' }) : null,
         pool.acceptingJobs ? null : el('span', { class: 'badge', 'data-state': 'closed', text: 'closed' }),
@@ -135,7 +160,7 @@
         chart('failures', history, ['failures'], '/s')),
       el('table', { class: 'workers' },
         el('thead', {}, el('tr', {}, ['worker', 'pid', 'state', 'uptime', 'running jobs', 'answered', 'until recycle', 'memory', 'CPU', 'heard from', 'predecessor', ''].map((h, i) => el('th', { class: [0, 1, 3, 5, 6, 7, 8].includes(i) ? 'num' : null, text: h })))),
-        el('tbody', {}, pool.workers.map((w) => workerRow(pool, w)))));
+        el('tbody', {}, workerRows(pool))));
   }
 
   // The first event carries each pool's kept history, later ones its newest point: the page keeps the series.
@@ -161,7 +186,7 @@
       if (!state.failuresPool) state.failuresPool = names[0];
       select.value = state.failuresPool;
     }
-    const total = snapshot.pools.find((p) => p.name === state.failuresPool)?.recentFailures ?? 0;
+    const total = snapshot.pools.find((p) => p.name === state.failuresPool)?.failed ?? 0;
     if (total !== state.failureTotal) { state.failureTotal = total; loadFailures(); }
     if (state.outputFor) loadOutput();
   }
@@ -181,23 +206,23 @@
     const body = await response.json();
     $('failure-count').textContent = query ? `${body.failures.length} of ${body.total}` : `${body.total} kept`;
     $('failures').replaceChildren(...body.failures.map((f) => el('li', { 'data-job-id': f.jobId, 'data-job-name': f.jobName },
-      el('div', {}, el('span', { class: 'what', text: `${f.jobName}: ${f.exceptionType}` }), ' ', el('span', { class: 'muted', text: `${fmt.time(f.at)} · pid ${f.processId ?? '-'} · ${f.outcome}${f.retried ? ` · attempt ${f.attempt}` : ''}` })),
+      el('div', {}, el('span', { class: 'what', text: `${f.jobName}: ${f.exceptionType}` }), ' ', el('span', { class: 'muted', text: `${fmt.time(f.at)}${f.node ? ` · silo ${f.node}` : ''} · pid ${f.processId ?? '-'} · ${f.outcome}${f.retried ? ` · attempt ${f.attempt}` : ''}` })),
       el('div', { class: 'message', text: f.message }),
       f.stackTrace ? el('details', {}, el('summary', { text: 'stack trace' }), el('pre', { class: 'stack', text: f.stackTrace })) : null,
       f.standardErrorTail.length ? el('details', {}, el('summary', { text: 'standard error before it' }), el('pre', { text: f.standardErrorTail.join('\n') })) : null)));
   }
 
   async function loadOutput() {
-    const { pool, workerId } = state.outputFor;
-    const response = await fetch(`api/v1/pools/${encodeURIComponent(pool)}/workers/${workerId}/output`, { credentials: 'same-origin' });
+    const { pool, workerId, node } = state.outputFor;
+    const response = await fetch(`api/v1/pools/${encodeURIComponent(pool)}/${onNode(`workers/${workerId}/output`, node)}`, { credentials: 'same-origin' });
     if (!response.ok) { $('output').textContent = '(the worker has exited)'; return; }
     const body = await response.json();
     $('output').textContent = body.lines.slice().reverse().map((l) => `${fmt.time(l.at)} ${l.stream === 'stderr' ? 'ERR' : 'OUT'} ${l.text}`).join('\n');
   }
 
-  function showOutput(pool, workerId, pid) {
-    state.outputFor = { pool, workerId };
-    $('output-title').textContent = `Output of worker ${workerId} (pid ${pid}), pool ${pool}`;
+  function showOutput(pool, worker) {
+    state.outputFor = { pool, workerId: worker.workerId, node: worker.node };
+    $('output-title').textContent = `Output of ${named(`worker ${worker.workerId}`, worker.node)} (pid ${worker.processId}), pool ${pool}`;
     $('output-section').hidden = false;
     loadOutput();
   }

@@ -1,13 +1,20 @@
+using System.Diagnostics;
 using ProcessPools.Operations;
 using ProcessPools.Supervision;
 
 namespace ProcessPools.Dispatch;
 
-/// <summary>A local pool's <see cref="IProcessPoolOperator"/>: reads what the pool keeps, acts through its own paths.</summary>
+/// <summary>
+/// A local pool's <see cref="IProcessPoolOperator"/>: reads what the pool keeps, acts through its own paths. Answers at
+/// once; a node argument other than null finds nothing (a local pool has no nodes).
+/// </summary>
 internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
 {
     public string Name => engine.Name;
 
+    public ValueTask<PoolInspection> InspectAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Inspect());
+
+    /// <summary>The pool now, with each live worker's memory and processor time read from the operating system.</summary>
     public PoolInspection Inspect()
     {
         var options = engine.Options;
@@ -37,6 +44,7 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
     {
         var pump = worker.Jobs as WorkerPump;
         var perChild = engine.Options.MaxTasksPerChild;
+        var (memory, processorTime) = worker.State is WorkerState.Exited || worker.ProcessId == 0 ? default : Usage(worker.ProcessId);
         return new WorkerInspection
         {
             WorkerId = worker.Id,
@@ -48,28 +56,54 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
             JobsUntilRecycle = perChild > 0 && pump is not null ? Math.Max(0, perChild - pump.DispatchedCount) : null,
             LastHeardFrom = worker.LastHeardFrom,
             PredecessorExit = engine.Slots.PredecessorOf(worker.Slot),
+            MemoryBytes = memory,
+            ProcessorTime = processorTime,
             Running = pump?.Running() ?? [],
         };
     }
 
-    public IDisposable ObserveDurations() => engine.Telemetry.Ledger.ObserveDurations();
-
-    public IReadOnlyList<TimeSpan> TakeDurations() => engine.Telemetry.Ledger.TakeDurations();
-
-    public IReadOnlyList<JobFailureRecord> RecentFailures() => engine.Telemetry.Ledger.Failures.NewestFirst();
-
-    public IReadOnlyList<WorkerOutputLine>? WorkerOutput(int workerId) => Find(workerId)?.RecentOutput();
-
-    public OperatorAnswer RecycleWorker(int workerId) => Act(workerId, worker =>
-        worker.Jobs is WorkerPump pump && pump.Recycle());
-
-    public OperatorAnswer KillWorker(int workerId) => Act(workerId, worker =>
+    /// <summary>A live worker's working set and processor time; nothing when it exited meanwhile or cannot be read.</summary>
+    private static (long? Memory, TimeSpan? ProcessorTime) Usage(int processId)
     {
-        worker.Kill("was killed by an operator");
-        return true;
-    });
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return (process.WorkingSet64, process.TotalProcessorTime);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return default;
+        }
+    }
 
-    public OperatorAnswer CancelJob(long jobId)
+    public IDisposable ObserveDurations() => engine.Telemetry.Ledger.Durations.Observe();
+
+    public IReadOnlyList<TimeSpan> TakeDurations() => engine.Telemetry.Ledger.Durations.Take();
+
+    public ValueTask<IReadOnlyList<JobFailureRecord>> RecentFailuresAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(engine.Telemetry.Ledger.Failures.NewestFirst());
+
+    public ValueTask<IReadOnlyList<WorkerOutputLine>?> WorkerOutputAsync(int workerId, string? node = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(node is null ? Find(workerId)?.RecentOutput() : null);
+
+    public ValueTask<OperatorAnswer> RecycleWorkerAsync(int workerId, string? node = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Act(workerId, node, worker => worker.Jobs is WorkerPump pump && pump.Recycle()));
+
+    public ValueTask<OperatorAnswer> KillWorkerAsync(int workerId, string? node = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Act(workerId, node, worker =>
+        {
+            worker.Kill("was killed by an operator");
+            return true;
+        }));
+
+    public ValueTask<OperatorAnswer> CancelJobAsync(long jobId, string? node = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(node is null ? CancelJob(jobId) : OperatorAnswer.NotFound);
+
+    public ValueTask<OperatorAnswer> DrainAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Drain());
+
+    public ValueTask<OperatorAnswer> ResumeDispatchAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(ResumeDispatch());
+
+    private OperatorAnswer CancelJob(long jobId)
     {
         if (engine.Lifecycle.IsClosing)
         {
@@ -88,7 +122,7 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
         return OperatorAnswer.NotFound;
     }
 
-    public OperatorAnswer Drain()
+    private OperatorAnswer Drain()
     {
         if (engine.Lifecycle.IsClosing)
         {
@@ -99,7 +133,7 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
         return OperatorAnswer.Done;
     }
 
-    public OperatorAnswer ResumeDispatch()
+    private OperatorAnswer ResumeDispatch()
     {
         if (engine.Lifecycle.IsClosing)
         {
@@ -112,13 +146,13 @@ internal sealed class PoolOperator(PoolEngine engine) : IProcessPoolOperator
 
     private WorkerConnection? Find(int workerId) => engine.Slots.Live.FirstOrDefault(w => w.Id == workerId);
 
-    private OperatorAnswer Act(int workerId, Func<WorkerConnection, bool> action)
+    private OperatorAnswer Act(int workerId, string? node, Func<WorkerConnection, bool> action)
     {
         if (engine.Lifecycle.IsClosing)
         {
             return OperatorAnswer.Closing;
         }
 
-        return Find(workerId) is { IsDead: false } worker && worker.State is not WorkerState.Exited && action(worker) ? OperatorAnswer.Done : OperatorAnswer.NotFound;
+        return node is null && Find(workerId) is { IsDead: false } worker && worker.State is not WorkerState.Exited && action(worker) ? OperatorAnswer.Done : OperatorAnswer.NotFound;
     }
 }

@@ -11,14 +11,23 @@ public interface IProcessPoolOperator
     /// <summary>Gets the pool's name.</summary>
     string Name { get; }
 
-    /// <summary>Takes a detailed snapshot of the pool and its workers.</summary>
-    PoolInspection Inspect();
+    /// <summary>
+    /// Takes a detailed snapshot of the pool and its workers. A local pool answers at once; a cluster pool asks each of
+    /// its silos (a silo that does not answer within a few seconds shows as unreachable in <see cref="PoolInspection.Nodes"/>).
+    /// </summary>
+    ValueTask<PoolInspection> InspectAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the last failed jobs (at most 200), newest first.</summary>
-    IReadOnlyList<JobFailureRecord> RecentFailures();
+    /// <summary>Gets the last failed jobs (at most 200), newest first; a cluster pool's, of all its silos.</summary>
+    ValueTask<IReadOnlyList<JobFailureRecord>> RecentFailuresAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the last lines (at most 200) a live worker wrote to its standard output and error; null when no live worker has that id.</summary>
-    IReadOnlyList<WorkerOutputLine>? WorkerOutput(int workerId);
+    /// <summary>
+    /// Gets the last lines (at most 200) a live worker wrote to its standard output and error; null when no live worker
+    /// has that id.
+    /// </summary>
+    /// <param name="workerId">The worker's id (<see cref="WorkerInspection.WorkerId"/>).</param>
+    /// <param name="node">The node that runs it (<see cref="WorkerInspection.Node"/>): a cluster pool's silo; null in a local pool.</param>
+    /// <param name="cancellationToken">Ends the wait for a silo's answer.</param>
+    ValueTask<IReadOnlyList<WorkerOutputLine>?> WorkerOutputAsync(int workerId, string? node = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts sampling how long answered jobs took, for an operator's charts. Nothing is kept while no observation is
@@ -28,24 +37,37 @@ public interface IProcessPoolOperator
 
     /// <summary>
     /// Takes the durations sampled since the last call: dispatch to answer, one per job (a map's chunk counts as one,
-    /// its duration shared by its items), at most 4,096 per call. Empty while nothing observes.
+    /// its duration shared by its items; a cluster pool's, from sending to its silo to the answer), at most 4,096 per
+    /// call. Empty while nothing observes.
     /// </summary>
     IReadOnlyList<TimeSpan> TakeDurations();
 
     /// <summary>Recycles a worker gracefully: a fresh worker takes its place at once, while it finishes its running jobs and exits.</summary>
-    OperatorAnswer RecycleWorker(int workerId);
+    /// <param name="workerId">The worker's id.</param>
+    /// <param name="node">The node that runs it: a cluster pool's silo; null in a local pool.</param>
+    /// <param name="cancellationToken">Ends the wait for a silo's answer.</param>
+    ValueTask<OperatorAnswer> RecycleWorkerAsync(int workerId, string? node = null, CancellationToken cancellationToken = default);
 
     /// <summary>Kills a worker now: its running jobs are retried (within their MaxRetries) or fail as lost, as on any worker death.</summary>
-    OperatorAnswer KillWorker(int workerId);
+    /// <param name="workerId">The worker's id.</param>
+    /// <param name="node">The node that runs it: a cluster pool's silo; null in a local pool.</param>
+    /// <param name="cancellationToken">Ends the wait for a silo's answer.</param>
+    ValueTask<OperatorAnswer> KillWorkerAsync(int workerId, string? node = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Cancels a running or queued job, as its caller's token would: a running job's worker is killed if it ignores the cancellation past the grace period.</summary>
-    OperatorAnswer CancelJob(long jobId);
+    /// <summary>Cancels a running job, as its caller's token would: its worker is killed if it ignores the cancellation past the grace period.</summary>
+    /// <param name="jobId">The job's id (<see cref="RunningJob.JobId"/>).</param>
+    /// <param name="node">The node that runs it: a cluster pool's silo; null in a local pool.</param>
+    /// <param name="cancellationToken">Ends the wait for a silo's answer.</param>
+    ValueTask<OperatorAnswer> CancelJobAsync(long jobId, string? node = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Stops handing queued jobs to workers (calls are still accepted and wait); running jobs finish.</summary>
-    OperatorAnswer Drain();
+    /// <summary>
+    /// Stops handing queued jobs to workers (calls are still accepted and wait); running jobs finish. A cluster pool
+    /// drains every silo's pool.
+    /// </summary>
+    ValueTask<OperatorAnswer> DrainAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Lets a drained pool hand jobs to its workers again.</summary>
-    OperatorAnswer ResumeDispatch();
+    /// <summary>Lets a drained pool hand jobs to its workers again (a cluster pool: every silo's).</summary>
+    ValueTask<OperatorAnswer> ResumeDispatchAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>The answer to an operator's action.</summary>
@@ -54,15 +76,15 @@ public enum OperatorAnswer
     /// <summary>The action was taken.</summary>
     Done,
 
-    /// <summary>No live worker or no running or queued job has that id.</summary>
+    /// <summary>No live worker or no running job has that id (or the node named is not one of the pool's).</summary>
     NotFound,
 
     /// <summary>The pool is closing (or closed): it takes no action.</summary>
     Closing,
 }
 
-/// <summary>A detailed snapshot of a pool, for operators.</summary>
-public sealed class PoolInspection
+/// <summary>A detailed snapshot of a pool, for operators. A cluster pool's sums its silos' pools.</summary>
+public sealed record PoolInspection
 {
     /// <summary>Gets the pool's name.</summary>
     public required string Name { get; init; }
@@ -85,7 +107,7 @@ public sealed class PoolInspection
     /// <summary>Gets whether an operator drained the pool: queued jobs wait until it is resumed.</summary>
     public bool IsDraining { get; init; }
 
-    /// <summary>Gets the jobs waiting in each queue.</summary>
+    /// <summary>Gets the jobs waiting in each queue (a cluster pool: in each silo's pool, all its queues together).</summary>
     public IReadOnlyList<int> QueueLengths { get; init; } = [];
 
     /// <summary>Gets the jobs running in workers.</summary>
@@ -109,12 +131,34 @@ public sealed class PoolInspection
     /// <summary>Gets why workers cannot start, while they keep failing (a crash loop); null otherwise.</summary>
     public string? CrashLoop { get; init; }
 
-    /// <summary>Gets the workers, live and leaving.</summary>
+    /// <summary>Gets the workers, live and leaving (a cluster pool's, of every silo that answered, each naming its node).</summary>
     public IReadOnlyList<WorkerInspection> Workers { get; init; } = [];
+
+    /// <summary>Gets the nodes that run the pool's workers: a cluster pool's silos; empty for a local pool.</summary>
+    public IReadOnlyList<NodeInspection> Nodes { get; init; } = [];
+}
+
+/// <summary>A node of a cluster pool (a silo) in a <see cref="PoolInspection"/>.</summary>
+public sealed record NodeInspection
+{
+    /// <summary>Gets the node's name (a silo's address), as <see cref="WorkerInspection.Node"/> names it.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the node's state: Active, Stopping (it shuts down and takes no new job) or Unreachable (it did not answer the inspection).</summary>
+    public required string State { get; init; }
+
+    /// <summary>Gets the calls this application has in flight on the node.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets why the node could not be inspected; null when it answered.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Gets the node's own pool, as it answered (its workers are also in <see cref="PoolInspection.Workers"/>); null when it did not.</summary>
+    public PoolInspection? Pool { get; init; }
 }
 
 /// <summary>A worker in a <see cref="PoolInspection"/>.</summary>
-public sealed class WorkerInspection
+public sealed record WorkerInspection
 {
     /// <summary>Gets the worker's id in its pool (1, 2, ...; a replacement gets a new one).</summary>
     public int WorkerId { get; init; }
@@ -143,12 +187,21 @@ public sealed class WorkerInspection
     /// <summary>Gets why the worker that held this slot before it ended (its exit reason), when one did.</summary>
     public string? PredecessorExit { get; init; }
 
+    /// <summary>Gets the worker's resident memory (working set) in bytes when inspected; null when it could not be read.</summary>
+    public long? MemoryBytes { get; init; }
+
+    /// <summary>Gets the processor time the worker used since it started, when inspected; null when it could not be read.</summary>
+    public TimeSpan? ProcessorTime { get; init; }
+
+    /// <summary>Gets the node that runs the worker: a cluster pool's silo; null in a local pool.</summary>
+    public string? Node { get; init; }
+
     /// <summary>Gets the jobs running in the worker.</summary>
     public IReadOnlyList<RunningJob> Running { get; init; } = [];
 }
 
 /// <summary>A job running in a worker.</summary>
-/// <param name="JobId">The job's id in its pool (what <see cref="IProcessPoolOperator.CancelJob"/> takes).</param>
+/// <param name="JobId">The job's id in its pool (what <see cref="IProcessPoolOperator.CancelJobAsync"/> takes; in a cluster pool, with the worker's node).</param>
 /// <param name="JobName">The job's name.</param>
 /// <param name="Items">How many items it carries (a map's chunk carries several).</param>
 /// <param name="Attempt">Its attempt, 1 unless its worker died before and it was retried.</param>
@@ -187,6 +240,9 @@ public sealed record JobFailureRecord
 
     /// <summary>Gets on which attempt it failed (above 1: it had been retried after a worker's death).</summary>
     public int Attempt { get; init; }
+
+    /// <summary>Gets the node whose pool ran it: a cluster pool's silo; null in a local pool.</summary>
+    public string? Node { get; init; }
 }
 
 /// <summary>A line a worker wrote.</summary>

@@ -48,18 +48,10 @@ internal sealed class PoolLedger(TimeProvider time)
     private long _cancelled;
     private long _retried;
 
-    /// <summary>How many durations are kept between two takes.</summary>
-    public const int DurationCapacity = 4096;
-
-    private readonly Lock _durationsGate = new();
-    private readonly double[] _durations = new double[DurationCapacity];
-    private int _durationCount;
-    private int _observers;
-
     public Ring<JobFailureRecord> Failures { get; } = new(FailureCapacity);
 
-    /// <summary>Whether someone samples durations (one volatile read per answer when nobody does).</summary>
-    public bool IsObservingDurations => Volatile.Read(ref _observers) > 0;
+    /// <summary>Jobs' durations, sampled only while an operator observes them.</summary>
+    public DurationSampler Durations { get; } = new();
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
@@ -88,52 +80,6 @@ internal sealed class PoolLedger(TimeProvider time)
     }
 
     public void OnRetried() => Interlocked.Increment(ref _retried);
-
-    public IDisposable ObserveDurations()
-    {
-        Interlocked.Increment(ref _observers);
-        return new Observation(this);
-    }
-
-    /// <summary>Keeps one job's duration (per item), while observed and until the buffer is full.</summary>
-    public void OnDuration(double seconds)
-    {
-        lock (_durationsGate)
-        {
-            if (_durationCount < DurationCapacity)
-            {
-                _durations[_durationCount++] = seconds;
-            }
-        }
-    }
-
-    public IReadOnlyList<TimeSpan> TakeDurations()
-    {
-        lock (_durationsGate)
-        {
-            var taken = new TimeSpan[_durationCount];
-            for (var i = 0; i < taken.Length; i++)
-            {
-                taken[i] = TimeSpan.FromSeconds(_durations[i]);
-            }
-
-            _durationCount = 0;
-            return taken;
-        }
-    }
-
-    private sealed class Observation(PoolLedger ledger) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0 && Interlocked.Decrement(ref ledger._observers) == 0)
-            {
-                ledger.TakeDurations(); // nothing stays behind once nobody observes
-            }
-        }
-    }
 
     /// <summary>Records a failed job (not a cancelled one).</summary>
     public void OnFailed(long jobId, string jobName, int attempt, string outcome, Exception exception, int? processId, IReadOnlyList<string> standardErrorTail)

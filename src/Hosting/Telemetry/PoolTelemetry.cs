@@ -117,9 +117,9 @@ internal sealed class PoolTelemetry : IDisposable
     /// <summary>For an operator who samples durations: one per job (or chunk), its duration shared by its items.</summary>
     private void SampleDuration(ITracedJob job)
     {
-        if (Ledger.IsObservingDurations && job.DispatchedAt != 0)
+        if (Ledger.Durations.IsObserving && job.DispatchedAt != 0)
         {
-            Ledger.OnDuration(_time.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount);
+            Ledger.Durations.Add(_time.GetElapsedTime(job.DispatchedAt).TotalSeconds / job.ItemCount);
         }
     }
 

@@ -31,4 +31,20 @@ internal interface IProcessPoolGrain : IGrainWithStringKey
     /// <summary>Gets the silo pool's capacity and its workers.</summary>
     [Alias("GetReport")]
     Task<SiloPoolReport> GetReportAsync();
+
+    /// <summary>Inspects the silo's pool for an operator: a <c>PoolInspection</c> as JSON (<see cref="OperatorJson"/>), its workers naming the silo.</summary>
+    [Alias("Inspect")]
+    Task<byte[]> InspectAsync();
+
+    /// <summary>Gets the silo pool's recent failures, newest first: <c>JobFailureRecord</c>s as JSON, each naming the silo.</summary>
+    [Alias("RecentFailures")]
+    Task<byte[]> RecentFailuresAsync();
+
+    /// <summary>Gets a live worker's recent output as JSON; null when the silo's pool has no live worker with that id.</summary>
+    [Alias("WorkerOutput")]
+    Task<byte[]?> WorkerOutputAsync(int workerId);
+
+    /// <summary>Takes an operator's action on the silo's pool; answers an <c>OperatorAnswer</c>.</summary>
+    [Alias("Operate")]
+    Task<int> OperateAsync(OperatorAction action, long target);
 }

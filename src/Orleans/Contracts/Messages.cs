@@ -155,3 +155,23 @@ internal sealed record AnsweredCall
     /// <summary>Gets the reply the silo sent, or <see langword="null"/> when it no longer keeps it (over its budget).</summary>
     [Id(1)] public JobReply? Reply { get; init; }
 }
+
+/// <summary>An operator's action on a silo's pool (<see cref="IProcessPoolGrain.OperateAsync"/>).</summary>
+[GenerateSerializer, Alias("ProcessPools.OperatorAction")]
+internal enum OperatorAction
+{
+    /// <summary>Recycles the worker whose id is the target.</summary>
+    Recycle,
+
+    /// <summary>Kills the worker whose id is the target.</summary>
+    Kill,
+
+    /// <summary>Cancels the running job whose id is the target.</summary>
+    Cancel,
+
+    /// <summary>Drains the pool (no target).</summary>
+    Drain,
+
+    /// <summary>Resumes the pool's dispatch (no target).</summary>
+    Resume,
+}

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using ProcessPools;
+using ProcessPools.Operations;
 using ProcessPools.Options;
 using ProcessPools.Orleans;
 using ProcessPools.Orleans.FrontEnd;
@@ -88,6 +89,8 @@ public static class ClusterProcessPoolServiceCollectionExtensions
                 provider.GetService<IMeterFactory>());
         });
         services.AddKeyedSingleton<IProcessPool>(name, static (provider, key) => provider.GetRequiredKeyedService<ClusterProcessPool>(key));
+        services.AddKeyedSingleton<IProcessPoolOperator>(name, static (provider, key) => provider.GetRequiredKeyedService<ClusterProcessPool>(key).Operator);
+        services.AddSingleton<IProcessPoolOperator>(provider => provider.GetRequiredKeyedService<ClusterProcessPool>(name).Operator);
         if (name.Length == 0)
         {
             services.RemoveAll<IProcessPool>();

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Concurrency;
+using ProcessPools.Operations;
 using ProcessPools.Orleans.Contracts;
 using ProcessPools.Orleans.Placement;
 using ProcessPools.Transport;
@@ -18,12 +20,19 @@ namespace ProcessPools.Orleans.Execution;
 internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProcessPoolGrain
 {
     private ISerializedJobInvoker? _pool;
+    private IProcessPoolOperator? _operator;
     private ExecutionDrain? _drain;
 
     private ISerializedJobInvoker Pool => _pool ??= Find();
 
     private ExecutionDrain Drain => _drain ??= services.GetService<ExecutionDrain>()
         ?? throw new InvalidOperationException("This silo does not run process pool jobs: call AddProcessPoolExecution() on its silo builder.");
+
+    private IProcessPoolOperator Operator => _operator ??= services.GetKeyedService<IProcessPoolOperator>(SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString()))
+        ?? throw new InvalidOperationException($"This silo has no process pool named '{SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString())}'.");
+
+    /// <summary>This silo's name, as the front ends' directories name it.</summary>
+    private string Silo => SiloPinnedPlacementDirector.SiloOf(this.GetPrimaryKeyString()).ToString();
 
     private ISerializedJobInvoker Find()
     {
@@ -122,7 +131,7 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
     public Task<SiloPoolReport> GetReportAsync()
     {
         var status = Pool.GetStatus();
-        var silo = SiloPinnedPlacementDirector.SiloOf(this.GetPrimaryKeyString()).ToString();
+        var silo = Silo;
         return Task.FromResult(new SiloPoolReport
         {
             Capacity = status.Processes * status.ChildConcurrency,
@@ -132,5 +141,40 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
             WorkerRestarts = status.WorkerRestarts,
             Workers = [.. status.Workers.Select(w => SiloWorker.Of(w, silo))],
         });
+    }
+
+    public async Task<byte[]> InspectAsync()
+    {
+        var silo = Silo;
+        var inspection = await Operator.InspectAsync();
+        inspection = inspection with { Workers = [.. inspection.Workers.Select(w => w with { Node = silo })] };
+        return JsonSerializer.SerializeToUtf8Bytes(inspection, OperatorJson.Default.PoolInspection);
+    }
+
+    public async Task<byte[]> RecentFailuresAsync()
+    {
+        var silo = Silo;
+        var failures = await Operator.RecentFailuresAsync();
+        return JsonSerializer.SerializeToUtf8Bytes([.. failures.Select(f => f with { Node = silo })], OperatorJson.Default.JobFailureRecordArray);
+    }
+
+    public async Task<byte[]?> WorkerOutputAsync(int workerId) =>
+        await Operator.WorkerOutputAsync(workerId) is { } lines
+            ? JsonSerializer.SerializeToUtf8Bytes([.. lines], OperatorJson.Default.WorkerOutputLineArray)
+            : null;
+
+    public async Task<int> OperateAsync(OperatorAction action, long target)
+    {
+        var pool = Operator;
+        var answer = action switch
+        {
+            OperatorAction.Recycle when target is > 0 and <= int.MaxValue => await pool.RecycleWorkerAsync((int)target),
+            OperatorAction.Kill when target is > 0 and <= int.MaxValue => await pool.KillWorkerAsync((int)target),
+            OperatorAction.Cancel => await pool.CancelJobAsync(target),
+            OperatorAction.Drain => await pool.DrainAsync(),
+            OperatorAction.Resume => await pool.ResumeDispatchAsync(),
+            _ => OperatorAnswer.NotFound,
+        };
+        return (int)answer;
     }
 }

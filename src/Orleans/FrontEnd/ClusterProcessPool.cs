@@ -78,6 +78,12 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
 
     internal CancellationToken Closed => _closed.Token;
 
+    /// <summary>Whether the pool runs: started, not closed.</summary>
+    internal bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>What an operator sees of the pool and does to it, through its silos.</summary>
+    internal ClusterOperator Operator => field ??= new ClusterOperator(this, _time);
+
     /// <summary>The maps that have not ended yet (their input, their calls and their registration on the pool's closing).</summary>
     internal int LiveMaps => Volatile.Read(ref _liveMaps);
 

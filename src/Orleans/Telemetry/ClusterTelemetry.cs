@@ -48,7 +48,14 @@ internal sealed class ClusterTelemetry : IDisposable
     {
         _completed.Add(items, _poolTag, new(Tags.Silo, silo), new(Tags.Outcome, outcome));
         _duration.Record(elapsed.TotalSeconds, _poolTag, new(Tags.Silo, silo));
+        if (Durations.IsObserving && items > 0)
+        {
+            Durations.Add(elapsed.TotalSeconds / items);
+        }
     }
+
+    /// <summary>Calls' durations (per item), kept only while an operator observes them.</summary>
+    public ProcessPools.Telemetry.DurationSampler Durations { get; } = new();
 
     /// <summary>A call never reached a silo's pool and is sent again.</summary>
     public void OnResent(string silo) => _resent.Add(1, _poolTag, new(Tags.Silo, silo));

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Text.Json;
 using System.Threading.Channels;
 using Orleans.Metadata;
+using ProcessPools.Operations;
 using ProcessPools.Orleans.Contracts;
 
 namespace ProcessPools.ClusterTests.FakeClock;
@@ -75,4 +77,35 @@ internal sealed class FakeGrain : IProcessPoolGrain
     }
 
     public Task<SiloPoolReport> GetReportAsync() => Task.FromResult(new SiloPoolReport { Workers = [], Capacity = Capacity, IsAcceptingJobs = true });
+
+    /// <summary>What it answers to an operator's inspection: by default, at once, a pool of one ready worker.</summary>
+    public Func<Task<PoolInspection>> OnInspect { get; set; } = () => Task.FromResult(new PoolInspection
+    {
+        Name = "silo-pool",
+        Processes = 1,
+        ChildConcurrency = 4,
+        QueueLengths = [2],
+        Succeeded = 10,
+        Failed = 1,
+        Workers = [new WorkerInspection { WorkerId = 1, ProcessId = 4242, State = WorkerState.Ready }],
+    });
+
+    /// <summary>The operator's actions it received, answered Done.</summary>
+    public List<(OperatorAction Action, long Target)> Actions { get; } = [];
+
+    public async Task<byte[]> InspectAsync() => JsonSerializer.SerializeToUtf8Bytes(await OnInspect(), OperatorJson.Default.PoolInspection);
+
+    public Task<byte[]> RecentFailuresAsync() => Task.FromResult(JsonSerializer.SerializeToUtf8Bytes(Array.Empty<JobFailureRecord>(), OperatorJson.Default.JobFailureRecordArray));
+
+    public Task<byte[]?> WorkerOutputAsync(int workerId) => Task.FromResult<byte[]?>(null);
+
+    public Task<int> OperateAsync(OperatorAction action, long target)
+    {
+        lock (Actions)
+        {
+            Actions.Add((action, target));
+        }
+
+        return Task.FromResult((int)OperatorAnswer.Done);
+    }
 }

@@ -190,7 +190,7 @@ public sealed class FrontEndClockTests
         return await grain.Checks.Reader.ReadAsync(Token).AsTask().WaitAsync(Patience, Token);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
         timeout.CancelAfter(Patience);

@@ -55,13 +55,16 @@ public sealed class DashboardHttpTests
         Assert.Empty((await http.GetFromJsonAsync<JsonElement>("processpool/api/v1/pools/default/failures?q=.*")).GetProperty("failures").EnumerateArray());
         Assert.DoesNotContain("<b>", await http.GetStringAsync("processpool/api/v1/pools/default/failures")); // escaped in JSON too
 
-        // Memory and CPU are sampled only while someone watches: none before, every worker's while a viewer is
-        // connected, none again once it left (the sampling stopped and its readings were dropped).
-        static bool Sampled(JsonElement pools) => pools.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()).All(w => w.GetProperty("memoryBytes").ValueKind == JsonValueKind.Number);
-        static bool Unsampled(JsonElement pools) => pools.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()).All(w => w.GetProperty("memoryBytes").ValueKind == JsonValueKind.Null);
+        // Memory is read with each inspection; CPU % is measured only while someone watches (between two ticks of the
+        // sampling loop): none before, every worker's while a viewer is connected, none again once it left (the
+        // sampling stopped and its readings were dropped).
+        Assert.All(Workers(await app.PoolsAsync()), w => Assert.True(w.GetProperty("memoryBytes").GetInt64() > 1_000_000));
+        static IEnumerable<JsonElement> Workers(JsonElement pools) => pools.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray());
+        static bool Sampled(JsonElement pools) => Workers(pools).All(w => w.GetProperty("cpuPercent").ValueKind == JsonValueKind.Number);
+        static bool Unsampled(JsonElement pools) => Workers(pools).All(w => w.GetProperty("cpuPercent").ValueKind == JsonValueKind.Null);
         await app.WaitForPoolsAsync(Unsampled);
         var watched = await app.WaitForAsync(Sampled);
-        Assert.All(watched.EnumerateArray().SelectMany(p => p.GetProperty("workers").EnumerateArray()), w => Assert.True(w.GetProperty("memoryBytes").GetInt64() > 1_000_000));
+        Assert.All(Workers(watched), w => Assert.InRange(w.GetProperty("cpuPercent").GetDouble(), 0, 100 * Environment.ProcessorCount));
         await app.WaitForPoolsAsync(Unsampled);
 
         // Bad input: a clear status and message, and nothing changes.

@@ -7,26 +7,28 @@ public sealed class PoolLedgerTests
     [Fact]
     public void Durations_are_kept_only_while_observed_bounded_and_taken_once()
     {
-        var ledger = new PoolLedger(TimeProvider.System);
-        Assert.False(ledger.IsObservingDurations);
+        var durations = new DurationSampler();
+        durations.Add(1.0);
+        Assert.False(durations.IsObserving);
+        Assert.Empty(durations.Take()); // nothing kept while nobody observes
 
-        var first = ledger.ObserveDurations();
-        var second = ledger.ObserveDurations();
-        for (var i = 0; i < PoolLedger.DurationCapacity + 10; i++)
+        var first = durations.Observe();
+        var second = durations.Observe();
+        for (var i = 0; i < DurationSampler.Capacity + 10; i++)
         {
-            ledger.OnDuration(0.5);
+            durations.Add(0.5);
         }
 
-        Assert.True(ledger.IsObservingDurations);
-        Assert.Equal(PoolLedger.DurationCapacity, ledger.TakeDurations().Count); // bounded between takes
-        Assert.Empty(ledger.TakeDurations()); // taken once
-        ledger.OnDuration(0.25);
+        Assert.True(durations.IsObserving);
+        Assert.Equal(DurationSampler.Capacity, durations.Take().Count); // bounded between takes
+        Assert.Empty(durations.Take()); // taken once
+        durations.Add(0.25);
         first.Dispose();
         first.Dispose(); // once only
-        Assert.True(ledger.IsObservingDurations);
+        Assert.True(durations.IsObserving);
         second.Dispose();
-        Assert.False(ledger.IsObservingDurations);
-        Assert.Empty(ledger.TakeDurations()); // the last observer's leaving drops what was left
+        Assert.False(durations.IsObserving);
+        Assert.Empty(durations.Take()); // the last observer's leaving drops what was left
     }
 
     [Fact]
