@@ -41,13 +41,14 @@ public sealed class ClusterOperatorTests(ClusterFixture fixture)
 
         // A running job is seen on its worker and cancelled through its silo; the caller gets the cancellation.
         var file = Path.Combine(Path.GetTempPath(), $"cluster-operator-{Guid.NewGuid():N}");
+        var reached = ClusterPoolTests.WaitForFileAsync(file); // the job writes it once the cancellation reached it
         var running = fixture.Pool.ApplyAsync(ClusterJobs.WaitForCancellationAsync, file);
         var (worker, job) = await FindRunningAsync(op, "WaitForCancellationAsync");
         Assert.Equal(OperatorAnswer.NotFound, await op.CancelJobAsync(job.JobId, node: null, Token)); // a cluster's job is named with its silo
         Assert.Equal(OperatorAnswer.Done, await op.CancelJobAsync(job.JobId, worker.Node, Token));
         var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Patience, Token));
         Assert.Contains(worker.Node!, cancelled.Message);
-        Assert.Equal(worker.ProcessId!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), await File.ReadAllTextAsync(file, Token)); // it reached the job in its worker
+        Assert.Equal(worker.ProcessId, await reached.WaitAsync(Patience, Token)); // it reached the job in its worker
         File.Delete(file);
 
         // Its output, then a kill: a fresh worker takes the slot on that silo, knowing how its predecessor ended.

@@ -152,7 +152,7 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
         Assert.Contains("IProgress<T>", progress.Message);
     }
 
-    private static async Task<int> WaitForFileAsync(string path)
+    internal static async Task<int> WaitForFileAsync(string path)
     {
         var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path));
