@@ -5,6 +5,23 @@ public static class BenchJobs
 {
     public static Task<int> TrivialAsync(int x) => Task.FromResult(x + 1);
 
+    /// <summary>Receives a payload and answers its length: the parent-to-worker direction.</summary>
+    public static Task<int> LengthAsync(byte[] data) => Task.FromResult(data.Length);
+
+    private static byte[] s_payload = [];
+
+    /// <summary>Answers a payload of <paramref name="size"/> bytes, made once per size: the worker-to-parent direction.</summary>
+    public static Task<byte[]> PayloadAsync(int size)
+    {
+        if (s_payload.Length != size)
+        {
+            s_payload = new byte[size];
+            Random.Shared.NextBytes(s_payload);
+        }
+
+        return Task.FromResult(s_payload);
+    }
+
     public static async Task<int> WaitAsync(int milliseconds)
     {
         await Task.Delay(milliseconds);

@@ -21,6 +21,7 @@ public sealed class BenchSerializer() : JsonJobSerializer(BenchJson.Default);
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(byte[]))]
 [JsonSerializable(typeof(Results))]
 internal sealed partial class BenchJson : JsonSerializerContext;
 

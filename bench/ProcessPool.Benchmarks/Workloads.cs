@@ -39,6 +39,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         await Step("recycle", RecyclingAsync);
         await Step("idle", IdleAsync);
         await Step("crash", CrashAsync);
+        await Step("payload", PayloadAsync);
         await Step("dashboard", DashboardAsync);
         await Step("http", HttpAsync);
 #if BENCH_CLUSTER
@@ -85,6 +86,52 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
         Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
         Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
+    }
+
+    /// <summary>
+    /// Large arguments and results (a byte[] each way) from 1 KiB to 256 MiB, in MiB/s: ours against the raw pipe moving
+    /// the same bytes into a reused buffer (the floor) and into a fresh one per message, measured in the same run.
+    /// </summary>
+    private async Task PayloadAsync()
+    {
+        int[] payloads = sizes.Rounds == 1 ? [1 << 10, 1 << 20] : [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20];
+        await using var pool = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, (256 << 20) + 4096));
+        foreach (var size in payloads)
+        {
+            var count = Math.Clamp((512 << 20) / size, 3, 200);
+            var data = new byte[size];
+            Random.Shared.NextBytes(data);
+            var toWorker = new List<double>();
+            var toParent = new List<double>();
+            for (var i = 0; i < count + 1; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                if (await pool.ApplyAsync(BenchJobs.LengthAsync, data) != size)
+                {
+                    throw new InvalidOperationException("the worker did not receive the whole payload");
+                }
+
+                var sent = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                if ((await pool.ApplyAsync(BenchJobs.PayloadAsync, size)).Length != size)
+                {
+                    throw new InvalidOperationException("the parent did not receive the whole payload");
+                }
+
+                if (i > 0)
+                {
+                    toWorker.Add(size / 1048576.0 / sent);
+                    toParent.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
+                }
+            }
+
+            var floor = TransportFloor.MeasureBulk(size, fresh: false, count);
+            var fresh = TransportFloor.MeasureBulk(size, fresh: true, count);
+            var label = size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
+            log($"  {label}: fresh-buffer pipe {fresh.ToChild:N0} / {fresh.FromChild:N0} MiB/s (to the child / from it)");
+            Add($"payload {label}", "to the worker", "MiB/s", Median(toWorker), null, floor.ToChild, null, higherIsBetter: true);
+            Add($"payload {label}", "to the parent", "MiB/s", Median(toParent), null, floor.FromChild, null, higherIsBetter: true);
+        }
     }
 
     /// <summary>The lost-worker rule's latencies (a job of a killed worker fails; orphans of a killed parent exit), each at most 2 s.</summary>

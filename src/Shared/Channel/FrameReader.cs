@@ -78,17 +78,23 @@ internal static class FrameReader
                 start += FrameHeader.Size + length;
             }
 
-            // Keep the partial frame at the front, in a buffer big enough for all of it.
+            // Keep the partial frame at the front, in a buffer big enough for all of it. A buffer for a large frame is
+            // rented from the shared pool and given back once the frame is handled: the next large message reuses
+            // memory whose pages are already mapped, instead of faulting in a fresh array each time.
             var partial = end - start;
             if (needed > buffer.Length)
             {
-                var larger = new byte[Math.Max(needed, buffer.Length * 2)];
+                var larger = needed > InitialBuffer ? ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2)) : new byte[Math.Max(needed, buffer.Length * 2)];
                 Buffer.BlockCopy(buffer, start, larger, 0, partial);
+                Release(buffer);
                 buffer = larger;
             }
-            else if (partial == 0 && buffer.Length > 4 * InitialBuffer)
+            else if (buffer.Length > InitialBuffer && needed <= InitialBuffer && partial <= InitialBuffer)
             {
-                buffer = new byte[InitialBuffer]; // a burst of large frames is over: give the memory back
+                var small = new byte[InitialBuffer]; // a large frame is over: its buffer goes back to the pool
+                Buffer.BlockCopy(buffer, start, small, 0, partial);
+                Release(buffer);
+                buffer = small;
             }
             else if (start > 0)
             {
@@ -100,6 +106,7 @@ internal static class FrameReader
             var read = stream.Read(buffer, end, buffer.Length - end);
             if (read == 0)
             {
+                Release(buffer);
                 if (end > 0)
                 {
                     throw new InvalidDataException("The channel ended in the middle of a frame.");
@@ -109,6 +116,15 @@ internal static class FrameReader
             }
 
             end += read;
+        }
+    }
+
+    /// <summary>Gives a rented buffer back (the small one was not rented).</summary>
+    private static void Release(byte[] buffer)
+    {
+        if (buffer.Length > InitialBuffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
