@@ -12,6 +12,7 @@ internal static class TransportFloor
     private const string InVariable = "BENCH_ECHO_IN";
     private const string OutVariable = "BENCH_ECHO_OUT";
     private const string HostVariable = "BENCH_ECHO_HOST";
+    private const string SpinVariable = "BENCH_ECHO_SPIN";
     private const int FrameSize = 13;
 
     public static bool IsEchoChild => Environment.GetEnvironmentVariable(InVariable) is not null;
@@ -29,11 +30,19 @@ internal static class TransportFloor
         using var output = new AnonymousPipeClientStream(PipeDirection.Out, Environment.GetEnvironmentVariable(OutVariable)!);
         var frame = new byte[FrameSize];
         var reused = Array.Empty<byte>();
+        var spinning = Environment.GetEnvironmentVariable(SpinVariable) is not null ? Spinning.Reader(input.SafePipeHandle) : null;
         while (true)
         {
             try
             {
-                input.ReadExactly(frame);
+                if (spinning is not null)
+                {
+                    spinning.ReadExactly(frame);
+                }
+                else
+                {
+                    input.ReadExactly(frame);
+                }
             }
             catch (EndOfStreamException)
             {
@@ -90,9 +99,17 @@ internal static class TransportFloor
     /// Measures <paramref name="count"/> sequential round trips after a warm-up as long as ours (at least 1 000
     /// round trips and <paramref name="warmUp"/>); returns each one's duration in microseconds.
     /// </summary>
-    public static double[] Measure(int count, TimeSpan warmUp)
+    /// <summary>Whether this OS has the spinning floor (<see cref="Measure"/> with spin): Linux, where the bench runs.</summary>
+    public static bool CanSpin => OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// The 13-byte ping-pong's round trips (us). With <paramref name="spin"/>, both sides poll their read end without
+    /// sleeping (non-blocking reads in a loop): the pipe's own cost, without the wake-up of a sleeping reader, which on an
+    /// idle virtual machine includes bringing a halted CPU back.
+    /// </summary>
+    public static double[] Measure(int count, TimeSpan warmUp, bool spin = false)
     {
-        using var child = EchoChild.Start();
+        using var child = EchoChild.Start(spin: spin);
         var warming = Stopwatch.StartNew();
         for (var i = 0; i < Math.Min(1000, count) || warming.Elapsed < warmUp; i++)
         {
@@ -144,7 +161,7 @@ internal static class TransportFloor
 
         public int ProcessId => _process.Id;
 
-        public static EchoChild Start(bool withHost = false)
+        public static EchoChild Start(bool withHost = false, bool spin = false)
         {
             // A JIT or ReadyToRun build runs its dll with the dotnet host, as the pool runs its workers; a Native AOT build
             // (no assembly file) starts its own executable.
@@ -170,6 +187,11 @@ internal static class TransportFloor
                 start.Environment[HostVariable] = "1";
             }
 
+            if (spin)
+            {
+                start.Environment[SpinVariable] = "1";
+            }
+
             var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
             var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
             start.Environment[InVariable] = toChild.GetClientHandleAsString();
@@ -177,10 +199,11 @@ internal static class TransportFloor
             var process = Process.Start(start)!;
             toChild.DisposeLocalCopyOfClientHandle();
             fromChild.DisposeLocalCopyOfClientHandle();
-            return new EchoChild(process, toChild, fromChild);
+            return new EchoChild(process, toChild, fromChild) { _spinning = spin ? Spinning.Reader(fromChild.SafePipeHandle) : null };
         }
 
         private byte[] _bulk = [];
+        private Spinning? _spinning;
 
         public TimeSpan Bulk(byte kind, int size, bool fresh)
         {
@@ -208,7 +231,14 @@ internal static class TransportFloor
         {
             _toChild.Write(_frame);
             _toChild.Flush();
-            _fromChild.ReadExactly(_frame);
+            if (_spinning is not null)
+            {
+                _spinning.ReadExactly(_frame);
+            }
+            else
+            {
+                _fromChild.ReadExactly(_frame);
+            }
         }
 
         public void Dispose()
@@ -218,5 +248,56 @@ internal static class TransportFloor
             _fromChild.Dispose();
             _process.Dispose();
         }
+    }
+
+    /// <summary>Reads a pipe without sleeping: its descriptor non-blocking, read() called again at once while it has nothing (Linux).</summary>
+    private sealed partial class Spinning(int descriptor)
+    {
+        private const int GetFlags = 3;
+        private const int SetFlags = 4;
+        private const int NonBlocking = 0x800; // O_NONBLOCK on Linux
+        private const int TryAgain = 11; // EAGAIN on Linux
+
+        public static Spinning Reader(Microsoft.Win32.SafeHandles.SafePipeHandle handle)
+        {
+            var descriptor = (int)handle.DangerousGetHandle();
+            var flags = Fcntl(descriptor, GetFlags, 0);
+            if (flags < 0 || Fcntl(descriptor, SetFlags, flags | NonBlocking) < 0)
+            {
+                throw new IOException($"fcntl on descriptor {descriptor} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            }
+
+            return new Spinning(descriptor);
+        }
+
+        public void ReadExactly(byte[] buffer)
+        {
+            var got = 0;
+            while (got < buffer.Length)
+            {
+                var read = Read(descriptor, ref buffer[got], buffer.Length - got);
+                if (read > 0)
+                {
+                    got += (int)read;
+                }
+                else if (read == 0)
+                {
+                    throw new EndOfStreamException();
+                }
+                else if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != TryAgain)
+                {
+                    throw new IOException($"read failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+                }
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "read", SetLastError = true)]
+        [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+        private static extern nint Read(int descriptor, ref byte buffer, nint count);
+
+        // The flags travel in a register on Linux x64 and arm64 alike (the variadic-argument trap is macOS arm64's).
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+        private static extern int Fcntl(int descriptor, int command, int argument);
     }
 }

@@ -86,6 +86,13 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
         Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
         Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
+        if (TransportFloor.CanSpin)
+        {
+            // The same ping-pong with both sides polling instead of sleeping: the pipe alone, without a reader's wake-up.
+            var spinning = TransportFloor.Measure(sizes.RoundTrips, sizes.WarmUp, spin: true);
+            Add("round trip", "p50 against a spinning floor", "us", Percentile(ours, 50), null, Percentile(spinning, 50), null, higherIsBetter: false);
+            Add("round trip", "p99 against a spinning floor", "us", Percentile(ours, 99), null, Percentile(spinning, 99), null, higherIsBetter: false);
+        }
     }
 
     /// <summary>
