@@ -125,7 +125,10 @@ public class JsonJobSerializer : IJobSerializer
             return type == typeof(byte[]) ? null : throw new JsonException($"A null cannot be read as {type}.");
         }
 
-        var bytes = source.Slice(1).ToArray();
+        // Every byte is written by the copy: the array need not be zeroed first (a large one is, otherwise, twice over).
+        var payload = source.Slice(1);
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)payload.Length));
+        payload.CopyTo(bytes);
         // Each branch boxed as itself: as one expression, byte[] would convert to ReadOnlyMemory<byte>.
         if (type == typeof(byte[]))
         {
