@@ -103,6 +103,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     {
         int[] payloads = sizes.Rounds == 1 ? [1 << 10, 1 << 20] : [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20];
         await using var pool = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, (256 << 20) + 4096));
+        var floors = new Dictionary<int, (double ToChild, double FromChild)>();
         foreach (var size in payloads)
         {
             var count = Math.Clamp((512 << 20) / size, 3, 200);
@@ -133,11 +134,53 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
             }
 
             var floor = TransportFloor.MeasureBulk(size, fresh: false, count);
+            floors[size] = floor;
             var fresh = TransportFloor.MeasureBulk(size, fresh: true, count);
             var label = size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
             log($"  {label}: fresh-buffer pipe {fresh.ToChild:N0} / {fresh.FromChild:N0} MiB/s (to the child / from it)");
             Add($"payload {label}", "to the worker", "MiB/s", Median(toWorker), null, floor.ToChild, null, higherIsBetter: true);
             Add($"payload {label}", "to the parent", "MiB/s", Median(toParent), null, floor.FromChild, null, higherIsBetter: true);
+        }
+
+        // The anchor: multiprocessing.Pool with the same sizes, after ours, in the same run.
+        await foreach (var (size, toWorker, toParent) in PythonPayloadAsync(payloads))
+        {
+            var label = size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
+            Add($"payload {label}", "to the worker, multiprocessing.Pool", "MiB/s", toWorker, null, floors[size].ToChild, null, higherIsBetter: true);
+            Add($"payload {label}", "to the parent, multiprocessing.Pool", "MiB/s", toParent, null, floors[size].FromChild, null, higherIsBetter: true);
+        }
+    }
+
+    /// <summary>bench/anchors/payload.py's figures (MiB/s each way per size), where python3 is installed; none otherwise.</summary>
+    private async IAsyncEnumerable<(int Size, double ToWorker, double ToParent)> PythonPayloadAsync(int[] payloads)
+    {
+        var python = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Select(d => Path.Combine(d, "python3")).FirstOrDefault(File.Exists);
+        var script = Path.Combine(AppContext.BaseDirectory, "anchors", "payload.py");
+        if (python is null || !File.Exists(script))
+        {
+            log($"  multiprocessing.Pool: left out ({(python is null ? "python3 not found" : $"{script} not found")})");
+            yield break;
+        }
+
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        foreach (var size in payloads)
+        {
+            start.ArgumentList.Add(size.ToString(CultureInfo.InvariantCulture));
+        }
+
+        using var process = Process.Start(start)!;
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            using var answer = System.Text.Json.JsonDocument.Parse(line);
+            var root = answer.RootElement;
+            yield return (root.GetProperty("size").GetInt32(), root.GetProperty("toWorker").GetDouble(), root.GetProperty("toParent").GetDouble());
+        }
+
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"bench/anchors/payload.py failed with exit code {process.ExitCode}");
         }
     }
 
