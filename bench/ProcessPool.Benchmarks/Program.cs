@@ -43,8 +43,9 @@ Console.WriteLine(markdown);
 Console.WriteLine($"Written to {Path.GetFullPath(output)}: results.md, results.json, results.svg");
 return 0;
 
-// Whether the hosting stack the workers load was compiled ahead of time (published ReadyToRun) or is JIT-compiled
-// at start: the main difference in a worker's start-up.
+// Whether the bench's own assemblies were compiled ahead of time (published ReadyToRun) or are JIT-compiled at start:
+// the main difference in a worker's start-up. ProcessPool.Hosting is read, not Microsoft.Extensions.Hosting, whose
+// NuGet package ships precompiled code in every build (it made every `dotnet build` read "ReadyToRun").
 static string Compilation()
 {
     if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
@@ -52,7 +53,7 @@ static string Compilation()
         return "Native AOT build";
     }
 
-    using var assembly = File.OpenRead(typeof(Microsoft.Extensions.Hosting.Host).Assembly.Location);
+    using var assembly = File.OpenRead(typeof(ProcessPools.ProcessPool).Assembly.Location);
     using var reader = new System.Reflection.PortableExecutable.PEReader(assembly);
     return reader.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0 ? "ReadyToRun build" : "JIT build";
 }
