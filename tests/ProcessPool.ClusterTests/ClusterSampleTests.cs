@@ -58,6 +58,9 @@ public sealed class ClusterSampleTests
                 Assert.Subset(shown.ToHashSet(), pids.ToHashSet());
             }
 
+            // And the page draws them, in a real browser: a row per silo, each silo's workers under it.
+            ShowsBothSilosInTheBrowser($"http://127.0.0.1:{http}/processpool/", silos);
+
             var map = client.GetFromJsonAsync<JsonElement>("/map?count=3000&ms=20", Token);
             await WaitUntilBusyAsync(client, doomedSilo.Silo);
             doomed.Kill(); // SIGKILL: no shutdown, no answer from its grain
@@ -121,6 +124,24 @@ public sealed class ClusterSampleTests
 
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), "the front end never saw both silos");
             await Task.Delay(250, Token); // readiness of separate processes: nothing to wait on but their answers
+        }
+    }
+
+    private static void ShowsBothSilosInTheBrowser(string page, List<(string Silo, int[] Workers)> silos)
+    {
+        using var browser = ProcessPools.IntegrationTests.Browser.Start();
+        var driver = browser.Driver;
+        driver.Navigate().GoToUrl(page);
+        var wait = new OpenQA.Selenium.Support.UI.WebDriverWait(driver, TimeSpan.FromSeconds(60)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        wait.IgnoreExceptionTypes(typeof(OpenQA.Selenium.StaleElementReferenceException));
+        wait.Until(d => d.FindElements(OpenQA.Selenium.By.CssSelector("tr.node")).Count == 2);
+        Assert.Contains("cluster · 2 silos", driver.FindElement(OpenQA.Selenium.By.CssSelector("[data-pool='default'] .pool-head")).Text, StringComparison.Ordinal);
+        foreach (var (silo, pids) in silos)
+        {
+            wait.Until(d => d.FindElements(OpenQA.Selenium.By.CssSelector($"tr.node[data-node='{silo}']")).Count == 1);
+            Assert.Contains($"Silo {silo}", driver.FindElement(OpenQA.Selenium.By.CssSelector($"tr.node[data-node='{silo}']")).Text, StringComparison.Ordinal);
+            var rows = driver.FindElements(OpenQA.Selenium.By.CssSelector($"tr[data-worker-id][data-node='{silo}']"));
+            Assert.Subset(rows.Select(r => r.GetAttribute("data-pid") ?? "").ToHashSet(), pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToHashSet()); // every worker /status listed is drawn under its silo
         }
     }
 
