@@ -55,7 +55,8 @@ internal static class FrameReader
 
     private static void Read(Stream stream, int maxMessageSize, IFrameHandler handler)
     {
-        var buffer = new byte[InitialBuffer];
+        var home = new byte[InitialBuffer]; // the loop's own buffer, kept for its life; larger ones are rented
+        var buffer = home;
         int start = 0, end = 0;
         while (true)
         {
@@ -84,17 +85,17 @@ internal static class FrameReader
             var partial = end - start;
             if (needed > buffer.Length)
             {
-                var larger = needed > InitialBuffer ? ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2)) : new byte[Math.Max(needed, buffer.Length * 2)];
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2)); // over InitialBuffer: no buffer is smaller
                 Buffer.BlockCopy(buffer, start, larger, 0, partial);
-                Release(buffer);
+                Release(buffer, home);
                 buffer = larger;
             }
-            else if (buffer.Length > InitialBuffer && needed <= InitialBuffer && partial <= InitialBuffer)
+            else if (buffer != home && needed <= InitialBuffer && partial <= InitialBuffer)
             {
-                var small = new byte[InitialBuffer]; // a large frame is over: its buffer goes back to the pool
-                Buffer.BlockCopy(buffer, start, small, 0, partial);
-                Release(buffer);
-                buffer = small;
+                // A large frame is over: back to the loop's own buffer, the rented one back to the pool.
+                Buffer.BlockCopy(buffer, start, home, 0, partial);
+                Release(buffer, home);
+                buffer = home;
             }
             else if (start > 0)
             {
@@ -106,7 +107,7 @@ internal static class FrameReader
             var read = stream.Read(buffer, end, buffer.Length - end);
             if (read == 0)
             {
-                Release(buffer);
+                Release(buffer, home);
                 if (end > 0)
                 {
                     throw new InvalidDataException("The channel ended in the middle of a frame.");
@@ -119,10 +120,10 @@ internal static class FrameReader
         }
     }
 
-    /// <summary>Gives a rented buffer back (the small one was not rented).</summary>
-    private static void Release(byte[] buffer)
+    /// <summary>Gives a rented buffer back (the loop's own was not rented).</summary>
+    private static void Release(byte[] buffer, byte[] home)
     {
-        if (buffer.Length > InitialBuffer)
+        if (buffer != home)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
