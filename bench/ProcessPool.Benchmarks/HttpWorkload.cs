@@ -221,7 +221,7 @@ internal abstract partial class LoadGenerator
 
     public static LoadGenerator Find(Action<string> log, int warmUpSeconds)
     {
-        var wrk = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Select(d => Path.Combine(d, "wrk")).FirstOrDefault(File.Exists);
+        var wrk = Workloads.FindOnPath("wrk");
         if (wrk is not null)
         {
             log($"  load: {wrk}, 2 threads");

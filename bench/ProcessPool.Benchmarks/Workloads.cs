@@ -151,10 +151,14 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         }
     }
 
+    /// <summary>A program's full path from PATH (wrk, python3); null when it is not installed.</summary>
+    internal static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
+
     /// <summary>bench/anchors/payload.py's figures (MiB/s each way per size), where python3 is installed; none otherwise.</summary>
     private async IAsyncEnumerable<(int Size, double ToWorker, double ToParent)> PythonPayloadAsync(int[] payloads)
     {
-        var python = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Select(d => Path.Combine(d, "python3")).FirstOrDefault(File.Exists);
+        var python = FindOnPath("python3");
         var script = Path.Combine(AppContext.BaseDirectory, "anchors", "payload.py");
         if (python is null || !File.Exists(script))
         {

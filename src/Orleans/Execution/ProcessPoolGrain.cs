@@ -28,8 +28,11 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
     private ExecutionDrain Drain => _drain ??= services.GetService<ExecutionDrain>()
         ?? throw new InvalidOperationException("This silo does not run process pool jobs: call AddProcessPoolExecution() on its silo builder.");
 
-    private IProcessPoolOperator Operator => _operator ??= services.GetKeyedService<IProcessPoolOperator>(SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString()))
-        ?? throw new InvalidOperationException($"This silo has no process pool named '{SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString())}'.");
+    private IProcessPoolOperator Operator => _operator ??= services.GetKeyedService<IProcessPoolOperator>(PoolName)
+        ?? throw new InvalidOperationException($"This silo has no process pool named '{PoolName}'.");
+
+    /// <summary>The name of the silo's pool this activation serves (its key after the silo).</summary>
+    private string PoolName => SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString());
 
     /// <summary>This silo's name, as the front ends' directories name it.</summary>
     private string Silo => SiloPinnedPlacementDirector.SiloOf(this.GetPrimaryKeyString()).ToString();
@@ -37,7 +40,7 @@ internal sealed class ProcessPoolGrain(IServiceProvider services) : Grain, IProc
     private ISerializedJobInvoker Find()
     {
         _ = Drain;
-        var name = SiloPinnedPlacementDirector.RestOf(this.GetPrimaryKeyString());
+        var name = PoolName;
         return services.GetKeyedService<ISerializedJobInvoker>(name)
             ?? throw new InvalidOperationException($"This silo has no process pool named '{name}': add it with services.AddProcessPool(...) beside AddProcessPoolExecution().");
     }
