@@ -31,6 +31,7 @@ public static class WorkerEntryPoint
         }
 
         var debuggerWait = Environment.GetEnvironmentVariable(WorkerEnvironment.WaitForDebugger);
+        var sharedMemory = Channels.SharedMemoryPlan.Parse(Environment.GetEnvironmentVariable(WorkerEnvironment.SharedMemory));
 
         // The bootstrap variables must not leak into processes a job starts.
         foreach (var name in WorkerEnvironment.All)
@@ -73,7 +74,7 @@ public static class WorkerEntryPoint
         CloseOnExec.Set(toParent.SafePipeHandle);
         OwnChannel.Opened(input, output);
         _ = int.TryParse(parentId, System.Globalization.CultureInfo.InvariantCulture, out var parentProcessId);
-        var session = new WorkerSession(fromParent, toParent, parentProcessId, maxMessageSize, TimeProvider.System);
+        var session = new WorkerSession(fromParent, toParent, parentProcessId, maxMessageSize, TimeProvider.System, sharedMemory);
         var exitCode = await session.RunAsync(WorkerHostBuilder.BuildAsync).ConfigureAwait(false);
         if (session.ParentGone)
         {

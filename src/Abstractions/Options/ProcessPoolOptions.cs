@@ -129,6 +129,18 @@ public sealed class ProcessPoolOptions
     [Range(1024, int.MaxValue)]
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets the size, in bytes, from which a message (a job's serialized arguments, a result, a chunk of a map)
+    /// travels through shared memory instead of the worker's pipe: written once into a segment that the sending side
+    /// keeps and reuses, read in place by the other side. On Linux the segments are files of <c>/dev/shm</c> (memory),
+    /// on Windows named sections, on macOS files of the user's temporary directory; each side keeps at most two free
+    /// segments per worker, sized to the largest messages, and a worker's segments are deleted when it exits or dies
+    /// (those of a parent that was killed, by the next pool that starts). <see cref="MaxMessageSize"/> still applies.
+    /// Where a segment cannot be made (the memory file system is full), the message goes through the pipe.
+    /// </summary>
+    /// <value><see langword="null"/>: every message goes through the pipe. Between 4 KiB and <see cref="MaxMessageSize"/>.</value>
+    public int? SharedMemoryThreshold { get; set; }
+
     /// <summary>Gets or sets the serializer for arguments and results.</summary>
     /// <value>A <see cref="JsonJobSerializer"/>. The worker creates its own instance of the same type, which must have a public parameterless constructor.</value>
     public IJobSerializer Serializer { get; set; } = new JsonJobSerializer();

@@ -18,6 +18,9 @@ internal sealed partial class ProcessPoolOptionsValidator : IValidateOptions<Pro
 /// <param name="binders">The configuration binders of the pools bound from a section, for their key paths.</param>
 internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions<ProcessPoolOptions>> binders) : IValidateOptions<ProcessPoolOptions>
 {
+    /// <summary>The smallest <see cref="ProcessPoolOptions.SharedMemoryThreshold"/>: one page.</summary>
+    public const int MinimumSharedMemoryThreshold = 4096;
+
     public ValidateOptionsResult Validate(string? name, ProcessPoolOptions options)
     {
         name ??= Microsoft.Extensions.Options.Options.DefaultName;
@@ -62,6 +65,11 @@ internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions
         if (options.HeartbeatTimeout < 2 * options.HeartbeatInterval)
         {
             failures.Add($"{Key(nameof(options.HeartbeatTimeout))} ({options.HeartbeatTimeout}) must be at least twice {Key(nameof(options.HeartbeatInterval))} ({options.HeartbeatInterval}), or one late answer would kill a healthy worker ({pool}).");
+        }
+
+        if (options.SharedMemoryThreshold is { } threshold && (threshold < MinimumSharedMemoryThreshold || threshold > options.MaxMessageSize))
+        {
+            failures.Add($"{Key(nameof(options.SharedMemoryThreshold))} ({threshold}) must be between {MinimumSharedMemoryThreshold} and {Key(nameof(options.MaxMessageSize))} ({options.MaxMessageSize}): smaller messages cost less through the pipe than a segment, larger ones are refused ({pool}).");
         }
 
         if (options.Serializer is null)

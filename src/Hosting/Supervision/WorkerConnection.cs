@@ -36,6 +36,8 @@ internal sealed class WorkerConnection : IFrameHandler
     private Task _readLoop = Task.CompletedTask;
     private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
+    private SharedMemoryPlan? _sharedMemory;
+    private OutgoingSegments? _segments;
     private bool _dead;
     private bool _shutdownSent;
     private volatile bool _draining;
@@ -128,16 +130,24 @@ internal sealed class WorkerConnection : IFrameHandler
     {
         var options = _context.Options;
         var setup = _context.Setup with { WorkerId = Id };
+        var variables = WorkerVariables.For(_context, Id, setup);
+        if (options.SharedMemoryThreshold is { } threshold)
+        {
+            _sharedMemory = SharedMemoryPlan.ForNewChannel(threshold);
+            _segments = new OutgoingSegments(_sharedMemory, SharedMemoryPlan.Parent);
+            variables[WorkerEnvironment.SharedMemory] = _sharedMemory.Format();
+        }
+
         _launched = _context.Launcher.Launch(
             options.MaxMessageSize,
-            WorkerVariables.For(_context, Id, setup),
+            variables,
             setup.ContentRootPath ?? Environment.CurrentDirectory,
             _logs.OnStandardOutput,
             _logs.OnStandardError,
             (_, _) => Die("exited"));
         ProcessId = _launched.Process.Id;
         _logs.ProcessId = ProcessId;
-        _writer = new FrameWriter(_launched.ToChild);
+        _writer = new FrameWriter(_launched.ToChild, _segments);
 
         // The token goes through the channel, not the environment: only a reader of this pipe learns it.
         _writer.TryWrite(new OutgoingFrame(FrameType.Challenge, 0, System.Text.Encoding.ASCII.GetBytes(_token)));
@@ -278,7 +288,8 @@ internal sealed class WorkerConnection : IFrameHandler
         var fromChild = _launched!.FromChild;
         try
         {
-            _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, this, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
+            IFrameHandler handler = _sharedMemory is null ? this : new SegmentFrames(this, _sharedMemory, SharedMemoryPlan.Worker, _segments!, _writer!, _context.Options.MaxMessageSize);
+            _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, handler, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
             await _readLoop.ConfigureAwait(false);
             reason = "closed its channel";
         }
@@ -392,6 +403,14 @@ internal sealed class WorkerConnection : IFrameHandler
             // The incoming pipe is disposed by the read loop when it ends: on Linux, disposing a pipe stream
             // under a blocked read waits for that read.
             _launched.Process.Dispose();
+        }
+
+        if (_sharedMemory is not null)
+        {
+            // The worker is gone and its frames are read: its segments and ours are nobody's now.
+            await _readLoop.WaitAsync(ExitCodeTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _segments!.Dispose();
+            _sharedMemory.DeleteChannelFiles();
         }
 
         _exited.TrySetResult();

@@ -64,4 +64,12 @@ internal enum FrameType : byte
 
     /// <summary>A running job's progress report: the serialized value given to its <see cref="IProgress{T}"/>.</summary>
     Progress = 24,
+
+    // Either way.
+
+    /// <summary>
+    /// The receiver has read the sender's shared-memory segment (its number, int32): the sender may reuse it. A frame
+    /// whose payload is in a segment has <see cref="SegmentFrames.InSegment"/> added to its own type.
+    /// </summary>
+    ReleaseSegment = 32,
 }

@@ -16,6 +16,7 @@ internal sealed class FrameWriter
     private const int BufferSize = 64 * 1024;
 
     private readonly Stream _stream;
+    private readonly OutgoingSegments? _segments;
     private readonly ConcurrentQueue<OutgoingFrame> _frames = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly byte[] _buffer = new byte[BufferSize];
@@ -24,7 +25,13 @@ internal sealed class FrameWriter
     private volatile bool _completing;
     private volatile bool _broken;
 
-    public FrameWriter(Stream stream) => _stream = stream;
+    /// <param name="stream">The channel's pipe.</param>
+    /// <param name="segments">Where frames of <see cref="OutgoingSegments.Threshold"/> bytes or more go instead of the pipe; null for none.</param>
+    public FrameWriter(Stream stream, OutgoingSegments? segments = null)
+    {
+        _stream = stream;
+        _segments = segments;
+    }
 
     /// <summary>Ends when the writer is completed and drained, or faults when the stream breaks.</summary>
     public Task Completion => _completion.Task;
@@ -145,6 +152,21 @@ internal sealed class FrameWriter
         {
             try
             {
+                // A large frame in shared memory: the pipe carries its header and the segment's number.
+                if (_segments is { } segments && frame.PayloadLength >= segments.Threshold && segments.TryPlace(frame, out var number))
+                {
+                    if (length + FrameHeader.Size + SegmentFrames.ReferenceSize > BufferSize)
+                    {
+                        _stream.Write(_buffer, 0, length);
+                        length = 0;
+                    }
+
+                    FrameHeader.Write(_buffer.AsSpan(length), (FrameType)((byte)frame.Type | SegmentFrames.InSegment), frame.JobId, SegmentFrames.ReferenceSize);
+                    SegmentFrames.WriteReference(_buffer.AsSpan(length + FrameHeader.Size), number, frame.PayloadLength);
+                    length += FrameHeader.Size + SegmentFrames.ReferenceSize;
+                    continue;
+                }
+
                 var size = FrameHeader.Size + frame.PayloadLength;
                 if (length > 0 && length + size > BufferSize)
                 {

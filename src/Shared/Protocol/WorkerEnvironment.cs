@@ -37,5 +37,8 @@ internal static class WorkerEnvironment
     /// <summary>How many seconds the worker waits for a debugger to attach before it builds its host (<c>WaitForDebugger</c>); absent: none.</summary>
     public const string WaitForDebugger = "PROCESSPOOL_WAIT_FOR_DEBUGGER";
 
-    public static readonly string[] All = [InputHandle, OutputHandle, Marker, ParentProcessId, MaxMessageSize, WaitForDebugger];
+    /// <summary>The channel's shared-memory plan (<see cref="Channels.SharedMemoryPlan.Format"/>), in force from the first frame; absent: none.</summary>
+    public const string SharedMemory = "PROCESSPOOL_SHARED_MEMORY";
+
+    public static readonly string[] All = [InputHandle, OutputHandle, Marker, ParentProcessId, MaxMessageSize, WaitForDebugger, SharedMemory];
 }

@@ -32,11 +32,17 @@ internal sealed class WorkerSession : IFrameHandler
 
     private readonly int _maxMessageSize;
 
-    public WorkerSession(Stream input, Stream output, int parentProcessId, int maxMessageSize, TimeProvider timeProvider)
+    private readonly SharedMemoryPlan? _sharedMemory;
+    private readonly OutgoingSegments? _segments;
+
+    /// <summary>A session over the channel's two pipes; <paramref name="sharedMemory"/> is the channel's plan, or null when every frame goes through the pipe.</summary>
+    public WorkerSession(Stream input, Stream output, int parentProcessId, int maxMessageSize, TimeProvider timeProvider, SharedMemoryPlan? sharedMemory = null)
     {
         _maxMessageSize = maxMessageSize;
         _input = input;
-        _writer = new FrameWriter(output);
+        _sharedMemory = sharedMemory;
+        _segments = sharedMemory is null ? null : new OutgoingSegments(sharedMemory, SharedMemoryPlan.Worker);
+        _writer = new FrameWriter(output, _segments);
         OwnChannel.Writing(_writer);
         _time = timeProvider;
         _watchdog = new ParentWatchdog(timeProvider, parentProcessId, parentProcessId > 0 ? ParentLiveness.For(parentProcessId) : static () => true);
@@ -48,7 +54,9 @@ internal sealed class WorkerSession : IFrameHandler
     /// <summary>Runs the session; returns the process exit code (<see cref="WorkerExitCode"/>).</summary>
     public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
-        var reading = FrameReader.Start(_input, _maxMessageSize, this, "ProcessPool channel reader");
+        // The worker's own segments are left to the parent, which deletes them once this process has exited.
+        IFrameHandler handler = _sharedMemory is null ? this : new SegmentFrames(this, _sharedMemory, SharedMemoryPlan.Parent, _segments!, _writer, _maxMessageSize);
+        var reading = FrameReader.Start(_input, _maxMessageSize, handler, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
             return await EndedAsync(reading).ConfigureAwait(false);

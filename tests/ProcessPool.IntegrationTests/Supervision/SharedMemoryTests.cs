@@ -1,0 +1,133 @@
+using System.Diagnostics;
+
+namespace ProcessPools.IntegrationTests;
+
+/// <summary>
+/// Large messages through shared memory (<see cref="ProcessPoolOptions.SharedMemoryThreshold"/>): intact each way,
+/// segments reused rather than made per message, and none left behind by workers that exit, are killed, or are
+/// killed under load.
+/// </summary>
+public sealed class SharedMemoryTests(ITestOutputHelper output)
+{
+    private const int Threshold = 64 * 1024;
+
+    /// <summary>Where this OS keeps segment files (Windows keeps none: named sections end with their handles).</summary>
+    private static string SegmentDirectory => OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+
+    /// <summary>The segment files of this test process's pools (their names start with the parent's pid).</summary>
+    private static string[] Segments() => OperatingSystem.IsWindows() ? [] : Directory.GetFiles(SegmentDirectory, $"processpool-{Environment.ProcessId}-*");
+
+    [Fact]
+    public async Task Large_arguments_and_results_cross_through_shared_memory_intact_and_small_ones_through_the_pipe()
+    {
+        Assert.Empty(Segments());
+        await using (var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SharedMemoryThreshold) = (2, Threshold)))
+        {
+            var small = SharedMemoryJobs.Make(1000, 1);
+            Assert.Equal(SharedMemoryJobs.Digest(small), await pool.ApplyAsync(SharedMemoryJobs.DigestAsync, small).WaitAsync(TestPools.HangGuard));
+            Assert.Equal(small, await pool.ApplyAsync(SharedMemoryJobs.EchoAsync, small).WaitAsync(TestPools.HangGuard));
+            Assert.Empty(Segments()); // nothing reached the threshold
+
+            var large = SharedMemoryJobs.Make(5 * 1024 * 1024 + 17, 2);
+            Assert.Equal(SharedMemoryJobs.Digest(large), await pool.ApplyAsync(SharedMemoryJobs.DigestAsync, large).WaitAsync(TestPools.HangGuard));
+            Assert.Equal(large, await pool.ApplyAsync(SharedMemoryJobs.EchoAsync, large).WaitAsync(TestPools.HangGuard));
+            Assert.Equal(SharedMemoryJobs.Make(3 * 1024 * 1024, 3), await pool.ApplyAsync(SharedMemoryJobs.MakeAsync, 3 * 1024 * 1024, 3).WaitAsync(TestPools.HangGuard));
+
+            // A map's chunks and answers take the same path.
+            var items = Enumerable.Range(10, 12).Select(seed => SharedMemoryJobs.Make(700 * 1024, seed)).ToArray();
+            var digests = await pool.Map(SharedMemoryJobs.DigestAsync, items).ToListAsync().WaitAsync(TestPools.HangGuard);
+            Assert.Equal(items.Select(SharedMemoryJobs.Digest), digests);
+
+            // The segments went through the file system: the senders keep them for the next large message.
+            if (!OperatingSystem.IsWindows())
+            {
+                var kept = Segments();
+                output.WriteLine($"segments kept: {string.Join(", ", kept.Select(Path.GetFileName))}");
+                Assert.NotEmpty(kept);
+                Assert.Contains(kept, name => Path.GetFileName(name).Contains("-p", StringComparison.Ordinal));
+                Assert.Contains(kept, name => Path.GetFileName(name).Contains("-w", StringComparison.Ordinal));
+            }
+        }
+
+        Assert.Empty(Segments());
+    }
+
+    [Fact]
+    public async Task Segments_are_reused_from_message_to_message_not_made_for_each()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SharedMemoryThreshold) = (1, Threshold));
+        var created = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 30; i++)
+        {
+            var payload = SharedMemoryJobs.Make((1 + (i % 3)) * 1024 * 1024, i);
+            Assert.Equal(payload, await pool.ApplyAsync(SharedMemoryJobs.EchoAsync, payload).WaitAsync(TestPools.HangGuard));
+            created.UnionWith(Segments());
+        }
+
+        // Each side kept what it made: one or two segments per side, not one per message (30 each way).
+        output.WriteLine($"segment files seen over 30 echoes: {created.Count}");
+        Assert.InRange(created.Count, 2, 2 * (OutgoingSegmentsKeptFree + 1));
+    }
+
+    [Trait("Category", "Chaos")]
+    [Fact]
+    public async Task Workers_killed_with_large_messages_in_flight_leave_no_segment_behind_and_every_job_is_answered()
+    {
+        var before = Segments().Length;
+        Assert.Equal(0, before);
+        var killed = 0;
+        await using (var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SharedMemoryThreshold) = (2, Threshold)))
+        {
+            var payloads = Enumerable.Range(0, 40).Select(seed => SharedMemoryJobs.Make(2 * 1024 * 1024, seed)).ToArray();
+            var retrying = pool.WithRetries(5);
+            var calls = payloads.Select(p => retrying.ApplyAsync(SharedMemoryJobs.EchoLaterAsync, p, 40)).ToArray();
+            var all = Task.WhenAll(calls);
+
+            // Kill a worker each time the pool has its two ready again, while calls are still in flight.
+            for (var round = 0; round < 4 && !all.IsCompleted; round++)
+            {
+                await TestPools.WaitUntilAsync(() => all.IsCompleted || TestPools.ReadyWorkerPids(pool).Count == 2);
+                var ready = TestPools.ReadyWorkerPids(pool);
+                if (ready.Count > 0 && !all.IsCompleted)
+                {
+                    var victim = ready[0];
+                    Process.GetProcessById(victim).Kill();
+                    killed++;
+                    await TestPools.WaitUntilAsync(() => !TestPools.WorkerPids(pool).Contains(victim));
+                }
+            }
+
+            var answers = await Task.WhenAll(calls.Select(async call =>
+            {
+                try
+                {
+                    return await call.WaitAsync(TestPools.HangGuard);
+                }
+                catch (WorkerLostException)
+                {
+                    return null; // retries exhausted: answered, as a loss
+                }
+            }));
+            output.WriteLine($"killed {killed} workers; {answers.Count(a => a is not null)} of {answers.Length} calls answered with their payload");
+            for (var i = 0; i < answers.Length; i++)
+            {
+                if (answers[i] is { } answer)
+                {
+                    Assert.Equal(payloads[i], answer);
+                }
+            }
+
+            Assert.True(killed > 0, "no worker was killed while calls were in flight");
+
+            // The dead workers' segments are gone; the two live ones keep at most their free ones, both ways.
+            var live = Segments();
+            output.WriteLine($"segments with the pool still open: {live.Length}");
+            Assert.InRange(live.Length, 0, 2 * 2 * OutgoingSegmentsKeptFree);
+        }
+
+        Assert.Equal(before, Segments().Length);
+    }
+
+    /// <summary>How many free segments each side keeps (OutgoingSegments.KeptFree).</summary>
+    private const int OutgoingSegmentsKeptFree = 2;
+}
