@@ -96,50 +96,39 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     }
 
     /// <summary>
-    /// Large arguments and results (a byte[] each way) from 1 KiB to 256 MiB, in MiB/s: ours against the raw pipe moving
-    /// the same bytes into a reused buffer (the floor) and into a fresh one per message, measured in the same run.
+    /// Large arguments and results (a byte[] each way) from 1 KiB to 256 MiB, in MiB/s: ours through the pipe and through
+    /// shared memory, against the raw pipe moving the same bytes into a reused buffer (the floor) and into a fresh one
+    /// per message, and against a plain memory copy into a new array (what the job's own array costs at least), all
+    /// measured in the same run.
     /// </summary>
     private async Task PayloadAsync()
     {
         int[] payloads = sizes.Rounds == 1 ? [1 << 10, 1 << 20] : [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20];
-        await using var pool = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, (256 << 20) + 4096));
+        const int MaxMessage = (256 << 20) + 4096;
+        await using var pool = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, MaxMessage));
+        await using var shared = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize, o.SharedMemoryThreshold) = (1, MaxMessage, 64 << 10));
         var floors = new Dictionary<int, (double ToChild, double FromChild)>();
         foreach (var size in payloads)
         {
             var count = Math.Clamp((512 << 20) / size, 3, 200);
             var data = new byte[size];
             Random.Shared.NextBytes(data);
-            var toWorker = new List<double>();
-            var toParent = new List<double>();
-            for (var i = 0; i < count + 1; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                if (await pool.ApplyAsync(BenchJobs.LengthAsync, data) != size)
-                {
-                    throw new InvalidOperationException("the worker did not receive the whole payload");
-                }
-
-                var sent = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                if ((await pool.ApplyAsync(BenchJobs.PayloadAsync, size)).Length != size)
-                {
-                    throw new InvalidOperationException("the parent did not receive the whole payload");
-                }
-
-                if (i > 0)
-                {
-                    toWorker.Add(size / 1048576.0 / sent);
-                    toParent.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
-                }
-            }
-
+            var (toWorker, toParent) = await MeasurePayloadAsync(pool, data, count);
+            var label = size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
             var floor = TransportFloor.MeasureBulk(size, fresh: false, count);
             floors[size] = floor;
             var fresh = TransportFloor.MeasureBulk(size, fresh: true, count);
-            var label = size >= 1 << 20 ? $"{size >> 20} MiB" : $"{size >> 10} KiB";
             log($"  {label}: fresh-buffer pipe {fresh.ToChild:N0} / {fresh.FromChild:N0} MiB/s (to the child / from it)");
-            Add($"payload {label}", "to the worker", "MiB/s", Median(toWorker), null, floor.ToChild, null, higherIsBetter: true);
-            Add($"payload {label}", "to the parent", "MiB/s", Median(toParent), null, floor.FromChild, null, higherIsBetter: true);
+            Add($"payload {label}", "to the worker", "MiB/s", toWorker, null, floor.ToChild, null, higherIsBetter: true);
+            Add($"payload {label}", "to the parent", "MiB/s", toParent, null, floor.FromChild, null, higherIsBetter: true);
+            if (size >= 64 << 10)
+            {
+                var (sharedToWorker, sharedToParent) = await MeasurePayloadAsync(shared, data, count);
+                var (copyNew, copyReused) = MeasureMemoryCopy(data, count);
+                log($"  {label}: memory copy into a new array {copyNew:N0} MiB/s, into a reused one {copyReused:N0} MiB/s");
+                Add($"payload {label}", "to the worker, shared memory (vs a copy into a new array)", "MiB/s", sharedToWorker, null, copyNew, null, higherIsBetter: true);
+                Add($"payload {label}", "to the parent, shared memory (vs a copy into a new array)", "MiB/s", sharedToParent, null, copyNew, null, higherIsBetter: true);
+            }
         }
 
         // The anchor: multiprocessing.Pool with the same sizes, after ours, in the same run.
@@ -149,6 +138,65 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
             Add($"payload {label}", "to the worker, multiprocessing.Pool", "MiB/s", toWorker, null, floors[size].ToChild, null, higherIsBetter: true);
             Add($"payload {label}", "to the parent, multiprocessing.Pool", "MiB/s", toParent, null, floors[size].FromChild, null, higherIsBetter: true);
         }
+    }
+
+    /// <summary>Medians of <paramref name="count"/> sends of <paramref name="data"/> to a job and as many answers of its size, in MiB/s, after one warm-up.</summary>
+    private static async Task<(double ToWorker, double ToParent)> MeasurePayloadAsync(IProcessPool pool, byte[] data, int count)
+    {
+        var size = data.Length;
+        var toWorker = new List<double>();
+        var toParent = new List<double>();
+        for (var i = 0; i < count + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            if (await pool.ApplyAsync(BenchJobs.LengthAsync, data) != size)
+            {
+                throw new InvalidOperationException("the worker did not receive the whole payload");
+            }
+
+            var sent = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            if ((await pool.ApplyAsync(BenchJobs.PayloadAsync, size)).Length != size)
+            {
+                throw new InvalidOperationException("the parent did not receive the whole payload");
+            }
+
+            if (i > 0)
+            {
+                toWorker.Add(size / 1048576.0 / sent);
+                toParent.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return (Median(toWorker), Median(toParent));
+    }
+
+    /// <summary>
+    /// A memory copy of <paramref name="data"/>, in MiB/s (medians of <paramref name="count"/>): into a new array each
+    /// time (its pages faulted in, as a job's own array's are), and into one array reused.
+    /// </summary>
+    private static (double IntoNew, double IntoReused) MeasureMemoryCopy(byte[] data, int count)
+    {
+        var intoNew = new List<double>();
+        var intoReused = new List<double>();
+        var reused = new byte[data.Length];
+        for (var i = 0; i < count + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+            data.CopyTo(copy);
+            var made = clock.Elapsed.TotalSeconds;
+            GC.KeepAlive(copy);
+            clock.Restart();
+            data.CopyTo(reused);
+            if (i > 0)
+            {
+                intoNew.Add(data.Length / 1048576.0 / made);
+                intoReused.Add(data.Length / 1048576.0 / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return (Median(intoNew), Median(intoReused));
     }
 
     /// <summary>A program's full path from PATH (wrk, python3); null when it is not installed.</summary>

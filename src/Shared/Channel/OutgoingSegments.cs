@@ -45,6 +45,18 @@ internal sealed class OutgoingSegments : IDisposable
         }
     }
 
+    /// <summary>How many segments the other side holds now.</summary>
+    public int Lent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lent.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Writes a frame's payload (its prefix, then its bytes) into a segment and lends it; false when no segment
     /// could be had (no room in the memory file system, the channel closed): the pipe then carries the frame.

@@ -83,6 +83,17 @@ public sealed class OptionsTests
         Assert.Equal(nameof(JobOptions.Timeout), exception.ParamName);
     }
 
+    [Theory]
+    [InlineData(100, 64 * 1024 * 1024)]
+    [InlineData(2 << 20, 1 << 20)]
+    public async Task A_shared_memory_threshold_under_a_page_or_over_MaxMessageSize_fails_validation(int threshold, int maxMessageSize)
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ProcessPool.StartAsync(o => (o.SharedMemoryThreshold, o.MaxMessageSize) = (threshold, maxMessageSize)));
+
+        Assert.Contains($"SharedMemoryThreshold ({threshold}) must be between 4096 and MaxMessageSize ({maxMessageSize})", exception.Message);
+    }
+
     [Fact]
     public async Task QueueCount_above_Processes_fails_validation()
     {
