@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
-using Microsoft.Win32.SafeHandles;
 using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
 
 namespace ProcessPools.Channels;
 
