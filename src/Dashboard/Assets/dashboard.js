@@ -4,7 +4,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null, openJobs: new Set(), history: new Map() };
+  const state = { pools: [], failuresPool: null, outputFor: null, failureTimer: null, openJobs: new Set(), openFailures: new Set(), failuresAsked: 0, history: new Map() };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -201,15 +201,25 @@
     }
     const query = params.toString();
     const url = `api/v1/pools/${encodeURIComponent(state.failuresPool)}/failures${query ? `?${query}` : ''}`;
+    // Only the latest question's answer is drawn: an older one arriving late would show a search already replaced.
+    const asked = ++state.failuresAsked;
     const response = await fetch(url, { credentials: 'same-origin' });
-    if (!response.ok) return;
+    if (!response.ok || asked !== state.failuresAsked) return;
     const body = await response.json();
+    if (asked !== state.failuresAsked) return;
     $('failure-count').textContent = query ? `${body.failures.length} of ${body.total}` : `${body.total} kept`;
     $('failures').replaceChildren(...body.failures.map((f) => el('li', { 'data-job-id': f.jobId, 'data-job-name': f.jobName },
       el('div', {}, el('span', { class: 'what', text: `${f.jobName}: ${f.exceptionType}` }), ' ', el('span', { class: 'muted', text: `${fmt.time(f.at)}${f.node ? ` · silo ${f.node}` : ''} · pid ${f.processId ?? '-'} · ${f.outcome}${f.retried ? ` · attempt ${f.attempt}` : ''}` })),
       el('div', { class: 'message', text: f.message }),
-      f.stackTrace ? el('details', {}, el('summary', { text: 'stack trace' }), el('pre', { class: 'stack', text: f.stackTrace })) : null,
-      f.standardErrorTail.length ? el('details', {}, el('summary', { text: 'standard error before it' }), el('pre', { text: f.standardErrorTail.join('\n') })) : null)));
+      f.stackTrace ? failureDetails(`${f.jobId}/${f.at}/stack`, 'stack trace', el('pre', { class: 'stack', text: f.stackTrace })) : null,
+      f.standardErrorTail.length ? failureDetails(`${f.jobId}/${f.at}/stderr`, 'standard error before it', el('pre', { text: f.standardErrorTail.join('\n') })) : null)));
+  }
+
+  // A failure's stack or stderr stays open across redraws (a new failure, a search) until its reader closes it.
+  function failureDetails(key, title, content) {
+    const details = el('details', { open: state.openFailures.has(key) }, el('summary', { text: title }), content);
+    details.addEventListener('toggle', () => { if (details.open) state.openFailures.add(key); else state.openFailures.delete(key); });
+    return details;
   }
 
   async function loadOutput() {
