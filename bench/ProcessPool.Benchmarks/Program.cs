@@ -20,12 +20,12 @@ if (CrashProbe.IsPoolHost)
     return await CrashProbe.RunPoolHostAsync();
 }
 
-// dotnet run -c Release --project bench/ProcessPool.Benchmarks [-- --quick] [--out DIR] [--only round-trip,map,...]
+// dotnet run -c Release --project bench/ProcessPool.Benchmarks [-- --quick] [--out DIR] [--only round-trip,map,...] [--payload-sizes 1M,64M]
 // or, ReadyToRun: dotnet publish bench/ProcessPool.Benchmarks -c Release -o bench/out && dotnet bench/out/ProcessPool.Benchmarks.dll [...]
 var quick = args.Contains("--quick");
 var output = Argument("--out") ?? Path.Combine("bench", "results");
 var only = (Argument("--only") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-var sizes = quick ? Sizes.Quick : Sizes.Full;
+var sizes = (quick ? Sizes.Quick : Sizes.Full) with { Payloads = Argument("--payload-sizes")?.Split(',').Select(ParseSize).ToArray() };
 
 var machine = string.Create(CultureInfo.InvariantCulture,
     $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Compilation()}, {DateTimeOffset.UtcNow:yyyy-MM-dd}{(quick ? ", quick sizes" : string.Empty)}");
@@ -42,6 +42,14 @@ Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"Written to {Path.GetFullPath(output)}: results.md, results.json, results.svg");
 return 0;
+
+// A size such as 4096, 64K or 256M (powers of 1024).
+static int ParseSize(string text) => text[^1] switch
+{
+    'K' or 'k' => int.Parse(text[..^1], CultureInfo.InvariantCulture) << 10,
+    'M' or 'm' => int.Parse(text[..^1], CultureInfo.InvariantCulture) << 20,
+    _ => int.Parse(text, CultureInfo.InvariantCulture),
+};
 
 // Whether the bench's own assemblies were compiled ahead of time (published ReadyToRun) or are JIT-compiled at start:
 // the main difference in a worker's start-up. ProcessPool.Hosting is read, not Microsoft.Extensions.Hosting, whose

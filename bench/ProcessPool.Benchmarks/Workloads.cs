@@ -16,6 +16,9 @@ internal sealed record Sizes(
     int ColdStarts, int RoundTrips, int ConcurrentJobs, int MapItems, int IoJobs, int IoDelayMs, long CpuIterations, int RecycledJobs, TimeSpan Idle,
     TimeSpan WarmUp, int Rounds, int Crashes)
 {
+    /// <summary>The payload workload's sizes in bytes (<c>--payload-sizes 1M,256M</c>); null for its own list.</summary>
+    public int[]? Payloads { get; init; }
+
     public static Sizes Full => new(5, 20_000, 20_000, 1_000_000, 2_000, 50, 400_000_000, 100, TimeSpan.FromSeconds(10), WarmUp: TimeSpan.FromSeconds(3), Rounds: 5, Crashes: 5);
 
     public static Sizes Quick => new(1, 300, 500, 5_000, 128, 20, 2_000_000, 6, TimeSpan.FromMilliseconds(500), WarmUp: TimeSpan.Zero, Rounds: 1, Crashes: 1);
@@ -103,7 +106,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     /// </summary>
     private async Task PayloadAsync()
     {
-        int[] payloads = sizes.Rounds == 1 ? [1 << 10, 1 << 20] : [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20];
+        int[] payloads = sizes.Payloads ?? (sizes.Rounds == 1 ? [1 << 10, 1 << 20] : [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20]);
         const int MaxMessage = (256 << 20) + 4096;
         await using var pool = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize) = (1, MaxMessage));
         await using var shared = await BenchPools.StartAsync(o => (o.Processes, o.MaxMessageSize, o.SharedMemoryThreshold) = (1, MaxMessage, 64 << 10));
