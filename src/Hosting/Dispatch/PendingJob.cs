@@ -224,7 +224,7 @@ internal abstract class PendingJob : ITracedJob
         ReleaseQueueRoom();
         if (Interlocked.Exchange(ref _arguments, null) is { } rented && !argumentsMayBeInUse)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ChannelBuffers.Return(rented);
         }
     }
 

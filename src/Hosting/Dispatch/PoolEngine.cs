@@ -205,7 +205,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         }
 
         var (timeout, retries) = Effective(options);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, arguments.Length));
+        var buffer = Channels.ChannelBuffers.Rent(Math.Max(1, arguments.Length));
         arguments.CopyTo(buffer);
         var job = new SerializedJob(Arguments.NextJobId(), target, JobRegistry.NumberOf(target), buffer, arguments.Length, itemCount)
         {

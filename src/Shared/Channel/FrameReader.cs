@@ -85,7 +85,7 @@ internal static class FrameReader
             var partial = end - start;
             if (needed > buffer.Length)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2)); // over InitialBuffer: no buffer is smaller
+                var larger = ChannelBuffers.Rent(Math.Max(needed, buffer.Length * 2)); // over InitialBuffer: no buffer is smaller
                 Buffer.BlockCopy(buffer, start, larger, 0, partial);
                 Release(buffer, home);
                 buffer = larger;
@@ -125,7 +125,7 @@ internal static class FrameReader
     {
         if (buffer != home)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ChannelBuffers.Return(buffer);
         }
     }
 

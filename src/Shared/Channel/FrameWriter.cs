@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 
@@ -99,7 +98,7 @@ internal sealed class FrameWriter
     {
         if (frame.ReturnToPool is { } rented)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ChannelBuffers.Return(rented);
         }
     }
 
