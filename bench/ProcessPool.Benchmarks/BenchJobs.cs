@@ -8,6 +8,9 @@ public static class BenchJobs
     /// <summary>Receives a payload and answers its length: the parent-to-worker direction.</summary>
     public static Task<int> LengthAsync(byte[] data) => Task.FromResult(data.Length);
 
+    /// <summary>The length of a memory argument (a large one is lent from the worker's reused buffers, not a new array).</summary>
+    public static Task<int> MemoryLengthAsync(ReadOnlyMemory<byte> data) => Task.FromResult(data.Length);
+
     private static byte[] s_payload = [];
 
     /// <summary>Answers a payload of <paramref name="size"/> bytes, made once per size: the worker-to-parent direction.</summary>

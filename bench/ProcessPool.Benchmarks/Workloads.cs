@@ -131,6 +131,8 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
                 log($"  {label}: memory copy into a new array {copyNew:N0} MiB/s, into a reused one {copyReused:N0} MiB/s");
                 Add($"payload {label}", "to the worker, shared memory (vs a copy into a new array)", "MiB/s", sharedToWorker, null, copyNew, null, higherIsBetter: true);
                 Add($"payload {label}", "to the parent, shared memory (vs a copy into a new array)", "MiB/s", sharedToParent, null, copyNew, null, higherIsBetter: true);
+                var lentToWorker = await MeasureSendAsync(size, count, () => shared.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data));
+                Add($"payload {label}", "to the worker, shared memory, ReadOnlyMemory<byte> argument", "MiB/s", lentToWorker, null, copyNew, null, higherIsBetter: true);
             }
         }
 
@@ -172,6 +174,27 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         }
 
         return (Median(toWorker), Median(toParent));
+    }
+
+    /// <summary>The median rate, in MiB/s, of <paramref name="count"/> sends of <paramref name="size"/> bytes, after one warm-up.</summary>
+    private static async Task<double> MeasureSendAsync(int size, int count, Func<Task<int>> send)
+    {
+        var rates = new List<double>();
+        for (var i = 0; i < count + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            if (await send() != size)
+            {
+                throw new InvalidOperationException("the worker did not receive the whole payload");
+            }
+
+            if (i > 0)
+            {
+                rates.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return Median(rates);
     }
 
     /// <summary>

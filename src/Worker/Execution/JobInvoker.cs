@@ -202,13 +202,35 @@ internal sealed class JobInvoker
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
     public object?[] ReadArguments(ref SequenceReader<byte> reader, IJobSerializer serializer, Func<Type, bool, object>? progress)
     {
+        LentArguments? lent = null;
+        return ReadArguments(ref reader, serializer, progress, lend: false, ref lent);
+    }
+
+    /// <summary>
+    /// Reads the arguments as <see cref="ReadArguments(ref SequenceReader{byte}, IJobSerializer, Func{Type, bool, object}?)"/>
+    /// does; with <paramref name="lend"/>, large memory arguments are lent (<see cref="LentArguments"/>), recorded in
+    /// <paramref name="lent"/> for the caller to take back when the job is over (here already when reading fails).
+    /// </summary>
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
+    public object?[] ReadArguments(ref SequenceReader<byte> reader, IJobSerializer serializer, Func<Type, bool, object>? progress, bool lend, ref LentArguments? lent)
+    {
         var arguments = new object?[SentTypes.Length];
-        for (var i = 0; i < arguments.Length; i++)
+        try
         {
-            var blob = InvokePayload.ReadArgument(ref reader, Name);
-            arguments[i] = SentProgressTypes[i] is { } progressType
-                ? (progress ?? throw new NotSupportedException($"Job '{Name}' takes an IProgress<T>, which has no caller to report to here."))(progressType, InvokePayload.IsProgressConnected(blob))
-                : serializer.Deserialize(blob, SentTypes[i]);
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                var blob = InvokePayload.ReadArgument(ref reader, Name);
+                arguments[i] = SentProgressTypes[i] is { } progressType
+                    ? (progress ?? throw new NotSupportedException($"Job '{Name}' takes an IProgress<T>, which has no caller to report to here."))(progressType, InvokePayload.IsProgressConnected(blob))
+                    : lend && LentArguments.Applies(SentTypes[i], serializer) ? LentArguments.Read(blob, SentTypes[i], serializer, ref lent)
+                    : serializer.Deserialize(blob, SentTypes[i]);
+            }
+        }
+        catch
+        {
+            lent?.Return();
+            lent = null;
+            throw;
         }
 
         return arguments;

@@ -66,9 +66,10 @@ internal sealed class JobRunner
         }
 
         object?[] arguments;
+        LentArguments? lent = null;
         try
         {
-            arguments = ReadArguments(invoker, ref reader, jobId);
+            arguments = ReadArguments(invoker, ref reader, jobId, ref lent);
         }
         catch (Exception exception) when (exception is not InvalidDataException)
         {
@@ -79,8 +80,8 @@ internal sealed class JobRunner
         _traceContexts.Remove(jobId, out var traceContext);
 
         // Off the reader loop: a job that computes synchronously must not stall the channel.
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext),
-            (Runner: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext, state.Lent),
+            (Runner: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext, Lent: lent), preferLocal: false);
     }
 
     /// <summary>A chunk of a map's items: read here, run one after the other off the reader thread, answered in one frame.</summary>
@@ -192,6 +193,24 @@ internal sealed class JobRunner
     [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
     private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId) =>
         invoker.ReadArguments(ref reader, _serializer, invoker.ReportsProgress ? (progressType, connected) => ProgressToParent.Create(progressType, this, jobId, connected) : null);
+
+    /// <summary>A single job's arguments, with large memory arguments lent (<see cref="LentArguments"/>).</summary>
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only jobs named by reflection (RequiresDynamicCode, warned at the application's call site) take IProgress<T>; the source generator does not name them.")]
+    private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId, ref LentArguments? lent) =>
+        invoker.ReadArguments(ref reader, _serializer, invoker.ReportsProgress ? (progressType, connected) => ProgressToParent.Create(progressType, this, jobId, connected) : null, lend: true, ref lent);
+
+    private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext, LentArguments? lent)
+    {
+        try
+        {
+            await RunAsync(jobId, invoker, arguments, source, traceContext).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The job's task has completed and its answer is written (a job may answer with the memory it was lent).
+            lent?.Return();
+        }
+    }
 
     private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
     {

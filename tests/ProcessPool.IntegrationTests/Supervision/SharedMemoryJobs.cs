@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ProcessPools.IntegrationTests;
@@ -15,6 +17,20 @@ public static class SharedMemoryJobs
     public static async Task<byte[]> EchoLaterAsync(byte[] data, int milliseconds)
     {
         await Task.Delay(milliseconds);
+        return data;
+    }
+
+    /// <summary>
+    /// The identity of the array under a memory argument (lent ones come from the worker's reused buffers), and the
+    /// argument's digest, read while the job runs.
+    /// </summary>
+    public static Task<(int Array, string Digest)> InspectMemoryAsync(ReadOnlyMemory<byte> data) =>
+        Task.FromResult((MemoryMarshal.TryGetArray(data, out var segment) ? RuntimeHelpers.GetHashCode(segment.Array) : 0, $"{data.Length}:{Convert.ToHexString(SHA256.HashData(data.Span))}"));
+
+    /// <summary>Answers the memory it was lent, after a pause (the answer is written before the memory is taken back).</summary>
+    public static async Task<ReadOnlyMemory<byte>> EchoMemoryAsync(ReadOnlyMemory<byte> data)
+    {
+        await Task.Yield();
         return data;
     }
 

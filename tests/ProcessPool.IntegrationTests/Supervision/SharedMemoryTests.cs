@@ -69,6 +69,31 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         Assert.InRange(created.Count, 2, 2 * (OutgoingSegmentsKeptFree + 1));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_large_memory_argument_is_lent_from_a_reused_buffer_and_a_byte_array_is_the_jobs_own(bool sharedMemory)
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SharedMemoryThreshold) = (1, sharedMemory ? Threshold : null));
+        var first = SharedMemoryJobs.Make(2 * 1024 * 1024, 1);
+        var second = SharedMemoryJobs.Make(2 * 1024 * 1024 - 3, 2);
+
+        var (firstArray, firstDigest) = await pool.ApplyAsync(SharedMemoryJobs.InspectMemoryAsync, (ReadOnlyMemory<byte>)first).WaitAsync(TestPools.HangGuard);
+        var (secondArray, secondDigest) = await pool.ApplyAsync(SharedMemoryJobs.InspectMemoryAsync, (ReadOnlyMemory<byte>)second).WaitAsync(TestPools.HangGuard);
+
+        // The bytes are right, and the second job was lent the buffer the first gave back (not a new array).
+        Assert.Equal(SharedMemoryJobs.Digest(first), firstDigest);
+        Assert.Equal(SharedMemoryJobs.Digest(second), secondDigest);
+        Assert.Equal(firstArray, secondArray);
+
+        // A job may answer with the memory it was lent: the answer is written before the buffer is taken back.
+        var echoed = await Task.WhenAll(Enumerable.Range(3, 6).Select(seed => pool.ApplyAsync(SharedMemoryJobs.EchoMemoryAsync, (ReadOnlyMemory<byte>)SharedMemoryJobs.Make(1024 * 1024 + seed, seed)))).WaitAsync(TestPools.HangGuard);
+        for (var i = 0; i < echoed.Length; i++)
+        {
+            Assert.Equal(SharedMemoryJobs.Make(1024 * 1024 + 3 + i, 3 + i), echoed[i].ToArray());
+        }
+    }
+
     [Trait("Category", "Chaos")]
     [Fact]
     public async Task Workers_killed_with_large_messages_in_flight_leave_no_segment_behind_and_every_job_is_answered()
