@@ -36,8 +36,7 @@ internal sealed class WorkerConnection : IFrameHandler
     private Task _readLoop = Task.CompletedTask;
     private WorkerSetup? _pendingSetup;
     private FrameWriter? _writer;
-    private SharedMemoryPlan? _sharedMemory;
-    private OutgoingSegments? _segments;
+    private SegmentChannel? _sharedMemory;
     private bool _dead;
     private bool _shutdownSent;
     private volatile bool _draining;
@@ -133,9 +132,8 @@ internal sealed class WorkerConnection : IFrameHandler
         var variables = WorkerVariables.For(_context, Id, setup);
         if (options.SharedMemoryThreshold is { } threshold)
         {
-            _sharedMemory = SharedMemoryPlan.ForNewChannel(threshold);
-            _segments = new OutgoingSegments(_sharedMemory, SharedMemoryPlan.Parent);
-            variables[WorkerEnvironment.SharedMemory] = _sharedMemory.Format();
+            _sharedMemory = new SegmentChannel(SharedMemoryPlan.ForNewChannel(threshold), SharedMemoryPlan.Parent);
+            variables[WorkerEnvironment.SharedMemory] = _sharedMemory.Plan.Format();
         }
 
         _launched = _context.Launcher.Launch(
@@ -147,7 +145,7 @@ internal sealed class WorkerConnection : IFrameHandler
             (_, _) => Die("exited"));
         ProcessId = _launched.Process.Id;
         _logs.ProcessId = ProcessId;
-        _writer = new FrameWriter(_launched.ToChild, _segments);
+        _writer = new FrameWriter(_launched.ToChild, _sharedMemory?.Own);
 
         // The token goes through the channel, not the environment: only a reader of this pipe learns it.
         _writer.TryWrite(new OutgoingFrame(FrameType.Challenge, 0, System.Text.Encoding.ASCII.GetBytes(_token)));
@@ -288,7 +286,7 @@ internal sealed class WorkerConnection : IFrameHandler
         var fromChild = _launched!.FromChild;
         try
         {
-            IFrameHandler handler = _sharedMemory is null ? this : new SegmentFrames(this, _sharedMemory, SharedMemoryPlan.Worker, _segments!, _writer!, _context.Options.MaxMessageSize);
+            var handler = _sharedMemory?.Reading(this, _writer!, _context.Options.MaxMessageSize) ?? this;
             _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, handler, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
             await _readLoop.ConfigureAwait(false);
             reason = "closed its channel";
@@ -409,8 +407,7 @@ internal sealed class WorkerConnection : IFrameHandler
         {
             // The worker is gone and its frames are read: its segments and ours are nobody's now.
             await _readLoop.WaitAsync(ExitCodeTimeout, _context.TimeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _segments!.Dispose();
-            _sharedMemory.DeleteChannelFiles();
+            _sharedMemory.Dispose();
         }
 
         _exited.TrySetResult();

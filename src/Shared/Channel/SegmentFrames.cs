@@ -18,6 +18,9 @@ internal sealed class SegmentFrames : IFrameHandler
     /// <summary>The size of a reference to a segment.</summary>
     public const int ReferenceSize = 2 * sizeof(int);
 
+    [ThreadStatic]
+    private static List<Action>? t_deferred;
+
     private readonly IFrameHandler _inner;
     private readonly SharedMemoryPlan _plan;
     private readonly char _peer;
@@ -77,19 +80,46 @@ internal sealed class SegmentFrames : IFrameHandler
             throw new InvalidDataException($"A frame of type {actual} announced {length} bytes in shared memory, over the channel's limit of {_maxMessageSize} bytes (MaxMessageSize).");
         }
 
+        SharedSegment? segment = null;
+        t_deferred = [];
         try
         {
-            using var segment = SharedSegment.Open(_plan, _peer, number, length);
+            segment = SharedSegment.Open(_plan, _peer, number, length);
             using var lease = segment.Acquire();
             _inner.OnFrame(actual, jobId, lease.Sequence(length));
         }
         finally
         {
-            // Given back even when the handler threw: the owner may reuse it (the channel is likely over anyway).
+            // Given back as soon as the handler has read it, even when it threw (the channel is likely over then), and
+            // before the work it started begins: a job's answer then always follows the release of its arguments'
+            // segment, which the parent's next message can reuse. Unmapping (slow for a large segment) comes after.
             var release = new byte[sizeof(int)];
             BinaryPrimitives.WriteInt32LittleEndian(release, number);
             _writer.TryWrite(new OutgoingFrame(FrameType.ReleaseSegment, 0, release));
+            var deferred = t_deferred;
+            t_deferred = null;
+            foreach (var start in deferred)
+            {
+                start();
+            }
+
+            segment?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> now, or, from the handler of a frame that came in a segment, once that segment's
+    /// release is queued: work the frame starts (a job) then answers after the release, in the channel's order.
+    /// </summary>
+    public static void AfterRelease<TState>(Action<TState> start, TState state)
+    {
+        if (t_deferred is { } deferred)
+        {
+            deferred.Add(() => start(state));
+            return;
+        }
+
+        start(state);
     }
 
     private static int ReadNumber(ReadOnlySequence<byte> payload, FrameType type)

@@ -79,9 +79,11 @@ internal sealed class JobRunner
 
         _traceContexts.Remove(jobId, out var traceContext);
 
-        // Off the reader loop: a job that computes synchronously must not stall the channel.
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext, state.Lent),
-            (Runner: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext, Lent: lent), preferLocal: false);
+        // Off the reader loop: a job that computes synchronously must not stall the channel. Started once the frame's
+        // shared-memory segment, if it came in one, is given back: the release goes out before the job's answer.
+        SegmentFrames.AfterRelease(
+            static state => ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunAsync(state.JobId, state.Invoker, state.Arguments, state.Source, state.TraceContext, state.Lent), state, preferLocal: false),
+            (Runner: this, JobId: jobId, Invoker: invoker, Arguments: arguments, Source: source, TraceContext: traceContext, Lent: lent));
     }
 
     /// <summary>A chunk of a map's items: read here, run one after the other off the reader thread, answered in one frame.</summary>
@@ -112,8 +114,9 @@ internal sealed class JobRunner
         }
 
         _traceContexts.Remove(jobId, out var traceContext);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunManyAsync(state.JobId, state.Invoker, state.Items, state.Source, state.TraceContext),
-            (Runner: this, JobId: jobId, Invoker: invoker, Items: items, Source: source, TraceContext: traceContext), preferLocal: false);
+        SegmentFrames.AfterRelease(
+            static state => ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Runner.RunManyAsync(state.JobId, state.Invoker, state.Items, state.Source, state.TraceContext), state, preferLocal: false),
+            (Runner: this, JobId: jobId, Invoker: invoker, Items: items, Source: source, TraceContext: traceContext));
     }
 
     public void Cancel(long jobId)
@@ -199,20 +202,12 @@ internal sealed class JobRunner
     private object?[] ReadArguments(JobInvoker invoker, ref SequenceReader<byte> reader, long jobId, ref LentArguments? lent) =>
         invoker.ReadArguments(ref reader, _serializer, invoker.ReportsProgress ? (progressType, connected) => ProgressToParent.Create(progressType, this, jobId, connected) : null, lend: true, ref lent);
 
+    /// <remarks>
+    /// Memory lent to the job (<paramref name="lent"/>) is taken back once its task has completed and its result is
+    /// serialized (a job may answer with that memory), and before its answer is sent: the parent's next job, sent after
+    /// the answer, then finds the buffer back (a test counts on it).
+    /// </remarks>
     private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext, LentArguments? lent)
-    {
-        try
-        {
-            await RunAsync(jobId, invoker, arguments, source, traceContext).ConfigureAwait(false);
-        }
-        finally
-        {
-            // The job's task has completed and its answer is written (a job may answer with the memory it was lent).
-            lent?.Return();
-        }
-    }
-
-    private async Task RunAsync(long jobId, JobInvoker invoker, object?[] arguments, CancellationTokenSource source, byte[]? traceContext)
     {
         using var activity = ExecuteActivity.Start(invoker.Name, _setup.PoolName, _setup.WorkerId, traceContext);
         object? result;
@@ -223,6 +218,7 @@ internal sealed class JobRunner
         catch (OperationCanceledException) when (source.IsCancellationRequested)
         {
             ExecuteActivity.Stop(activity, "cancelled", null);
+            lent?.Return();
             Finish(jobId, source, canceled: true);
             return;
         }
@@ -230,12 +226,14 @@ internal sealed class JobRunner
         {
             await _exceptionHandlers.NotifyAsync(invoker.Name, arguments, exception).ConfigureAwait(false);
             ExecuteActivity.Stop(activity, "failed", exception);
+            lent?.Return();
             Finish(jobId, source, error: exception);
             return;
         }
 
         var buffer = new PooledBufferWriter();
         var unsendable = invoker.WriteResult(result, _serializer, _setup.MaxMessageSize, buffer);
+        lent?.Return();
         if (unsendable is not null)
         {
             buffer.Dispose();

@@ -32,17 +32,15 @@ internal sealed class WorkerSession : IFrameHandler
 
     private readonly int _maxMessageSize;
 
-    private readonly SharedMemoryPlan? _sharedMemory;
-    private readonly OutgoingSegments? _segments;
+    private readonly SegmentChannel? _sharedMemory;
 
     /// <summary>A session over the channel's two pipes; <paramref name="sharedMemory"/> is the channel's plan, or null when every frame goes through the pipe.</summary>
     public WorkerSession(Stream input, Stream output, int parentProcessId, int maxMessageSize, TimeProvider timeProvider, SharedMemoryPlan? sharedMemory = null)
     {
         _maxMessageSize = maxMessageSize;
         _input = input;
-        _sharedMemory = sharedMemory;
-        _segments = sharedMemory is null ? null : new OutgoingSegments(sharedMemory, SharedMemoryPlan.Worker);
-        _writer = new FrameWriter(output, _segments);
+        _sharedMemory = sharedMemory is null ? null : new SegmentChannel(sharedMemory, SharedMemoryPlan.Worker);
+        _writer = new FrameWriter(output, _sharedMemory?.Own);
         OwnChannel.Writing(_writer);
         _time = timeProvider;
         _watchdog = new ParentWatchdog(timeProvider, parentProcessId, parentProcessId > 0 ? ParentLiveness.For(parentProcessId) : static () => true);
@@ -55,8 +53,7 @@ internal sealed class WorkerSession : IFrameHandler
     public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
         // The worker's own segments are left to the parent, which deletes them once this process has exited.
-        IFrameHandler handler = _sharedMemory is null ? this : new SegmentFrames(this, _sharedMemory, SharedMemoryPlan.Parent, _segments!, _writer, _maxMessageSize);
-        var reading = FrameReader.Start(_input, _maxMessageSize, handler, "ProcessPool channel reader");
+        var reading = FrameReader.Start(_input, _maxMessageSize, _sharedMemory?.Reading(this, _writer, _maxMessageSize) ?? this, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
             return await EndedAsync(reading).ConfigureAwait(false);

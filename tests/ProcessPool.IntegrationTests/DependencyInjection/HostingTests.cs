@@ -61,6 +61,7 @@ public sealed class HostingTests
             ["ProcessPool:MaxTasksPerChild"] = "5",
             ["ProcessPool:Scheduler"] = "LeastLoaded",
             ["ProcessPool:StartTimeout"] = "00:00:20",
+            ["ProcessPool:SharedMemoryThreshold"] = "1048576",
         });
         builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
         using var host = builder.Build();
@@ -68,8 +69,8 @@ public sealed class HostingTests
         var options = host.Services.GetRequiredService<IOptionsMonitor<ProcessPoolOptions>>().Get(Microsoft.Extensions.Options.Options.DefaultName);
         await host.StartAsync();
 
-        Assert.Equal((1, 3, 5, SchedulerKind.LeastLoaded, TimeSpan.FromSeconds(20)),
-            (options.Processes, options.ChildConcurrency, options.MaxTasksPerChild, options.Scheduler, options.StartTimeout));
+        Assert.Equal((1, 3, 5, SchedulerKind.LeastLoaded, TimeSpan.FromSeconds(20), (int?)1048576),
+            (options.Processes, options.ChildConcurrency, options.MaxTasksPerChild, options.Scheduler, options.StartTimeout, options.SharedMemoryThreshold));
         Assert.Single(TestPools.WorkerPids(host.Services.GetRequiredService<IProcessPool>()));
         await host.StopAsync();
     }
@@ -83,6 +84,7 @@ public sealed class HostingTests
     [InlineData("Processes", "many", "Failed to convert configuration value 'many' at 'ProcessPool:Processes' to type 'System.Int32'")]
     [InlineData("Procceses", "2", "ProcessPool:Procceses is not a setting of process pool 'default'. Did you mean 'Processes'?")]
     [InlineData("Serializer", "Json", "ProcessPool:Serializer cannot be set from configuration")]
+    [InlineData("SharedMemoryThreshold", "100", "ProcessPool:SharedMemoryThreshold (100) must be between 4096 and ProcessPool:MaxMessageSize (67108864)")]
     public async Task A_bad_configuration_value_fails_host_start_naming_the_key_path_and_the_pool(string key, string value, string expected)
     {
         var builder = Host.CreateApplicationBuilder();

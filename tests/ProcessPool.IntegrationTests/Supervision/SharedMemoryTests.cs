@@ -64,9 +64,11 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
             created.UnionWith(Segments());
         }
 
-        // Each side kept what it made: one or two segments per side, not one per message (30 each way).
+        // Each side reused what it made, not a segment per message (30 each way). The sizes cycle, and a message larger
+        // than every free segment replaces one; a release still on its way when the next message is written costs one
+        // more (the worker's releases precede its answers, the parent's may trail its caller's next call).
         output.WriteLine($"segment files seen over 30 echoes: {created.Count}");
-        Assert.InRange(created.Count, 2, 2 * (OutgoingSegmentsKeptFree + 1));
+        Assert.InRange(created.Count, 2, 12);
     }
 
     [Theory]

@@ -117,6 +117,29 @@ public sealed class SharedMemoryChannelTests : IDisposable
     }
 
     [Fact]
+    public async Task Work_a_segment_frame_starts_answers_after_the_segments_release()
+    {
+        var plan = Plan();
+        using var parentSegments = new OutgoingSegments(plan, SharedMemoryPlan.Parent);
+        var toWorker = new MemoryStream();
+        Assert.True(new FrameWriter(toWorker, parentSegments).TryWrite(new OutgoingFrame(FrameType.Invoke, 7, Pattern(7, 200_000))));
+
+        // The worker's handler starts a job that answers at once, as a trivial job may before the handler returns.
+        var toParent = new MemoryStream();
+        var workerWriter = new FrameWriter(toParent);
+        using var workerSegments = new OutgoingSegments(plan, SharedMemoryPlan.Worker);
+        var handler = new StartsWork(workerWriter);
+        await FrameReader.Start(new MemoryStream(toWorker.ToArray()), Limit, new SegmentFrames(handler, plan, SharedMemoryPlan.Parent, workerSegments, workerWriter, Limit), "worker reader")
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        workerWriter.Complete();
+        await workerWriter.Completion.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var sent = new Recorder();
+        await FrameReader.Start(new MemoryStream(toParent.ToArray()), Limit, sent, "parent reader").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal([FrameType.ReleaseSegment, FrameType.Result], sent.Frames.Select(f => f.Type));
+    }
+
+    [Fact]
     public void A_frame_naming_a_missing_segment_ends_the_channel_with_the_segment_named()
     {
         var plan = Plan();
@@ -146,6 +169,13 @@ public sealed class SharedMemoryChannelTests : IDisposable
         var bytes = new byte[length];
         new Random(frame * 7919 + length).NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>Starts work as the worker's job runner does: it answers through the writer as soon as it runs.</summary>
+    private sealed class StartsWork(FrameWriter writer) : IFrameHandler
+    {
+        public void OnFrame(FrameType type, long jobId, ReadOnlySequence<byte> payload) =>
+            SegmentFrames.AfterRelease(static state => state.Writer.TryWrite(new OutgoingFrame(FrameType.Result, state.JobId, new byte[] { 1 })), (Writer: writer, JobId: jobId));
     }
 
     private sealed class Recorder : IFrameHandler
