@@ -286,7 +286,7 @@ internal sealed class WorkerConnection : IFrameHandler
         var fromChild = _launched!.FromChild;
         try
         {
-            var handler = _sharedMemory?.Reading(this, _writer!, _context.Options.MaxMessageSize) ?? this;
+            var handler = _sharedMemory?.HandlerFor(this, _writer!, _context.Options.MaxMessageSize) ?? this;
             _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, handler, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
             await _readLoop.ConfigureAwait(false);
             reason = "closed its channel";

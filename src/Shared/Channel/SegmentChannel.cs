@@ -23,7 +23,7 @@ internal sealed class SegmentChannel : IDisposable
     public OutgoingSegments Own { get; }
 
     /// <summary>The handler to read with: the other side's segments mapped for <paramref name="inner"/>, releases freeing this side's.</summary>
-    public IFrameHandler Reading(IFrameHandler inner, FrameWriter writer, int maxMessageSize) =>
+    public IFrameHandler HandlerFor(IFrameHandler inner, FrameWriter writer, int maxMessageSize) =>
         new SegmentFrames(inner, Plan, _side == SharedMemoryPlan.Parent ? SharedMemoryPlan.Worker : SharedMemoryPlan.Parent, Own, writer, maxMessageSize);
 
     /// <summary>

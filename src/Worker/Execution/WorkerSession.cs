@@ -53,7 +53,7 @@ internal sealed class WorkerSession : IFrameHandler
     public async Task<int> RunAsync(Func<WorkerSetup, ILoggerProvider, Task<IHost>> buildHost)
     {
         // The worker's own segments are left to the parent, which deletes them once this process has exited.
-        var reading = FrameReader.Start(_input, _maxMessageSize, _sharedMemory?.Reading(this, _writer, _maxMessageSize) ?? this, "ProcessPool channel reader");
+        var reading = FrameReader.Start(_input, _maxMessageSize, _sharedMemory?.HandlerFor(this, _writer, _maxMessageSize) ?? this, "ProcessPool channel reader");
         if (await Task.WhenAny(_setup.Task, reading).ConfigureAwait(false) != _setup.Task)
         {
             return await EndedAsync(reading).ConfigureAwait(false);
