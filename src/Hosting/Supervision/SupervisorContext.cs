@@ -40,6 +40,16 @@ internal sealed class SupervisorContext(
     public DispatchGate DispatchGate { get; } = new();
 
     private int _containmentWarned;
+    private int _sharedMemoryWarned;
+
+    /// <summary>Logs, once per pool, that a large message went through the pipe because no shared-memory segment could be made.</summary>
+    public void WarnSharedMemoryUnavailable(int bytes, string location, string reason)
+    {
+        if (Interlocked.Exchange(ref _sharedMemoryWarned, 1) == 0)
+        {
+            Log.SharedMemoryUnavailable(Logger, PoolName, bytes, location, reason);
+        }
+    }
 
     /// <summary>Logs, once per pool, that a worker runs uncontained and why: the pool works on without it.</summary>
     public void WarnUncontained(int processId, string reason)

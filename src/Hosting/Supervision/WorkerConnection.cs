@@ -132,7 +132,8 @@ internal sealed class WorkerConnection : IFrameHandler
         var variables = WorkerVariables.For(_context, Id, setup);
         if (options.SharedMemoryThreshold is { } threshold)
         {
-            _sharedMemory = new SegmentChannel(SharedMemoryPlan.ForNewChannel(threshold), SharedMemoryPlan.Parent);
+            var plan = SharedMemoryPlan.ForNewChannel(threshold);
+            _sharedMemory = new SegmentChannel(plan, SharedMemoryPlan.Parent, (bytes, exception) => _context.WarnSharedMemoryUnavailable(bytes, plan.Store == SegmentStore.Named ? "named sections" : plan.Location, exception.Message));
             variables[WorkerEnvironment.SharedMemory] = _sharedMemory.Plan.Format();
         }
 

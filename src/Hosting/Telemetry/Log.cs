@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Warning, "Pool '{Pool}': worker process {ProcessId} runs uncontained ({Reason}): processes its jobs start may outlive it. Logged once per pool; the pool works on.", EventName = "WorkerUncontained")]
     public static partial void WorkerUncontained(ILogger logger, string pool, int processId, string reason);
 
+    [LoggerMessage(20, LogLevel.Warning, "Pool '{Pool}': a message of {Bytes} bytes went through the pipe instead of shared memory: no segment could be made in {Location} ({Reason}). Give it room (a container's /dev/shm: docker run --shm-size). Logged once per pool; messages go through the pipe meanwhile.", EventName = "SharedMemoryUnavailable")]
+    public static partial void SharedMemoryUnavailable(ILogger logger, string pool, int bytes, string location, string reason);
+
     [LoggerMessage(18, LogLevel.Warning, "Pool '{Pool}': hot reload updated {Types} in this process, but its workers still run the code they were started with (a worker cannot receive hot reload changes). Restart the application to run the new code in workers: Ctrl+R in dotnet watch. Logged once per pool.", EventName = "HotReloadNotApplied")]
     public static partial void HotReloadNotApplied(ILogger logger, string pool, string types);
 

@@ -21,13 +21,18 @@ internal sealed class OutgoingSegments : IDisposable
     private readonly Lock _gate = new();
     private readonly List<SharedSegment> _free = [];
     private readonly Dictionary<int, SharedSegment> _lent = [];
+    private readonly Action<int, Exception>? _unavailable;
     private int _next;
     private bool _disposed;
 
-    public OutgoingSegments(SharedMemoryPlan plan, char side)
+    /// <param name="plan">The channel's plan.</param>
+    /// <param name="side">This side's letter in segment names.</param>
+    /// <param name="unavailable">Told the frame's size and the reason when no segment could be made (the frame then goes through the pipe).</param>
+    public OutgoingSegments(SharedMemoryPlan plan, char side, Action<int, Exception>? unavailable = null)
     {
         _plan = plan;
         _side = side;
+        _unavailable = unavailable;
     }
 
     /// <summary>Frames of at least this many bytes go through a segment.</summary>
@@ -103,6 +108,7 @@ internal sealed class OutgoingSegments : IDisposable
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
+                _unavailable?.Invoke(length, exception);
                 return false;
             }
         }

@@ -10,11 +10,12 @@ internal sealed class SegmentChannel : IDisposable
 
     /// <param name="plan">The channel's plan.</param>
     /// <param name="side"><see cref="SharedMemoryPlan.Parent"/> or <see cref="SharedMemoryPlan.Worker"/>: this side.</param>
-    public SegmentChannel(SharedMemoryPlan plan, char side)
+    /// <param name="unavailable">Told when a segment could not be made and a frame went through the pipe.</param>
+    public SegmentChannel(SharedMemoryPlan plan, char side, Action<int, Exception>? unavailable = null)
     {
         Plan = plan;
         _side = side;
-        Own = new OutgoingSegments(plan, side);
+        Own = new OutgoingSegments(plan, side, unavailable);
     }
 
     public SharedMemoryPlan Plan { get; }

@@ -41,12 +41,16 @@ internal sealed unsafe class SharedSegment : IDisposable
             return OperatingSystem.IsWindows() ? CreateNamed(name, number, capacity) : throw NamedOnlyOnWindows();
         }
 
+        // Its room is reserved now (fallocate): a memory file system without room fails here, with an IOException that
+        // sends the frame through the pipe, instead of killing this process with SIGBUS when a copy touches a page
+        // the file system cannot give (a container's /dev/shm is often 64 MiB).
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.ReadWrite,
             Share = FileShare.ReadWrite | FileShare.Delete,
             BufferSize = 0,
+            PreallocationSize = capacity,
         };
         if (!OperatingSystem.IsWindows())
         {
@@ -56,7 +60,6 @@ internal sealed unsafe class SharedSegment : IDisposable
         var stream = new FileStream(name, options);
         try
         {
-            // Sparse: the memory file system gives pages only as they are written.
             var file = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
             return new SharedSegment(number, capacity, file, file.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite), name);
         }

@@ -155,6 +155,67 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         Assert.Equal(before, Segments().Length);
     }
 
+    /// <summary>
+    /// Regression: a segment file was made sparse, so a memory file system without room (a container's 64 MiB /dev/shm)
+    /// accepted it and then killed the writing process with SIGBUS (exit code 135) when a copy touched a page it could
+    /// not give. Its room is reserved when it is made now, and a frame that does not fit goes through the pipe. The test
+    /// mounts a 2 MiB tmpfs, which needs root (as .ci/run runs); elsewhere it is skipped, saying so.
+    /// </summary>
+    [LinuxFact]
+    public async Task A_memory_file_system_without_room_sends_a_large_frame_through_the_pipe_instead_of_crashing()
+    {
+        var directory = Directory.CreateTempSubdirectory("processpool-tmpfs-").FullName;
+        try
+        {
+            if (Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", directory) is { } refused)
+            {
+                Assert.Skip($"Mounting a 2 MiB tmpfs needs root and the right to mount: {refused}");
+            }
+
+            try
+            {
+                var plan = new Channels.SharedMemoryPlan(Threshold, Channels.SegmentStore.Directory, directory, $"processpool-{Environment.ProcessId}-tmpfs-1");
+                var told = new List<(int Bytes, Exception Reason)>();
+                using var segments = new Channels.OutgoingSegments(plan, Channels.SharedMemoryPlan.Parent, (bytes, reason) => told.Add((bytes, reason)));
+                var pipe = new MemoryStream();
+                var writer = new Channels.FrameWriter(pipe, segments);
+
+                Assert.True(writer.TryWrite(new Channels.OutgoingFrame(Channels.FrameType.Result, 1, SharedMemoryJobs.Make(3_000_000, 1)))); // over the room
+                Assert.True(writer.TryWrite(new Channels.OutgoingFrame(Channels.FrameType.Result, 2, SharedMemoryJobs.Make(500_000, 2)))); // fits
+
+                var (bytes, reason) = Assert.Single(told);
+                Assert.Equal(3_000_000, bytes);
+                Assert.IsAssignableFrom<IOException>(reason);
+                Assert.Equal(1, segments.Lent); // the second one went in a segment
+                Assert.InRange(pipe.Length, 3_000_000, 3_000_100); // the first one through the pipe
+            }
+            finally
+            {
+                Assert.Null(Run("umount", directory));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        static string? Run(string program, params string[] arguments)
+        {
+            var start = new ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            try
+            {
+                using var process = Process.Start(start)!;
+                var error = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                return process.ExitCode == 0 ? null : $"{program} exited with {process.ExitCode}: {error.Trim()}";
+            }
+            catch (System.ComponentModel.Win32Exception exception)
+            {
+                return $"{program} could not start: {exception.Message}";
+            }
+        }
+    }
+
     /// <summary>How many free segments each side keeps (OutgoingSegments.KeptFree).</summary>
     private const int OutgoingSegmentsKeptFree = 2;
 }

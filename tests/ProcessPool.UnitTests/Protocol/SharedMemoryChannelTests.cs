@@ -140,6 +140,27 @@ public sealed class SharedMemoryChannelTests : IDisposable
     }
 
     [Fact]
+    public async Task Where_no_segment_can_be_made_a_large_frame_goes_through_the_pipe_and_the_side_is_told_why()
+    {
+        var plan = Plan() with { Location = Path.Combine(_directory, "gone") }; // a directory that is not there
+        var told = new List<(int Bytes, Exception Reason)>();
+        using var segments = new OutgoingSegments(plan, SharedMemoryPlan.Parent, (bytes, reason) => told.Add((bytes, reason)));
+        var pipe = new MemoryStream();
+
+        Assert.True(new FrameWriter(pipe, segments).TryWrite(new OutgoingFrame(FrameType.Result, 3, Pattern(3, 300_000))));
+
+        var (bytes, reason) = Assert.Single(told);
+        Assert.Equal(300_000, bytes);
+        Assert.IsAssignableFrom<IOException>(reason);
+        Assert.Equal(0, segments.Count);
+        var received = new Recorder();
+        await FrameReader.Start(new MemoryStream(pipe.ToArray()), Limit, received, "reader").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var frame = Assert.Single(received.Frames);
+        Assert.Equal((FrameType.Result, 3L), (frame.Type, frame.JobId)); // a plain frame, not a segment reference
+        Assert.Equal(Pattern(3, 300_000), frame.Payload);
+    }
+
+    [Fact]
     public void A_frame_naming_a_missing_segment_ends_the_channel_with_the_segment_named()
     {
         var plan = Plan();
