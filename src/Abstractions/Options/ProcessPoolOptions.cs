@@ -135,7 +135,7 @@ public sealed class ProcessPoolOptions
     /// keeps and reuses, read in place by the other side. On Linux the segments are files of <c>/dev/shm</c> (memory),
     /// on Windows named sections, on macOS files of the user's temporary directory; each side keeps at most two free
     /// segments per worker, sized to the largest messages, and a worker's segments are deleted when it exits or dies
-    /// (those of a parent that was killed, by the next pool that starts). <see cref="MaxMessageSize"/> still applies.
+    /// (those of a parent that was killed, by the next pool that starts in the same pid namespace). <see cref="MaxMessageSize"/> still applies.
     /// Where a segment cannot be made (the memory file system is full), the message goes through the pipe.
     /// </summary>
     /// <value><see langword="null"/>: every message goes through the pipe. Between 4 KiB and <see cref="MaxMessageSize"/>.</value>

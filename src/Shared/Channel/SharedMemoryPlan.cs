@@ -18,8 +18,10 @@ internal enum SegmentStore
 /// How one channel moves large frames through shared memory: frames of <see cref="Threshold"/> bytes or more are
 /// written into a segment that the sender owns and reuses, and the frame on the pipe only names it
 /// (<see cref="SegmentFrames"/>). Each side names its own segments <c>{Prefix}-p{n}</c> (parent) or
-/// <c>{Prefix}-w{n}</c> (worker); the prefix starts with the parent's pid, so the files of a parent that died
-/// without cleaning up can be found and removed by the next pool that starts (<see cref="SweepOrphans"/>).
+/// <c>{Prefix}-w{n}</c> (worker); the prefix starts with the parent's pid namespace and pid
+/// (<see cref="ProcessPrefix"/>), so the files of a parent that died without cleaning up can be found and removed by
+/// the next pool that starts in the same namespace (<see cref="SweepOrphans"/>), and never those of a live process of
+/// another container sharing the directory (<c>--ipc=host</c>), whose pids mean nothing here.
 /// </summary>
 internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, string Location, string Prefix)
 {
@@ -33,6 +35,12 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
     public const char Worker = 'w';
 
     private static readonly string ProcessToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>This process's pid namespace: the inode of <c>/proc/self/ns/pid</c> on Linux, "0" elsewhere.</summary>
+    public static readonly string PidNamespace = ReadPidNamespace();
+
+    /// <summary>How the names of this process's segments start: <c>processpool-{pid namespace}-{pid}-</c>.</summary>
+    public static readonly string ProcessPrefix = string.Create(CultureInfo.InvariantCulture, $"{NamePrefix}{PidNamespace}-{Environment.ProcessId}-");
     private static long s_channels;
     private static int s_swept;
     private static readonly Lazy<(SegmentStore Store, string Location)> s_where = new(() => Choose(HostPlatform.Current, IsWritableDirectory, Path.GetTempPath()));
@@ -77,11 +85,11 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
         var (store, location) = s_where.Value;
         if (store == SegmentStore.Directory && Interlocked.Exchange(ref s_swept, 1) == 0)
         {
-            SweepOrphans(location, IsProcessAlive);
+            SweepOrphans(location, PidNamespace, IsProcessAlive);
         }
 
         var channel = Interlocked.Increment(ref s_channels);
-        return new SharedMemoryPlan(threshold, store, location, string.Create(CultureInfo.InvariantCulture, $"{NamePrefix}{Environment.ProcessId}-{ProcessToken}-{channel}"));
+        return new SharedMemoryPlan(threshold, store, location, string.Create(CultureInfo.InvariantCulture, $"{ProcessPrefix}{ProcessToken}-{channel}"));
     }
 
     /// <summary>
@@ -106,17 +114,19 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
     }
 
     /// <summary>
-    /// Deletes the segment files in <paramref name="location"/> whose parent (the pid in the name) is no longer
-    /// running: a parent killed before it could clean up leaves them behind, each as large as its largest payload.
+    /// Deletes the segment files in <paramref name="location"/> of pid namespace <paramref name="pidNamespace"/> whose
+    /// parent (the pid in the name) is no longer running: a parent killed before it could clean up leaves them behind,
+    /// each as large as its largest payload. Files of other namespaces are left alone: their pids mean nothing here.
     /// </summary>
     /// <returns>How many files were deleted.</returns>
-    public static int SweepOrphans(string location, Func<int, bool> isProcessAlive)
+    public static int SweepOrphans(string location, string pidNamespace, Func<int, bool> isProcessAlive)
     {
         var deleted = 0;
+        var ours = $"{NamePrefix}{pidNamespace}-";
         IEnumerable<string> files;
         try
         {
-            files = System.IO.Directory.EnumerateFiles(location, NamePrefix + "*");
+            files = System.IO.Directory.EnumerateFiles(location, ours + "*");
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -126,7 +136,7 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
         foreach (var file in files)
         {
             var name = Path.GetFileName(file.AsSpan());
-            var rest = name[NamePrefix.Length..];
+            var rest = name[ours.Length..];
             var dash = rest.IndexOf('-');
             if (dash > 0 && int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !isProcessAlive(pid) && TryDelete(file))
             {
@@ -135,6 +145,21 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
         }
 
         return deleted;
+    }
+
+    /// <summary>The pid namespace's inode from <c>/proc/self/ns/pid</c> (<c>pid:[4026531836]</c>); "0" where there is none.</summary>
+    private static string ReadPidNamespace()
+    {
+        try
+        {
+            var target = OperatingSystem.IsLinux() ? new FileInfo("/proc/self/ns/pid").LinkTarget : null;
+            var digits = target is null ? string.Empty : new string([.. target.Where(char.IsAsciiDigit)]);
+            return digits.Length > 0 ? digits : "0";
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return "0";
+        }
     }
 
     private static int DeleteMatching(string location, string pattern)
@@ -174,7 +199,7 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
         try
         {
             using var probe = new FileStream(
-                Path.Combine(path, string.Create(CultureInfo.InvariantCulture, $"{NamePrefix}{Environment.ProcessId}-{ProcessToken}-probe")),
+                Path.Combine(path, string.Create(CultureInfo.InvariantCulture, $"{ProcessPrefix}{ProcessToken}-probe")),
                 FileMode.CreateNew,
                 FileAccess.ReadWrite,
                 FileShare.None,

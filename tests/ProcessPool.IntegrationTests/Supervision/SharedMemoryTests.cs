@@ -14,8 +14,8 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
     /// <summary>Where this OS keeps segment files (Windows keeps none: named sections end with their handles).</summary>
     private static string SegmentDirectory => OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 
-    /// <summary>The segment files of this test process's pools (their names start with the parent's pid).</summary>
-    private static string[] Segments() => OperatingSystem.IsWindows() ? [] : Directory.GetFiles(SegmentDirectory, $"processpool-{Environment.ProcessId}-*");
+    /// <summary>The segment files of this test process's pools (their names start with its pid namespace and pid).</summary>
+    private static string[] Segments() => OperatingSystem.IsWindows() ? [] : Directory.GetFiles(SegmentDirectory, $"{Channels.SharedMemoryPlan.ProcessPrefix}*");
 
     [Fact]
     public async Task Large_arguments_and_results_cross_through_shared_memory_intact_and_small_ones_through_the_pipe()

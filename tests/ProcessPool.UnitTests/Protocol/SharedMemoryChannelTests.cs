@@ -49,16 +49,31 @@ public sealed class SharedMemoryChannelTests : IDisposable
     [Fact]
     public void The_sweep_deletes_the_segments_of_parents_that_are_gone_and_nothing_else()
     {
-        string[] names = ["processpool-111-ab-1-p1", "processpool-111-ab-2-w4", "processpool-222-cd-1-p1", "processpool-notapid-1-p1", "other-111-ab-1-p1"];
+        // Namespace 77 is this sweep's; 88 is another container's sharing the directory, whose pid 111 may well live.
+        string[] names = ["processpool-77-111-ab-1-p1", "processpool-77-111-ab-2-w4", "processpool-77-222-cd-1-p1", "processpool-88-111-ef-1-p1", "processpool-77-notapid-1-p1", "other-77-111-ab-1-p1"];
         foreach (var name in names)
         {
             File.WriteAllBytes(Path.Combine(_directory, name), [1, 2, 3]);
         }
 
-        var deleted = SharedMemoryPlan.SweepOrphans(_directory, pid => pid != 111);
+        var deleted = SharedMemoryPlan.SweepOrphans(_directory, "77", pid => pid != 111);
 
         Assert.Equal(2, deleted);
-        Assert.Equal(["other-111-ab-1-p1", "processpool-222-cd-1-p1", "processpool-notapid-1-p1"], Directory.GetFiles(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["other-77-111-ab-1-p1", "processpool-77-222-cd-1-p1", "processpool-77-notapid-1-p1", "processpool-88-111-ef-1-p1"],
+            Directory.GetFiles(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void This_process_names_its_segments_by_its_pid_namespace_and_pid()
+    {
+        Assert.Equal($"processpool-{SharedMemoryPlan.PidNamespace}-{Environment.ProcessId}-", SharedMemoryPlan.ProcessPrefix);
+        Assert.StartsWith(SharedMemoryPlan.ProcessPrefix, SharedMemoryPlan.ForNewChannel(1 << 20).Prefix, StringComparison.Ordinal);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Matches("^[0-9]+$", SharedMemoryPlan.PidNamespace);
+            Assert.NotEqual("0", SharedMemoryPlan.PidNamespace);
+        }
     }
 
     [Fact]
