@@ -135,8 +135,10 @@ public sealed class ProcessPoolOptions
     /// keeps and reuses, read in place by the other side. On Linux the segments are files of <c>/dev/shm</c> (memory),
     /// on Windows named sections, on macOS files of the user's temporary directory; each side keeps at most two free
     /// segments per worker, sized to the largest messages, and a worker's segments are deleted when it exits or dies
-    /// (those of a parent that was killed, by the next pool that starts in the same pid namespace). <see cref="MaxMessageSize"/> still applies.
-    /// Where a segment cannot be made (the memory file system is full), the message goes through the pipe.
+    /// (those of a parent that was killed, by the next pool that starts in the same pid namespace).
+    /// <see cref="MaxMessageSize"/> still applies. Where a segment cannot be made (the memory file system is full), the
+    /// message goes through the pipe and the pool logs <c>SharedMemoryUnavailable</c> once. Below about 1 MiB a segment
+    /// costs more than the pipe: 1 MiB (<c>1 &lt;&lt; 20</c>) is a good threshold.
     /// </summary>
     /// <value><see langword="null"/>: every message goes through the pipe. Between 4 KiB and <see cref="MaxMessageSize"/>.</value>
     public int? SharedMemoryThreshold { get; set; }
