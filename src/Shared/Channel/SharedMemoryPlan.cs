@@ -180,7 +180,8 @@ internal sealed record SharedMemoryPlan(int Threshold, SegmentStore Store, strin
         return deleted;
     }
 
-    private static bool TryDelete(string file)
+    /// <summary>Deletes a segment file; false when it cannot be (gone already, or another user's).</summary>
+    public static bool TryDelete(string file)
     {
         try
         {

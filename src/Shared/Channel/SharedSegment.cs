@@ -66,7 +66,7 @@ internal sealed unsafe class SharedSegment : IDisposable
         catch
         {
             stream.Dispose();
-            TryDelete(name);
+            SharedMemoryPlan.TryDelete(name);
             throw;
         }
     }
@@ -121,23 +121,11 @@ internal sealed unsafe class SharedSegment : IDisposable
         _file.Dispose();
         if (_path is not null)
         {
-            TryDelete(_path);
+            SharedMemoryPlan.TryDelete(_path); // failing that, the channel's sweep deletes it when the worker is gone
         }
     }
 
     private static PlatformNotSupportedException NamedOnlyOnWindows() => new("Named shared-memory sections exist on Windows only.");
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Left for the channel's sweep when the worker is gone.
-        }
-    }
 
     [SupportedOSPlatform("windows")]
     private static SharedSegment CreateNamed(string name, int number, long capacity)
