@@ -57,15 +57,7 @@ internal sealed class ChannelBuffers
     {
         lock (_gate)
         {
-            var best = -1;
-            for (var i = 0; i < _free.Count; i++)
-            {
-                if (_free[i].Array.Length >= minimumLength && (best < 0 || _free[i].Array.Length < _free[best].Array.Length))
-                {
-                    best = i;
-                }
-            }
-
+            var best = FreeBySize.SmallestFitting(_free, static free => free.Array.Length, minimumLength);
             if (best >= 0)
             {
                 var array = _free[best].Array;
@@ -87,13 +79,7 @@ internal sealed class ChannelBuffers
             _free.Add((array, true));
             if (_free.Count > Kept)
             {
-                var smallest = 0;
-                for (var i = 1; i < _free.Count; i++)
-                {
-                    smallest = _free[i].Array.Length < _free[smallest].Array.Length ? i : smallest;
-                }
-
-                _free.RemoveAt(smallest);
+                _free.RemoveAt(FreeBySize.Smallest(_free, static free => free.Array.Length));
             }
 
             _trim ??= new Timer(static state => ((ChannelBuffers)state!).Trim(), this, TrimPeriod, TrimPeriod);

@@ -80,7 +80,7 @@ internal static class FrameReader
             }
 
             // Keep the partial frame at the front, in a buffer big enough for all of it. A buffer for a large frame is
-            // rented from the shared pool and given back once the frame is handled: the next large message reuses
+            // rented from the channel's buffers and given back once the frame is handled: the next large message reuses
             // memory whose pages are already mapped, instead of faulting in a fresh array each time.
             var partial = end - start;
             if (needed > buffer.Length)
@@ -92,7 +92,7 @@ internal static class FrameReader
             }
             else if (buffer != home && needed <= InitialBuffer && partial <= InitialBuffer)
             {
-                // A large frame is over: back to the loop's own buffer, the rented one back to the pool.
+                // A large frame is over: back to the loop's own buffer, the rented one back to the channel's buffers.
                 Buffer.BlockCopy(buffer, start, home, 0, partial);
                 Release(buffer, home);
                 buffer = home;

@@ -79,17 +79,11 @@ internal sealed class OutgoingSegments : IDisposable
             }
 
             // The smallest free segment that fits; one too small is dropped rather than kept beside a new one.
-            for (var i = 0; i < _free.Count; i++)
+            var fitting = FreeBySize.SmallestFitting(_free, static free => free.Capacity, length);
+            if (fitting >= 0)
             {
-                if (_free[i].Capacity >= length && (segment is null || _free[i].Capacity < segment.Capacity))
-                {
-                    segment = _free[i];
-                }
-            }
-
-            if (segment is not null)
-            {
-                _free.Remove(segment);
+                segment = _free[fitting];
+                _free.RemoveAt(fitting);
             }
             else if (_free.Count > 0)
             {
@@ -164,9 +158,9 @@ internal sealed class OutgoingSegments : IDisposable
             _free.Add(segment);
             if (_free.Count > KeptFree)
             {
-                var smallest = _free.MinBy(free => free.Capacity)!;
-                _free.Remove(smallest);
-                smallest.Dispose();
+                var smallest = FreeBySize.Smallest(_free, static free => free.Capacity);
+                _free[smallest].Dispose();
+                _free.RemoveAt(smallest);
             }
         }
     }
