@@ -131,7 +131,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
                 log($"  {label}: memory copy into a new array {copyNew:N0} MiB/s, into a reused one {copyReused:N0} MiB/s");
                 Add($"payload {label}", "to the worker, shared memory (vs a copy into a new array)", "MiB/s", sharedToWorker, null, copyNew, null, higherIsBetter: true);
                 Add($"payload {label}", "to the parent, shared memory (vs a copy into a new array)", "MiB/s", sharedToParent, null, copyNew, null, higherIsBetter: true);
-                var lentToWorker = await MeasureSendAsync(size, count, () => shared.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data));
+                var lentToWorker = (await MeasureTransfersAsync(size, count, ("worker", () => shared.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data))))[0];
                 Add($"payload {label}", "to the worker, shared memory, ReadOnlyMemory<byte> argument", "MiB/s", lentToWorker, null, copyNew, null, higherIsBetter: true);
             }
         }
@@ -148,53 +148,39 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     /// <summary>Medians of <paramref name="count"/> sends of <paramref name="data"/> to a job and as many answers of its size, in MiB/s, after one warm-up.</summary>
     private static async Task<(double ToWorker, double ToParent)> MeasurePayloadAsync(IProcessPool pool, byte[] data, int count)
     {
-        var size = data.Length;
-        var toWorker = new List<double>();
-        var toParent = new List<double>();
-        for (var i = 0; i < count + 1; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            if (await pool.ApplyAsync(BenchJobs.LengthAsync, data) != size)
-            {
-                throw new InvalidOperationException("the worker did not receive the whole payload");
-            }
-
-            var sent = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            if ((await pool.ApplyAsync(BenchJobs.PayloadAsync, size)).Length != size)
-            {
-                throw new InvalidOperationException("the parent did not receive the whole payload");
-            }
-
-            if (i > 0)
-            {
-                toWorker.Add(size / 1048576.0 / sent);
-                toParent.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
-            }
-        }
-
-        return (Median(toWorker), Median(toParent));
+        var rates = await MeasureTransfersAsync(
+            data.Length,
+            count,
+            ("worker", () => pool.ApplyAsync(BenchJobs.LengthAsync, data)),
+            ("parent", async () => (await pool.ApplyAsync(BenchJobs.PayloadAsync, data.Length)).Length));
+        return (rates[0], rates[1]);
     }
 
-    /// <summary>The median rate, in MiB/s, of <paramref name="count"/> sends of <paramref name="size"/> bytes, after one warm-up.</summary>
-    private static async Task<double> MeasureSendAsync(int size, int count, Func<Task<int>> send)
+    /// <summary>
+    /// The median rate, in MiB/s, of each transfer of <paramref name="size"/> bytes (it answers how many arrived), run
+    /// <paramref name="count"/> times in turn with the others, after one warm-up round.
+    /// </summary>
+    private static async Task<double[]> MeasureTransfersAsync(int size, int count, params (string Receiver, Func<Task<int>> Transfer)[] transfers)
     {
-        var rates = new List<double>();
+        var rates = transfers.Select(_ => new List<double>()).ToArray();
         for (var i = 0; i < count + 1; i++)
         {
-            var clock = Stopwatch.StartNew();
-            if (await send() != size)
+            for (var t = 0; t < transfers.Length; t++)
             {
-                throw new InvalidOperationException("the worker did not receive the whole payload");
-            }
+                var clock = Stopwatch.StartNew();
+                if (await transfers[t].Transfer() != size)
+                {
+                    throw new InvalidOperationException($"the {transfers[t].Receiver} did not receive the whole payload");
+                }
 
-            if (i > 0)
-            {
-                rates.Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
+                if (i > 0)
+                {
+                    rates[t].Add(size / 1048576.0 / clock.Elapsed.TotalSeconds);
+                }
             }
         }
 
-        return Median(rates);
+        return [.. rates.Select(Median)];
     }
 
     /// <summary>
