@@ -1,4 +1,5 @@
 using System.Buffers;
+using ProcessPools.Channels;
 using ProcessPools.Protocol;
 
 namespace ProcessPools.Transport;
@@ -22,7 +23,7 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
         var values = new TResult[count];
         Exception?[]? errors = null;
         int succeeded = 0, failed = 0, cancelled = 0;
-        var reader = new SequenceReader<byte>(answers);
+        var reader = new PayloadCursor(answers);
         var hasResult = target.ResultType != typeof(void);
         // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
         Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && target.ResultType == typeof(TResult) ? serializer.Deserialize<TResult> : null;

@@ -215,38 +215,6 @@ public sealed class MapAnswers<TResult>
         }
     }
 
-    private async IAsyncEnumerator<TResult> InOrderAsync(CancellationToken cancellationToken)
-    {
-        // Answers that came early wait here until every item before them has been yielded.
-        var early = new Dictionary<int, MapAnswer<TResult>>();
-        var next = 0;
-        await foreach (var answer in ReadAsync(releaseOnRead: false, cancellationToken).ConfigureAwait(false))
-        {
-            if (answer.Index != next)
-            {
-                early.Add(answer.Index, answer);
-                continue;
-            }
-
-            var ready = answer;
-            while (true)
-            {
-                // Window room comes back once the consumer has taken the items: the input never runs further ahead.
-                for (var i = 0; i < ready.Count; i++)
-                {
-                    yield return ready.ValueAt(i);
-                }
-
-                _window.Release(ready.Count);
-                next += ready.Count;
-                if (!early.Remove(next, out ready))
-                {
-                    break;
-                }
-            }
-        }
-    }
-
     /// <summary>
     /// Yields each answer once (an item, or a run of consecutive items that all succeeded), in completion order;
     /// throws the first failure; cancels what is left when abandoned.
@@ -334,6 +302,71 @@ public sealed class MapAnswers<TResult>
 
         public override IAsyncEnumerable<(int Index, TResult Result)> AsCompleted() => owner.AsCompletedAsync();
 
-        public override IAsyncEnumerator<TResult> GetAsyncEnumerator(CancellationToken cancellationToken = default) => owner.InOrderAsync(cancellationToken);
+        public override IAsyncEnumerator<TResult> GetAsyncEnumerator(CancellationToken cancellationToken = default) => new InOrder(owner, cancellationToken);
+    }
+
+    /// <summary>
+    /// The items in input order. An answer's items are handed out without an await (a completed <see cref="ValueTask{T}"/>
+    /// each), and only the next answer is awaited: an async iterator would run its state machine and signal its promise for
+    /// every item, which is most of a streamed map's cost when the jobs are small. Answers that came early wait until
+    /// every item before them has been handed out.
+    /// </summary>
+    private sealed class InOrder(MapAnswers<TResult> owner, CancellationToken cancellationToken) : IAsyncEnumerator<TResult>
+    {
+        private readonly Dictionary<int, MapAnswer<TResult>> _early = [];
+        private IAsyncEnumerator<MapAnswer<TResult>>? _answers;
+        private MapAnswer<TResult> _ready;
+        private bool _hasReady;
+        private int _taken;
+        private int _next;
+
+        public TResult Current { get; private set; } = default!;
+
+        public ValueTask<bool> MoveNextAsync() => TryTakeReady() ? new ValueTask<bool>(true) : ReadAnswerAsync();
+
+        public ValueTask DisposeAsync() => _answers?.DisposeAsync() ?? default;
+
+        /// <summary>Hands out the next item of the answer at hand, or of an early answer that is next in order.</summary>
+        private bool TryTakeReady()
+        {
+            while (_hasReady)
+            {
+                if (_taken < _ready.Count)
+                {
+                    Current = _ready.ValueAt(_taken++);
+                    return true;
+                }
+
+                // Window room comes back once the consumer has taken the items: the input never runs further ahead.
+                owner._window.Release(_ready.Count);
+                _next += _ready.Count;
+                _hasReady = _early.Remove(_next, out _ready);
+                _taken = 0;
+            }
+
+            return false;
+        }
+
+        private async ValueTask<bool> ReadAnswerAsync()
+        {
+            _answers ??= owner.ReadAsync(releaseOnRead: false, cancellationToken).GetAsyncEnumerator();
+            while (await _answers.MoveNextAsync().ConfigureAwait(false))
+            {
+                var answer = _answers.Current;
+                if (answer.Index != _next)
+                {
+                    _early.Add(answer.Index, answer);
+                    continue;
+                }
+
+                (_ready, _hasReady, _taken) = (answer, true, 0);
+                if (TryTakeReady())
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }

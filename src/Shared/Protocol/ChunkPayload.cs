@@ -17,14 +17,14 @@ internal static class ChunkPayload
 
     public static void EndItem(PooledBufferWriter buffer, int at) => LengthPrefix.End(buffer, at);
 
-    public static (int Target, int Count) ReadHeader(ref SequenceReader<byte> reader) =>
-        reader.TryReadLittleEndian(out int target) && reader.TryReadLittleEndian(out int count) && count >= 0
+    public static (int Target, int Count) ReadHeader(ref PayloadCursor reader) =>
+        reader.TryReadInt32(out var target) && reader.TryReadInt32(out var count) && count >= 0
             ? (target, count)
             : throw new InvalidDataException("A malformed chunk frame.");
 
-    /// <summary>A reader over the next item's arguments.</summary>
-    public static SequenceReader<byte> ReadItem(ref SequenceReader<byte> reader, string jobName) =>
-        LengthPrefix.TryRead(ref reader, out var item) ? new SequenceReader<byte>(item) : throw new InvalidDataException($"The chunk of job '{jobName}' is truncated.");
+    /// <summary>A cursor over the next item's arguments.</summary>
+    public static PayloadCursor ReadItem(ref PayloadCursor reader, string jobName) =>
+        reader.TryReadBlob(out PayloadCursor item) ? item : throw new InvalidDataException($"The chunk of job '{jobName}' is truncated.");
 }
 
 /// <summary>How one item of a chunk ended, as its answer says.</summary>
@@ -76,9 +76,9 @@ internal static class ChunkAnswerPayload
     }
 
     /// <summary>Reads the next item's answer; throws <see cref="InvalidDataException"/> for a truncated one or an unknown status.</summary>
-    public static (ItemStatus Status, ReadOnlySequence<byte> Blob) ReadItem(ref SequenceReader<byte> reader, string jobName)
+    public static (ItemStatus Status, ReadOnlySequence<byte> Blob) ReadItem(ref PayloadCursor reader, string jobName)
     {
-        if (!reader.TryRead(out var status) || !LengthPrefix.TryRead(ref reader, out var blob))
+        if (!reader.TryReadByte(out var status) || !reader.TryReadBlob(out ReadOnlySequence<byte> blob))
         {
             throw new InvalidDataException($"The answers of a chunk of job '{jobName}' are truncated.");
         }

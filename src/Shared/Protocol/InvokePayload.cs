@@ -45,6 +45,10 @@ internal static class InvokePayload
     public static ReadOnlySequence<byte> ReadArgument(ref SequenceReader<byte> reader, string jobName) =>
         LengthPrefix.TryRead(ref reader, out var blob) ? blob : throw new InvalidDataException($"The arguments of job '{jobName}' are truncated.");
 
+    /// <summary>Reads the next argument's bytes from a chunk's item.</summary>
+    public static ReadOnlySequence<byte> ReadArgument(ref PayloadCursor reader, string jobName) =>
+        reader.TryReadBlob(out ReadOnlySequence<byte> blob) ? blob : throw new InvalidDataException($"The arguments of job '{jobName}' are truncated.");
+
     /// <summary>Whether an <see cref="IProgress{T}"/> argument's blob says the caller passed a sink.</summary>
     public static bool IsProgressConnected(ReadOnlySequence<byte> blob) => blob.Length > 0;
 }

@@ -15,7 +15,7 @@ internal abstract class ChunkItems(int count)
     public int Count => Errors.Length;
 
     /// <summary>Reads one item's arguments; throws <see cref="InvalidDataException"/> for a malformed frame.</summary>
-    public abstract void Read(int index, ref SequenceReader<byte> item);
+    public abstract void Read(int index, ref PayloadCursor item);
 
     /// <summary>Runs one item and writes its result (nothing for a job without one); throws what the job throws.</summary>
     public abstract ValueTask RunAsync(int index, PooledBufferWriter answers, IServiceProvider services, CancellationToken cancellationToken);
@@ -33,7 +33,11 @@ internal sealed class BoxedChunkItems(JobInvoker invoker, IJobSerializer seriali
 {
     private readonly object?[]?[] _items = new object?[]?[count];
 
-    public override void Read(int index, ref SequenceReader<byte> item) => _items[index] = read(invoker, ref item);
+    public override void Read(int index, ref PayloadCursor item)
+    {
+        var reader = new SequenceReader<byte>(item.RemainingSequence());
+        _items[index] = read(invoker, ref reader);
+    }
 
     public override async ValueTask RunAsync(int index, PooledBufferWriter answers, IServiceProvider services, CancellationToken cancellationToken)
     {

@@ -89,7 +89,7 @@ internal sealed class JobRunner
     /// <summary>A chunk of a map's items: read here, run one after the other off the reader thread, answered in one frame.</summary>
     public void InvokeMany(long jobId, ReadOnlySequence<byte> payload)
     {
-        var reader = new SequenceReader<byte>(payload);
+        var reader = new PayloadCursor(payload);
         var (targetId, count) = ChunkPayload.ReadHeader(ref reader);
         if (!TryStart(jobId, targetId, out var invoker, out var source))
         {

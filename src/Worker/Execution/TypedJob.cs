@@ -91,7 +91,7 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
         private readonly Func<ReadOnlySequence<byte>, TArg> _deserialize = serializer.Deserialize<TArg>;
         private readonly Action<IBufferWriter<byte>, TResult> _serialize = serializer.Serialize;
 
-        public override void Read(int index, ref SequenceReader<byte> item)
+        public override void Read(int index, ref PayloadCursor item)
         {
             _arguments[index] = _deserialize(InvokePayload.ReadArgument(ref item, job._name));
         }

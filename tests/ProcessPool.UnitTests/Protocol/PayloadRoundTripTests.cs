@@ -144,7 +144,7 @@ public sealed class PayloadRoundTripTests
         var payload = new byte[sizeof(int) + buffer.WrittenCount];
         BitConverter.GetBytes(9).CopyTo(payload, 0);
         buffer.WrittenMemory.Span.CopyTo(payload.AsSpan(sizeof(int)));
-        var reader = new SequenceReader<byte>(Sequence(payload));
+        var reader = new PayloadCursor(Sequence(payload));
 
         Assert.Equal((9, 3), ChunkPayload.ReadHeader(ref reader));
         for (var i = 0; i < 3; i++)
@@ -169,7 +169,7 @@ public sealed class PayloadRoundTripTests
         var cancelled = ChunkAnswerPayload.BeginItem(answers);
         answers.Write("7"u8);
         ChunkAnswerPayload.EndCancelled(answers, cancelled);
-        var reader = new SequenceReader<byte>(Sequence(answers));
+        var reader = new PayloadCursor(Sequence(answers));
 
         var (status1, blob1) = ChunkAnswerPayload.ReadItem(ref reader, "job");
         var (status2, blob2) = ChunkAnswerPayload.ReadItem(ref reader, "job");
@@ -193,7 +193,7 @@ public sealed class PayloadRoundTripTests
 
         Assert.Throws<InvalidDataException>(() =>
         {
-            var reader = new SequenceReader<byte>(Sequence(bytes));
+            var reader = new PayloadCursor(Sequence(bytes));
             ChunkAnswerPayload.ReadItem(ref reader, "job");
         });
     }

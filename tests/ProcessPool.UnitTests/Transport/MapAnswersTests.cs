@@ -112,6 +112,33 @@ public sealed class MapAnswersTests
     }
 
     [Fact]
+    public async Task In_order_reading_hands_out_an_answers_items_at_once_and_stops_at_the_callers_token_while_waiting()
+    {
+        var answers = new MapAnswers<int>(window: 16);
+        answers.Answer(2, [3, 4]); // early: waits for 0 and 1
+        answers.Answer(0, [1, 2]);
+        using var stop = new CancellationTokenSource();
+        var reading = answers.Result.GetAsyncEnumerator(stop.Token);
+        var read = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            var next = reading.MoveNextAsync();
+            Assert.True(i == 0 || next.IsCompletedSuccessfully, $"item {i} was not handed out at once");
+            Assert.True(await next);
+            read.Add(reading.Current);
+        }
+
+        var waiting = reading.MoveNextAsync();
+        Assert.False(waiting.IsCompleted);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await reading.DisposeAsync();
+
+        Assert.Equal([1, 2, 3, 4], read);
+        Assert.True(answers.Cancellation.IsCancellationRequested, "the producer was not told to stop");
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused_by_name()
     {
         Assert.Equal("window", Assert.Throws<ArgumentOutOfRangeException>(() => new MapAnswers<int>(0)).ParamName);
