@@ -95,6 +95,7 @@ public class JsonJobSerializer : IJobSerializer
     /// Binary data travels as its own bytes, not as JSON's base64 text (a third larger, and encoded and decoded on
     /// both sides): a byte <c>1</c> then the bytes, or a byte <c>0</c> for a null array.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // folds to a constant in Serialize<T> and Deserialize<T>
     private static bool IsBinary(Type type) => type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>) || type == typeof(Memory<byte>);
 
     private static void WriteBinary(IBufferWriter<byte> destination, object? value)

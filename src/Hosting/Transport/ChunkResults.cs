@@ -29,8 +29,7 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
         Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && target.ResultType == typeof(TResult) ? serializer.Deserialize<TResult> : null;
         for (var i = 0; i < count; i++)
         {
-            var (status, blob) = ChunkAnswerPayload.ReadItem(ref reader, target.Name);
-            switch (status)
+            switch (ChunkAnswerPayload.ReadItem(ref reader, target.Name, out var blob))
             {
                 case ItemStatus.Succeeded:
                     values[i] = typed is not null ? typed(blob)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ProcessPools.Channels;
@@ -41,6 +42,7 @@ internal ref struct PayloadCursor
     /// <summary>Gets how many bytes are left to read.</summary>
     public readonly int Remaining => _span.Length - _position;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     public bool TryReadByte(out byte value)
     {
         if (_position >= _span.Length)
@@ -53,6 +55,7 @@ internal ref struct PayloadCursor
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     public bool TryReadInt32(out int value)
     {
         if (!BinaryPrimitives.TryReadInt32LittleEndian(_span[_position..], out value))
@@ -65,6 +68,7 @@ internal ref struct PayloadCursor
     }
 
     /// <summary>Reads a <see cref="LengthPrefix"/> blob as a cursor over it; false when truncated or the length is negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     public bool TryReadBlob(out PayloadCursor blob)
     {
         if (!TryReadBlobRange(out var start, out var length))
@@ -78,6 +82,7 @@ internal ref struct PayloadCursor
     }
 
     /// <summary>Reads a <see cref="LengthPrefix"/> blob as a sequence; false when truncated or the length is negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     public bool TryReadBlob(out ReadOnlySequence<byte> blob)
     {
         if (!TryReadBlobRange(out var start, out var length))
@@ -94,6 +99,7 @@ internal ref struct PayloadCursor
     public readonly ReadOnlySequence<byte> RemainingSequence() =>
         _array is not null ? new ReadOnlySequence<byte>(_array, _arrayStart + _position, Remaining) : new ReadOnlySequence<byte>(_memory[_position..]);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     private bool TryReadBlobRange(out int start, out int length)
     {
         start = 0;

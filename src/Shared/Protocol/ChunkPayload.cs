@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using ProcessPools.Channels;
 
 namespace ProcessPools.Protocol;
@@ -23,8 +24,11 @@ internal static class ChunkPayload
             : throw new InvalidDataException("A malformed chunk frame.");
 
     /// <summary>A cursor over the next item's arguments.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PayloadCursor ReadItem(ref PayloadCursor reader, string jobName) =>
-        reader.TryReadBlob(out PayloadCursor item) ? item : throw new InvalidDataException($"The chunk of job '{jobName}' is truncated.");
+        reader.TryReadBlob(out PayloadCursor item) ? item : throw Truncated(jobName);
+
+    private static InvalidDataException Truncated(string jobName) => new($"The chunk of job '{jobName}' is truncated.");
 }
 
 /// <summary>How one item of a chunk ended, as its answer says.</summary>
@@ -76,17 +80,20 @@ internal static class ChunkAnswerPayload
     }
 
     /// <summary>Reads the next item's answer; throws <see cref="InvalidDataException"/> for a truncated one or an unknown status.</summary>
-    public static (ItemStatus Status, ReadOnlySequence<byte> Blob) ReadItem(ref PayloadCursor reader, string jobName)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ItemStatus ReadItem(ref PayloadCursor reader, string jobName, out ReadOnlySequence<byte> blob)
     {
-        if (!reader.TryReadByte(out var status) || !reader.TryReadBlob(out ReadOnlySequence<byte> blob))
+        if (!reader.TryReadByte(out var status) || !reader.TryReadBlob(out blob))
         {
-            throw new InvalidDataException($"The answers of a chunk of job '{jobName}' are truncated.");
+            throw Truncated(jobName);
         }
 
-        return status <= (byte)ItemStatus.Cancelled
-            ? ((ItemStatus)status, blob)
-            : throw new InvalidDataException($"The answers of a chunk of job '{jobName}' hold the unknown item status {status}.");
+        return status <= (byte)ItemStatus.Cancelled ? (ItemStatus)status : throw UnknownStatus(jobName, status);
     }
+
+    private static InvalidDataException Truncated(string jobName) => new($"The answers of a chunk of job '{jobName}' are truncated.");
+
+    private static InvalidDataException UnknownStatus(string jobName, byte status) => new($"The answers of a chunk of job '{jobName}' hold the unknown item status {status}.");
 
     private static void End(PooledBufferWriter answers, int at, ItemStatus status)
     {

@@ -171,9 +171,9 @@ public sealed class PayloadRoundTripTests
         ChunkAnswerPayload.EndCancelled(answers, cancelled);
         var reader = new PayloadCursor(Sequence(answers));
 
-        var (status1, blob1) = ChunkAnswerPayload.ReadItem(ref reader, "job");
-        var (status2, blob2) = ChunkAnswerPayload.ReadItem(ref reader, "job");
-        var (status3, blob3) = ChunkAnswerPayload.ReadItem(ref reader, "job");
+        var status1 = ChunkAnswerPayload.ReadItem(ref reader, "job", out var blob1);
+        var status2 = ChunkAnswerPayload.ReadItem(ref reader, "job", out var blob2);
+        var status3 = ChunkAnswerPayload.ReadItem(ref reader, "job", out var blob3);
 
         Assert.Equal((ItemStatus.Succeeded, "42"), (status1, System.Text.Encoding.UTF8.GetString(blob1.ToArray())));
         Assert.Equal(ItemStatus.Failed, status2);
@@ -194,7 +194,7 @@ public sealed class PayloadRoundTripTests
         Assert.Throws<InvalidDataException>(() =>
         {
             var reader = new PayloadCursor(Sequence(bytes));
-            ChunkAnswerPayload.ReadItem(ref reader, "job");
+            ChunkAnswerPayload.ReadItem(ref reader, "job", out _);
         });
     }
 
