@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -58,9 +59,16 @@ public class JsonJobSerializer : IJobSerializer
     {
         ArgumentNullException.ThrowIfNull(destination);
 
-        // Integers are most of what small jobs send: written directly, as the same JSON text.
-        if (PlainNumbers && (type == typeof(int) || type == typeof(long)) && value is int or long && TryWriteInteger(destination, value is int i ? i : (long)value))
+        // Integers are most of what small jobs send: their own bytes, no text (see PlainNumbers).
+        if (PlainNumbers && type == typeof(int) && value is int narrow)
         {
+            WriteInteger(destination, narrow);
+            return;
+        }
+
+        if (PlainNumbers && type == typeof(long) && value is long wide)
+        {
+            WriteInteger(destination, wide);
             return;
         }
 
@@ -77,9 +85,14 @@ public class JsonJobSerializer : IJobSerializer
     /// <inheritdoc />
     public object? Deserialize(ReadOnlySequence<byte> source, Type type)
     {
-        if (PlainNumbers && (type == typeof(int) || type == typeof(long)) && TryReadInteger(source, asInt: type == typeof(int), out var integer))
+        if (PlainNumbers && type == typeof(int))
         {
-            return type == typeof(int) ? (object)(int)integer : integer; // boxed as its own type, not widened to long
+            return ReadInt32(source);
+        }
+
+        if (PlainNumbers && type == typeof(long))
+        {
+            return ReadInt64(source);
         }
 
         if (IsBinary(type))
@@ -149,9 +162,15 @@ public class JsonJobSerializer : IJobSerializer
             return;
         }
 
-        if (PlainNumbers && (typeof(T) == typeof(int) ? TryWriteInteger(destination, Unsafe.As<T, int>(ref value))
-            : typeof(T) == typeof(long) && TryWriteInteger(destination, Unsafe.As<T, long>(ref value))))
+        if (typeof(T) == typeof(int) && PlainNumbers)
         {
+            WriteInteger(destination, Unsafe.As<T, int>(ref value));
+            return;
+        }
+
+        if (typeof(T) == typeof(long) && PlainNumbers)
+        {
+            WriteInteger(destination, Unsafe.As<T, long>(ref value));
             return;
         }
 
@@ -167,15 +186,16 @@ public class JsonJobSerializer : IJobSerializer
             return (T)ReadBinary(source, typeof(T))!;
         }
 
-        if (PlainNumbers && (typeof(T) == typeof(int) || typeof(T) == typeof(long)) && TryReadInteger(source, asInt: typeof(T) == typeof(int), out var integer))
+        if (typeof(T) == typeof(int) && PlainNumbers)
         {
-            if (typeof(T) == typeof(int))
-            {
-                var narrow = (int)integer;
-                return Unsafe.As<int, T>(ref narrow);
-            }
+            var narrow = ReadInt32(source);
+            return Unsafe.As<int, T>(ref narrow);
+        }
 
-            return Unsafe.As<long, T>(ref integer);
+        if (typeof(T) == typeof(long) && PlainNumbers)
+        {
+            var wide = ReadInt64(source);
+            return Unsafe.As<long, T>(ref wide);
         }
 
         var reader = new Utf8JsonReader(source);
@@ -209,45 +229,45 @@ public class JsonJobSerializer : IJobSerializer
     }
 
     /// <summary>
-    /// Whether integers take the direct path: settings under which System.Text.Json writes and reads an integer as its
-    /// plain JSON number (strict number handling, no converter of their own), such as the defaults or a source-generated
-    /// context passed to the constructor.
+    /// Whether integers take the direct path: an <see cref="int"/> or a <see cref="long"/> travels as its 4 or 8 bytes
+    /// (little-endian), not as JSON text, which is most of the cost of a small job's argument and result to format and
+    /// parse. Only under settings where System.Text.Json would write the plain number anyway (strict number handling, no
+    /// converter of their own), such as the defaults or a source-generated context passed to the constructor: otherwise
+    /// the settings' own handling applies. Both sides of a channel create the same serializer, so they agree.
     /// </summary>
     private bool PlainNumbers => _plainNumbers;
 
-    /// <summary>Writes an integer as its JSON text (what System.Text.Json writes for it).</summary>
-    private static bool TryWriteInteger(IBufferWriter<byte> destination, long value)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteInteger(IBufferWriter<byte> destination, int value)
     {
-        if (!System.Buffers.Text.Utf8Formatter.TryFormat(value, destination.GetSpan(20), out var written))
-        {
-            return false;
-        }
-
-        destination.Advance(written);
-        return true;
+        BinaryPrimitives.WriteInt32LittleEndian(destination.GetSpan(sizeof(int)), value);
+        destination.Advance(sizeof(int));
     }
 
-    /// <summary>Reads a whole single-segment payload as an integer (in <see cref="int"/> range when <paramref name="asInt"/>); false sends it to System.Text.Json.</summary>
-    private static bool TryReadInteger(ReadOnlySequence<byte> source, bool asInt, out long value)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteInteger(IBufferWriter<byte> destination, long value)
     {
-        value = 0;
-        if (!source.IsSingleSegment)
+        BinaryPrimitives.WriteInt64LittleEndian(destination.GetSpan(sizeof(long)), value);
+        destination.Advance(sizeof(long));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadInt32(ReadOnlySequence<byte> source) =>
+        source.Length == sizeof(int) && source.IsSingleSegment ? BinaryPrimitives.ReadInt32LittleEndian(source.FirstSpan) : BinaryPrimitives.ReadInt32LittleEndian(Exactly(source, stackalloc byte[sizeof(int)]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ReadInt64(ReadOnlySequence<byte> source) =>
+        source.Length == sizeof(long) && source.IsSingleSegment ? BinaryPrimitives.ReadInt64LittleEndian(source.FirstSpan) : BinaryPrimitives.ReadInt64LittleEndian(Exactly(source, stackalloc byte[sizeof(long)]));
+
+    /// <summary>An integer's bytes in several pieces, copied together; any other length is not one of ours.</summary>
+    private static ReadOnlySpan<byte> Exactly(ReadOnlySequence<byte> source, Span<byte> bytes)
+    {
+        if (source.Length != bytes.Length)
         {
-            return false;
+            throw new JsonException($"An integer takes {bytes.Length} bytes; the data holds {source.Length}.");
         }
 
-        var span = source.FirstSpan;
-        if (asInt)
-        {
-            if (!System.Buffers.Text.Utf8Parser.TryParse(span, out int narrow, out var usedNarrow) || usedNarrow != span.Length)
-            {
-                return false;
-            }
-
-            value = narrow;
-            return true;
-        }
-
-        return System.Buffers.Text.Utf8Parser.TryParse(span, out value, out var used) && used == span.Length;
+        source.CopyTo(bytes);
+        return bytes;
     }
 }

@@ -46,22 +46,21 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
     /// <summary>One job for several items of a map (its chunk), each item an argument set.</summary>
     public TJob CreateChunkJob<TJob>(JobTarget target, IReadOnlyList<object?[]> items, Func<long, byte[], int, TJob> create)
         where TJob : PendingJob =>
-        CreateChunk(target, items.Count, create, (buffer, i) => _arguments.WriteArguments(target, items[i], buffer));
+        CreateChunk(target, items.Count, create, new ArgumentSetItems(_arguments, target, items));
 
     /// <summary>
     /// A chunk of a one-argument job's items written straight from their values through the serializer's
     /// generic member: the same bytes <see cref="CreateChunkJob{TJob}"/> writes, without an argument array or a box per item.
     /// </summary>
     public TJob CreateValueChunkJob<TItem, TJob>(JobTarget target, List<TItem> items, Func<long, byte[], int, TJob> create)
-        where TJob : PendingJob
-    {
-        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
-        Action<System.Buffers.IBufferWriter<byte>, TItem> serialize = serializer.Serialize;
-        return CreateChunk(target, items.Count, create, (buffer, i) => ArgumentSerializer.WriteValue(serialize, target, items[i], buffer));
-    }
+        where TJob : PendingJob =>
+        ValueCodec.Json(serializer) is { } json
+            ? CreateChunk(target, items.Count, create, new ValueItems<TItem, JsonCodec<TItem>>(target, items, new(json)))
+            : CreateChunk(target, items.Count, create, new ValueItems<TItem, DelegateWriter<TItem>>(target, items, new(serializer.Serialize)));
 
-    private TJob CreateChunk<TJob>(JobTarget target, int count, Func<long, byte[], int, TJob> create, Action<PooledBufferWriter, int> writeItem)
+    private TJob CreateChunk<TJob, TItems>(JobTarget target, int count, Func<long, byte[], int, TJob> create, TItems writeItem)
         where TJob : PendingJob
+        where TItems : struct, IChunkItems
     {
         var buffer = new PooledBufferWriter();
         try
@@ -70,7 +69,7 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
             for (var i = 0; i < count; i++)
             {
                 var at = ChunkPayload.BeginItem(buffer);
-                writeItem(buffer, i);
+                writeItem.Write(buffer, i);
                 ChunkPayload.EndItem(buffer, at);
             }
 
@@ -84,5 +83,22 @@ internal sealed class ArgumentWriter(IJobSerializer serializer, int maxMessageSi
 
         var (array, written) = buffer.Detach();
         return create(Interlocked.Increment(ref _lastJobId), array, written);
+    }
+
+    /// <summary>Writes a chunk's item; a struct type argument, so each chunk loop is compiled for its kind of items.</summary>
+    private interface IChunkItems
+    {
+        void Write(PooledBufferWriter buffer, int index);
+    }
+
+    private readonly struct ArgumentSetItems(ArgumentSerializer arguments, JobTarget target, IReadOnlyList<object?[]> items) : IChunkItems
+    {
+        public void Write(PooledBufferWriter buffer, int index) => arguments.WriteArguments(target, items[index], buffer);
+    }
+
+    private readonly struct ValueItems<TItem, TWriter>(JobTarget target, List<TItem> items, TWriter writer) : IChunkItems
+        where TWriter : struct, IValueWriter<TItem>
+    {
+        public void Write(PooledBufferWriter buffer, int index) => ArgumentSerializer.WriteValue<TItem, TWriter>(writer, target, items[index], buffer);
     }
 }

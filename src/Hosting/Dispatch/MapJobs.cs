@@ -47,6 +47,7 @@ internal sealed class MapChunkJob<TResult>(MapOperation<TResult> owner, int firs
         var (values, errors, succeeded, failed, cancelled) = ChunkResults<TResult>.Read(result, count, Target, serializer);
         RecordEnd(succeeded, failed, cancelled);
         owner.Observe(this);
+        owner.ObserveSize(count, ArgumentsLength + result.Length);
         if (errors is null)
         {
             owner.Post(this, firstIndex, values);

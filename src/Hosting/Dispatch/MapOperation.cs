@@ -12,7 +12,15 @@ namespace ProcessPools.Dispatch;
 /// </summary>
 internal sealed class MapOperation<TResult>
 {
+    /// <summary>The most items an automatic window grows to.</summary>
+    internal const int AutomaticWindowLimit = 8192;
+
+    /// <summary>The serialized bytes (arguments and results) an automatic window may hold when it grows.</summary>
+    internal const long AutomaticWindowBytes = 4 << 20;
+
     private readonly ConcurrentDictionary<long, PendingJob> _active = new();
+    private readonly bool _automaticWindow;
+    private int _window;
 
     private MapOperation(PoolEngine pool, JobTarget target, int expectedCount, int window, TimeSpan? timeout, int maxRetries, CancellationToken cancellationToken)
     {
@@ -23,6 +31,8 @@ internal sealed class MapOperation<TResult>
         Answers = new MapAnswers<TResult>(window, expectedCount, cancellationToken);
         Chunks = new ChunkSizer(ChunkSizer.Allows(pool.Options, target, timeout, maxRetries), window, pool.Options.Processes);
         Answers.Cancellation.UnsafeRegister(static state => ((MapOperation<TResult>)state!).CancelActive(), this);
+        _window = window;
+        _automaticWindow = pool.Options.MapWindow == 0;
     }
 
     public PoolEngine Pool { get; }
@@ -72,6 +82,36 @@ internal sealed class MapOperation<TResult>
         {
             Chunks.Observe(Pool.TimeProvider.GetElapsedTime(job.DispatchedAt).TotalMicroseconds / job.ItemCount);
         }
+    }
+
+    /// <summary>
+    /// Learns how many serialized bytes a chunk's items took (arguments and results): an automatic window (no
+    /// <see cref="ProcessPoolOptions.MapWindow"/>) doubles, up to <see cref="AutomaticWindowLimit"/> items, while it would
+    /// hold no more than <see cref="AutomaticWindowBytes"/> of such items. Small, fast items then keep more chunks in
+    /// flight (the pipe, the workers and the reader are never waiting on one another); large ones keep the window where
+    /// it was. It never shrinks.
+    /// </summary>
+    public void ObserveSize(int items, long bytes)
+    {
+        var window = Volatile.Read(ref _window);
+        var wider = _automaticWindow ? WidenedWindow(window, items, bytes) : window;
+        if (wider > window && Interlocked.CompareExchange(ref _window, wider, window) == window)
+        {
+            Answers.WidenWindow(wider - window);
+            Chunks.Widen(wider, Pool.Options.Processes);
+        }
+    }
+
+    /// <summary>The automatic window after a chunk of <paramref name="items"/> took <paramref name="bytes"/>: doubled, or as it was.</summary>
+    internal static int WidenedWindow(int window, int items, long bytes)
+    {
+        if (items <= 0 || window >= AutomaticWindowLimit)
+        {
+            return window;
+        }
+
+        var wider = Math.Min(AutomaticWindowLimit, window * 2);
+        return (double)wider * bytes / items <= AutomaticWindowBytes ? wider : window;
     }
 
     /// <summary>Posts one item's answer.</summary>

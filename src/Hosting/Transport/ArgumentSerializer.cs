@@ -13,16 +13,17 @@ internal sealed class ArgumentSerializer(IJobSerializer serializer, int maxMessa
 {
     /// <summary>
     /// Appends the one argument of a one-argument job from its value, through the serializer's generic member
-    /// (<paramref name="serialize"/>, resolved once by the caller: a generic interface method is looked up at each call, a
-    /// delegate is not): the bytes <see cref="WriteArguments"/> writes for <c>[item]</c>, without an array or a box.
+    /// (<paramref name="serialize"/>, chosen once by the caller, see <see cref="IValueWriter{T}"/>): the bytes
+    /// <see cref="WriteArguments"/> writes for <c>[item]</c>, without an array or a box.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2208", Justification = "Names the map's parameter, where the item came from.")]
-    public static void WriteValue<TItem>(Action<System.Buffers.IBufferWriter<byte>, TItem> serialize, JobTarget target, TItem item, PooledBufferWriter buffer)
+    public static void WriteValue<TItem, TWriter>(TWriter serialize, JobTarget target, TItem item, PooledBufferWriter buffer)
+        where TWriter : struct, IValueWriter<TItem>
     {
         var at = InvokePayload.BeginArgument(buffer);
         try
         {
-            serialize(buffer, item);
+            serialize.Write(buffer, item);
         }
         catch (Exception exception)
         {

@@ -20,20 +20,31 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
     /// <summary>Reads <paramref name="count"/> answers; throws when they cannot be read as the job's results.</summary>
     internal static ChunkResults<TResult> Read(ReadOnlySequence<byte> answers, int count, JobTarget target, IJobSerializer serializer)
     {
+        if (target.ResultType != typeof(TResult))
+        {
+            // No result (void), or one read as another type: through the serializer's general member.
+            var hasResult = target.ResultType != typeof(void);
+            return Read(answers, count, target, new BoxedCodec(serializer, target.ResultType, hasResult));
+        }
+
+        return ValueCodec.Json(serializer) is { } json
+            ? Read(answers, count, target, new JsonCodec<TResult>(json))
+            : Read(answers, count, target, new DelegateReader<TResult>(serializer.Deserialize<TResult>));
+    }
+
+    private static ChunkResults<TResult> Read<TCodec>(ReadOnlySequence<byte> answers, int count, JobTarget target, TCodec codec)
+        where TCodec : struct, IValueReader<TResult>
+    {
         var values = new TResult[count];
         Exception?[]? errors = null;
         int succeeded = 0, failed = 0, cancelled = 0;
         var reader = new PayloadCursor(answers);
-        var hasResult = target.ResultType != typeof(void);
-        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
-        Func<ReadOnlySequence<byte>, TResult>? typed = hasResult && target.ResultType == typeof(TResult) ? serializer.Deserialize<TResult> : null;
         for (var i = 0; i < count; i++)
         {
             switch (ChunkAnswerPayload.ReadItem(ref reader, target.Name, out var blob))
             {
                 case ItemStatus.Succeeded:
-                    values[i] = typed is not null ? typed(blob)
-                        : hasResult ? (TResult)serializer.Deserialize(blob, target.ResultType)! : default!;
+                    values[i] = codec.Read(blob);
                     succeeded++;
                     break;
                 case ItemStatus.Failed:
@@ -48,5 +59,11 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
         }
 
         return new(values, errors, succeeded, failed, cancelled);
+    }
+
+    /// <summary>A result read through the serializer's general member as the job's result type, or none for a job without one.</summary>
+    private readonly struct BoxedCodec(IJobSerializer serializer, Type resultType, bool hasResult) : IValueReader<TResult>
+    {
+        public TResult Read(ReadOnlySequence<byte> source) => hasResult ? (TResult)serializer.Deserialize(source, resultType)! : default!;
     }
 }

@@ -14,7 +14,7 @@ public sealed class ChunkSizer
     private const double ShrinkAboveMicroseconds = 2_000;
     private const int LargestChunk = 256;
 
-    private readonly int _max;
+    private int _max;
     private readonly double _growBelow;
     private readonly double _shrinkAbove;
     private int _size = 1;
@@ -50,6 +50,9 @@ public sealed class ChunkSizer
     /// <summary>Gets the most items the next job may carry.</summary>
     public int Limit => Enabled ? Volatile.Read(ref _size) : 1;
 
+    /// <summary>Lets chunks grow up to a quarter of a window that was widened, per process (never past the largest chunk).</summary>
+    internal void Widen(int window, int processes) => Volatile.Write(ref _max, Math.Max(_max, Math.Clamp(window / (4 * processes), 1, LargestChunk)));
+
     /// <summary>Whether a map of this job with these settings may send its items in chunks: a chunk shares one timeout, one retry and one slot, and MaxTasksPerChild counts jobs.</summary>
     internal static bool Allows(ProcessPoolOptions options, JobTarget target, TimeSpan? timeout, int maxRetries) =>
         timeout is null && maxRetries == 0 && options.MaxTasksPerChild == 0 && target.ProgressType is null;
@@ -64,9 +67,10 @@ public sealed class ChunkSizer
         }
 
         var size = Volatile.Read(ref _size);
-        if (perItemMicroseconds < _growBelow && size < _max)
+        var max = Volatile.Read(ref _max);
+        if (perItemMicroseconds < _growBelow && size < max)
         {
-            Volatile.Write(ref _size, Math.Min(_max, size * 2));
+            Volatile.Write(ref _size, Math.Min(max, size * 2));
         }
         else if (perItemMicroseconds > _shrinkAbove && size > 1)
         {

@@ -73,7 +73,7 @@ public sealed class JobChunkWriter : IDisposable
         try
         {
             var at = ChunkPayload.BeginItem(_buffer);
-            ArgumentSerializer.WriteValue(serialize, _target, item, _buffer);
+            ArgumentSerializer.WriteValue(new DelegateWriter<TItem>(serialize), _target, item, _buffer);
             ChunkPayload.EndItem(_buffer, at);
         }
         catch

@@ -70,6 +70,9 @@ public sealed class MapAnswers<TResult>
     /// <param name="count">The unused room.</param>
     public void ReturnRoom(int count) => _window.Release(count);
 
+    /// <summary>Makes the window larger by <paramref name="count"/> items (a pool's automatic window, while items are small).</summary>
+    internal void WidenWindow(int count) => _window.Release(count);
+
     /// <summary>Counts items pulled from the input, for <see cref="PoolResult{T}.Progress"/>.</summary>
     /// <param name="count">How many more items were pulled.</param>
     public void AddPulled(int count) => Interlocked.Add(ref _pulled, count);

@@ -7,7 +7,7 @@ namespace ProcessPools.Protocol;
 internal static class WorkerEnvironment
 {
     /// <summary>The protocol both sides speak; the hello carries it, and a mismatch fails the handshake.</summary>
-    public const int ProtocolVersion = 5;
+    public const int ProtocolVersion = 6;
 
     /// <summary>The frame size limit of a channel until the worker's setup says otherwise (the default of <c>MaxMessageSize</c>).</summary>
     public const int DefaultMaxMessageSize = 64 * 1024 * 1024;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using ProcessPools.Channels;
@@ -81,19 +80,21 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
         };
     }
 
-    public override ChunkItems CreateItems(IJobSerializer serializer, int count) => new Items(this, serializer, count);
+    public override ChunkItems CreateItems(IJobSerializer serializer, int count) =>
+        ValueCodec.Json(serializer) is { } json
+            ? new Items<JsonCodec<TArg>, JsonCodec<TResult>>(this, new(json), new(json), count)
+            : new Items<DelegateReader<TArg>, DelegateWriter<TResult>>(this, new(serializer.Deserialize<TArg>), new(serializer.Serialize), count);
 
-    private sealed class Items(TypedJob<TArg, TResult> job, IJobSerializer serializer, int count) : ChunkItems(count)
+    /// <summary>A chunk's items, compiled for the serializer's calls (see <see cref="IValueWriter{T}"/>).</summary>
+    private sealed class Items<TReader, TWriter>(TypedJob<TArg, TResult> job, TReader reader, TWriter writer, int count) : ChunkItems(count)
+        where TReader : struct, IValueReader<TArg>
+        where TWriter : struct, IValueWriter<TResult>
     {
         private readonly TArg[] _arguments = new TArg[count];
 
-        // Resolved once per chunk: a generic interface method is looked up at each call, a delegate is not.
-        private readonly Func<ReadOnlySequence<byte>, TArg> _deserialize = serializer.Deserialize<TArg>;
-        private readonly Action<IBufferWriter<byte>, TResult> _serialize = serializer.Serialize;
-
         public override void Read(int index, ref PayloadCursor item)
         {
-            _arguments[index] = _deserialize(InvokePayload.ReadArgument(ref item, job._name));
+            _arguments[index] = reader.Read(InvokePayload.ReadArgument(ref item, job._name));
         }
 
         public override ValueTask RunAsync(int index, PooledBufferWriter answers, IServiceProvider services, CancellationToken cancellationToken)
@@ -117,7 +118,7 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
         {
             try
             {
-                _serialize(answers, result);
+                writer.Write(answers, result);
             }
             catch (Exception exception)
             {

@@ -423,6 +423,37 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
         Assert.InRange(maxAhead, Window - 1, Window); // the window fills, and never overflows
     }
 
+    /// <summary>
+    /// Without MapWindow, the window starts at 1,024 items and widens as chunks of small items come back: the input runs
+    /// further ahead of the consumer than 1,024 items, up to the automatic limit and never past it.
+    /// </summary>
+    [Fact]
+    public async Task An_automatic_window_widens_for_small_items_up_to_its_limit()
+    {
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
+        var pulled = 0L;
+        IEnumerable<int> Source()
+        {
+            for (var i = 0; i < 300_000; i++)
+            {
+                Interlocked.Increment(ref pulled);
+                yield return i;
+            }
+        }
+
+        long consumed = 0, maxAhead = 0, outOfOrder = 0;
+        await foreach (var value in pool.Map(ReliabilityJobs.IncrementAsync, Source()))
+        {
+            outOfOrder += value == consumed + 1 ? 0 : 1;
+            consumed++;
+            maxAhead = Math.Max(maxAhead, Interlocked.Read(ref pulled) - consumed);
+        }
+
+        Assert.Equal(300_000, consumed);
+        Assert.Equal(0, outOfOrder);
+        Assert.InRange(maxAhead, 1_025, Dispatch.MapOperation<int>.AutomaticWindowLimit);
+    }
+
     /// <summary>Regression: AsCompleted() gave window room back before the consumer took an answer's items, and ran up to a chunk past the window (1,150 of 1,024).</summary>
     [Fact]
     public async Task A_lazy_map_consumed_as_completed_never_pulls_more_than_its_window_ahead_either()

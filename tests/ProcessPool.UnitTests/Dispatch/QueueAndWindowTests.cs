@@ -154,6 +154,31 @@ public sealed class QueueAndWindowTests
     }
 
     [Fact]
+    public void An_automatic_window_doubles_while_its_items_stay_small_and_chunks_follow_it()
+    {
+        const int Ints = 21; // an int argument and result with their prefixes: 12 + 9 bytes
+        Assert.Equal(2_048, MapOperation<int>.WidenedWindow(1_024, 128, 128 * Ints));
+        Assert.Equal(8_192, MapOperation<int>.WidenedWindow(4_096, 128, 128 * Ints));
+        Assert.Equal(8_192, MapOperation<int>.WidenedWindow(8_192, 128, 128 * Ints)); // the limit
+        Assert.Equal(4_096, MapOperation<int>.WidenedWindow(2_048, 10, 10 * 1_024)); // 4 MiB of 1 KiB items: still in
+        Assert.Equal(4_096, MapOperation<int>.WidenedWindow(4_096, 10, 10 * 1_024)); // 8 MiB: kept
+        Assert.Equal(1_024, MapOperation<int>.WidenedWindow(1_024, 10, 10 * 8_192)); // large items: kept
+        Assert.Equal(1_024, MapOperation<int>.WidenedWindow(1_024, 0, 0));
+
+        var sizer = new ChunkSizer(enabled: true, window: 1_024, processes: 2);
+        sizer.Widen(4_096, processes: 2);
+        for (var i = 0; i < 20; i++)
+        {
+            sizer.Observe(10);
+        }
+
+        Assert.Equal(256, sizer.Limit); // the largest chunk, not 4096 / (4 x 2)
+        sizer.Widen(1_024, processes: 2); // never narrower
+        sizer.Observe(10);
+        Assert.Equal(256, sizer.Limit);
+    }
+
+    [Fact]
     public void Items_that_need_their_own_timeout_retries_or_progress_never_share_a_job()
     {
         var options = new ProcessPoolOptions();

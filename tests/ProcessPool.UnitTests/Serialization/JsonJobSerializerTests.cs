@@ -10,28 +10,57 @@ public sealed class JsonJobSerializerTests
     [InlineData(-1)]
     [InlineData(int.MinValue)]
     [InlineData(int.MaxValue)]
-    public void The_integer_fast_path_writes_what_System_Text_Json_writes_and_reads_it_back(int value)
+    public void Integers_travel_as_their_own_bytes_boxed_or_typed_and_read_back(int value)
     {
         var serializer = new JsonJobSerializer();
-        var asInt = new ArrayBufferWriter<byte>();
-        var asLong = new ArrayBufferWriter<byte>();
+        var boxedInt = new ArrayBufferWriter<byte>();
+        var boxedLong = new ArrayBufferWriter<byte>();
+        var typedInt = new ArrayBufferWriter<byte>();
+        var typedLong = new ArrayBufferWriter<byte>();
+        var wide = (long)value * 3;
 
-        serializer.Serialize(asInt, value, typeof(int));
-        serializer.Serialize(asLong, (long)value * 3, typeof(long));
+        serializer.Serialize(boxedInt, value, typeof(int));
+        serializer.Serialize(boxedLong, wide, typeof(long));
+        serializer.Serialize(typedInt, value);
+        serializer.Serialize(typedLong, wide);
 
-        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(value), asInt.WrittenSpan.ToArray());
-        Assert.Equal(JsonSerializer.SerializeToUtf8Bytes((long)value * 3), asLong.WrittenSpan.ToArray());
-        Assert.Equal(value, serializer.Deserialize(new ReadOnlySequence<byte>(asInt.WrittenMemory), typeof(int)));
-        Assert.Equal((long)value * 3, serializer.Deserialize(new ReadOnlySequence<byte>(asLong.WrittenMemory), typeof(long)));
+        Assert.Equal(BitConverter.GetBytes(value), boxedInt.WrittenSpan.ToArray());
+        Assert.Equal(BitConverter.GetBytes(wide), boxedLong.WrittenSpan.ToArray());
+        Assert.Equal(boxedInt.WrittenSpan.ToArray(), typedInt.WrittenSpan.ToArray());
+        Assert.Equal(boxedLong.WrittenSpan.ToArray(), typedLong.WrittenSpan.ToArray());
+        var read = serializer.Deserialize(new ReadOnlySequence<byte>(boxedInt.WrittenMemory), typeof(int));
+        Assert.IsType<int>(read); // boxed as its own type, not widened
+        Assert.Equal(value, read);
+        Assert.Equal(wide, serializer.Deserialize(new ReadOnlySequence<byte>(boxedLong.WrittenMemory), typeof(long)));
+        Assert.Equal(value, serializer.Deserialize<int>(new ReadOnlySequence<byte>(typedInt.WrittenMemory)));
+        Assert.Equal(wide, serializer.Deserialize<long>(new ReadOnlySequence<byte>(typedLong.WrittenMemory)));
     }
 
     [Fact]
-    public void Json_the_fast_path_does_not_parse_falls_back_to_System_Text_Json()
+    public void An_integer_in_pieces_is_read_and_bytes_of_another_length_are_refused_by_name()
     {
         var serializer = new JsonJobSerializer();
+        var bytes = BitConverter.GetBytes(123_456_789_012L);
+        var first = new Piece(bytes.AsMemory(0, 3));
+        var last = first.Append(bytes.AsMemory(3));
 
-        Assert.Equal(42, serializer.Deserialize(new ReadOnlySequence<byte>(" 42 "u8.ToArray()), typeof(int)));
-        Assert.Throws<JsonException>(() => serializer.Deserialize(new ReadOnlySequence<byte>("\"x\""u8.ToArray()), typeof(int)));
+        Assert.Equal(123_456_789_012L, serializer.Deserialize<long>(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)));
+        var tooShort = Assert.Throws<JsonException>(() => serializer.Deserialize<int>(new ReadOnlySequence<byte>([1, 2, 3])));
+        Assert.Contains("An integer takes 4 bytes; the data holds 3", tooShort.Message, StringComparison.Ordinal);
+        Assert.Throws<JsonException>(() => serializer.Deserialize(new ReadOnlySequence<byte>(bytes), typeof(int)));
+    }
+
+    [Fact]
+    public void Settings_of_their_own_for_numbers_keep_integers_in_System_Text_Json()
+    {
+        var quoted = new QuotedNumbers();
+        var written = new ArrayBufferWriter<byte>();
+
+        quoted.Serialize(written, 42);
+
+        Assert.Equal("\"42\""u8.ToArray(), written.WrittenSpan.ToArray());
+        Assert.Equal(42, quoted.Deserialize<int>(new ReadOnlySequence<byte>(written.WrittenMemory)));
+        Assert.Equal(42L, quoted.Deserialize(new ReadOnlySequence<byte>("\"42\""u8.ToArray()), typeof(long)));
     }
 
     /// <summary>Regression: a 75 MB byte[] became 100 MB on the wire (base64).</summary>
@@ -53,5 +82,22 @@ public sealed class JsonJobSerializerTests
         Assert.Equal(data, (byte[])serializer.Deserialize(new ReadOnlySequence<byte>(boxed.WrittenMemory), typeof(byte[]))!);
         Assert.Equal(data, serializer.Deserialize<ReadOnlyMemory<byte>>(new ReadOnlySequence<byte>(typed.WrittenMemory)).ToArray());
         Assert.Null(serializer.Deserialize<byte[]?>(new ReadOnlySequence<byte>(none.WrittenMemory)));
+    }
+
+    private sealed class QuotedNumbers() : JsonJobSerializer(new JsonSerializerOptions
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.WriteAsString | System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
+    });
+
+    private sealed class Piece : ReadOnlySequenceSegment<byte>
+    {
+        public Piece(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Piece Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Piece(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
     }
 }
