@@ -51,7 +51,10 @@ public sealed class ProcessPoolOptions
     /// Gets or sets how many items a <c>Map</c> may take from its input and not yet hand to its consumer;
     /// it bounds the memory of a map over a large or endless input.
     /// </summary>
-    /// <value>0: twice the pool's total concurrency, and at least 1024.</value>
+    /// <value>
+    /// 0: automatic. It starts at twice the pool's total concurrency (at least 1024) and doubles as a map's chunks come
+    /// back, up to 8192 items, while that many items would take at most 4 MiB serialized (arguments and results).
+    /// </value>
     [Range(0, int.MaxValue)]
     public int MapWindow { get; set; }
 

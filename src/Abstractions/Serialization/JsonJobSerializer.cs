@@ -13,6 +13,10 @@ namespace ProcessPools;
 /// <see cref="JsonSerializerOptions"/> or a source-generated <c>JsonSerializerContext</c> to the base: a worker
 /// creates the same class. In a trimmed or Native AOT application, the context is required (reflection-based
 /// serialization is off there): list every argument and result type with <c>[JsonSerializable(typeof(T))]</c>.
+/// Binary data (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>) travels as its own bytes, and an <see cref="int"/> or a
+/// <see cref="long"/> as its 4 or 8 bytes, unless the settings give numbers a handling or a converter of their own.
+/// Its members are not virtual: a derived class changes the settings, through its constructor, and nothing else (the
+/// pool calls them directly).
 /// </summary>
 public class JsonJobSerializer : IJobSerializer
 {
