@@ -157,15 +157,11 @@ public class JsonJobSerializer : IJobSerializer
     }
 
     /// <summary>Writes <paramref name="value"/> without boxing: the same bytes as <see cref="Serialize(IBufferWriter{byte}, object?, Type)"/>.</summary>
+    // Inlined into its caller: for an integer, what is left is the integer's write, on the caller's own buffer type.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Serialize<T>(IBufferWriter<byte> destination, T value)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (IsBinary(typeof(T)))
-        {
-            WriteBinary(destination, value);
-            return;
-        }
-
         if (typeof(T) == typeof(int) && PlainNumbers)
         {
             WriteInteger(destination, Unsafe.As<T, int>(ref value));
@@ -178,18 +174,13 @@ public class JsonJobSerializer : IJobSerializer
             return;
         }
 
-        using var writer = new Utf8JsonWriter(destination);
-        JsonSerializer.Serialize(writer, value, (JsonTypeInfo<T>)Metadata(typeof(T)));
+        SerializeValue(destination, value);
     }
 
     /// <summary>Reads a value without boxing, as <see cref="Deserialize(ReadOnlySequence{byte}, Type)"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Deserialize<T>(ReadOnlySequence<byte> source)
     {
-        if (IsBinary(typeof(T)))
-        {
-            return (T)ReadBinary(source, typeof(T))!;
-        }
-
         if (typeof(T) == typeof(int) && PlainNumbers)
         {
             var narrow = ReadInt32(source);
@@ -200,6 +191,28 @@ public class JsonJobSerializer : IJobSerializer
         {
             var wide = ReadInt64(source);
             return Unsafe.As<long, T>(ref wide);
+        }
+
+        return DeserializeValue<T>(source);
+    }
+
+    private void SerializeValue<T>(IBufferWriter<byte> destination, T value)
+    {
+        if (IsBinary(typeof(T)))
+        {
+            WriteBinary(destination, value);
+            return;
+        }
+
+        using var writer = new Utf8JsonWriter(destination);
+        JsonSerializer.Serialize(writer, value, (JsonTypeInfo<T>)Metadata(typeof(T)));
+    }
+
+    private T DeserializeValue<T>(ReadOnlySequence<byte> source)
+    {
+        if (IsBinary(typeof(T)))
+        {
+            return (T)ReadBinary(source, typeof(T))!;
         }
 
         var reader = new Utf8JsonReader(source);
@@ -256,12 +269,25 @@ public class JsonJobSerializer : IJobSerializer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ReadInt32(ReadOnlySequence<byte> source) =>
-        source.Length == sizeof(int) && source.IsSingleSegment ? BinaryPrimitives.ReadInt32LittleEndian(source.FirstSpan) : BinaryPrimitives.ReadInt32LittleEndian(Exactly(source, stackalloc byte[sizeof(int)]));
+    private static int ReadInt32(ReadOnlySequence<byte> source)
+    {
+        var span = source.FirstSpan;
+        return span.Length == sizeof(int) && source.IsSingleSegment ? BinaryPrimitives.ReadInt32LittleEndian(span) : ReadInt32InPieces(source);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long ReadInt64(ReadOnlySequence<byte> source) =>
-        source.Length == sizeof(long) && source.IsSingleSegment ? BinaryPrimitives.ReadInt64LittleEndian(source.FirstSpan) : BinaryPrimitives.ReadInt64LittleEndian(Exactly(source, stackalloc byte[sizeof(long)]));
+    private static long ReadInt64(ReadOnlySequence<byte> source)
+    {
+        var span = source.FirstSpan;
+        return span.Length == sizeof(long) && source.IsSingleSegment ? BinaryPrimitives.ReadInt64LittleEndian(span) : ReadInt64InPieces(source);
+    }
+
+    // Apart: a stack buffer in a method keeps it from being inlined.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ReadInt32InPieces(ReadOnlySequence<byte> source) => BinaryPrimitives.ReadInt32LittleEndian(Exactly(source, stackalloc byte[sizeof(int)]));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long ReadInt64InPieces(ReadOnlySequence<byte> source) => BinaryPrimitives.ReadInt64LittleEndian(Exactly(source, stackalloc byte[sizeof(long)]));
 
     /// <summary>An integer's bytes in several pieces, copied together; any other length is not one of ours.</summary>
     private static ReadOnlySpan<byte> Exactly(ReadOnlySequence<byte> source, Span<byte> bytes)
