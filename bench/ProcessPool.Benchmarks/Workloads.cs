@@ -45,6 +45,7 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         await Step("payload", PayloadAsync);
         await Step("dashboard", DashboardAsync);
         await Step("http", HttpAsync);
+        await Step("anchors", AnchorsAsync);
 #if BENCH_CLUSTER
         await Step("cluster", ClusterAsync);
 #else
@@ -245,6 +246,49 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"bench/anchors/payload.py failed with exit code {process.ExitCode}");
+        }
+    }
+
+    /// <summary>
+    /// Python's pools on the README table's workloads (bench/anchors/pools.py: multiprocessing.Pool and
+    /// ProcessPoolExecutor, 2 workers, fork), run by this process so that they share its window: each figure a row of
+    /// its own, named by its pool. Left out, saying why, where python3 is not installed.
+    /// </summary>
+    private async Task AnchorsAsync()
+    {
+        var python = FindOnPath("python3");
+        var script = Path.Combine(AppContext.BaseDirectory, "anchors", "pools.py");
+        if (python is null || !File.Exists(script))
+        {
+            log($"  Python's pools: left out ({(python is null ? "python3 not found" : $"{script} not found")})");
+            return;
+        }
+
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(sizes.ConcurrentJobs.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(sizes.MapItems.ToString(CultureInfo.InvariantCulture));
+        using var process = Process.Start(start)!;
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            using var figure = System.Text.Json.JsonDocument.Parse(line);
+            var root = figure.RootElement;
+            var unit = root.GetProperty("unit").GetString()!;
+            Add(
+                $"{root.GetProperty("pool").GetString()}: {root.GetProperty("workload").GetString()}",
+                root.GetProperty("metric").GetString()!,
+                unit,
+                root.GetProperty("value").GetDouble(),
+                null,
+                null,
+                null,
+                higherIsBetter: unit.EndsWith("/s", StringComparison.Ordinal));
+        }
+
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"bench/anchors/pools.py failed with exit code {process.ExitCode}");
         }
     }
 

@@ -24,6 +24,14 @@ public sealed class BenchmarkSmokeTests
                 Assert.Contains(workloads, w => w.Contains(expected, StringComparison.Ordinal));
             }
 
+            // Python's anchors run where python3 is installed (it is on the CI machine and here), each pool's figures rows of their own.
+            var python = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "python3")));
+            foreach (var pool in python ? new[] { "multiprocessing.Pool: ", "ProcessPoolExecutor: " } : [])
+            {
+                Assert.Contains(workloads, w => w.StartsWith(pool + "Map of", StringComparison.Ordinal));
+                Assert.Contains(workloads, w => w.StartsWith(pool + "round trip", StringComparison.Ordinal));
+            }
+
             Assert.All(rows, r => Assert.True(r.GetProperty("Ours").GetDouble() is >= 0 and < double.PositiveInfinity, r.ToString())); // idle CPU may round to 0
             Assert.True(rows.Single(r => r.GetProperty("Workload").GetString() == "round trip" && r.GetProperty("Metric").GetString() == "p50").GetProperty("Ours").GetDouble() > 0);
             Assert.True(rows.Single(r => r.GetProperty("Workload").GetString()!.StartsWith("cluster round trip", StringComparison.Ordinal) && r.GetProperty("Metric").GetString() == "p50").GetProperty("Ours").GetDouble() > 0);
