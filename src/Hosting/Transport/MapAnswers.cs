@@ -207,9 +207,9 @@ public sealed class MapAnswers<TResult>
         return results;
     }
 
-    private async IAsyncEnumerable<(int Index, TResult Result)> AsCompletedAsync()
+    private async IAsyncEnumerable<(int Index, TResult Result)> AsCompletedAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var answer in ReadAsync(releaseOnRead: true, CancellationToken.None).ConfigureAwait(false))
+        await foreach (var answer in ReadAsync(releaseOnRead: true, cancellationToken).ConfigureAwait(false))
         {
             for (var i = 0; i < answer.Count; i++)
             {

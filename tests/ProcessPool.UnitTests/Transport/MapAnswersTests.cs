@@ -138,6 +138,25 @@ public sealed class MapAnswersTests
         Assert.True(answers.Cancellation.IsCancellationRequested, "the producer was not told to stop");
     }
 
+    /// <summary>Regression: AsCompleted() ignored the token given to its enumerator (WithCancellation), so a wait for the next answer could not be stopped.</summary>
+    [Fact]
+    public async Task Reading_as_completed_stops_at_the_callers_token_while_waiting()
+    {
+        var answers = new MapAnswers<int>(window: 16);
+        answers.Answer(1, 10);
+        using var stop = new CancellationTokenSource();
+        var reading = answers.Result.AsCompleted().GetAsyncEnumerator(stop.Token);
+        Assert.True(await reading.MoveNextAsync());
+        Assert.Equal((1, 10), reading.Current);
+
+        var waiting = reading.MoveNextAsync();
+        Assert.False(waiting.IsCompleted);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30), Token));
+        await reading.DisposeAsync();
+        Assert.True(answers.Cancellation.IsCancellationRequested, "the producer was not told to stop");
+    }
+
     [Fact]
     public void Bad_arguments_are_refused_by_name()
     {
