@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace ProcessPools.Channels;
 
@@ -13,6 +14,7 @@ internal static class LengthPrefix
     public const int Size = sizeof(int);
 
     /// <summary>Reserves room for a length; returns where it is, for <see cref="End"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map
     public static int Begin(PooledBufferWriter buffer)
     {
         var at = buffer.WrittenCount;
@@ -22,6 +24,7 @@ internal static class LengthPrefix
     }
 
     /// <summary>Fills in the length reserved at <paramref name="at"/> with what was written since.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void End(PooledBufferWriter buffer, int at) =>
         BinaryPrimitives.WriteInt32LittleEndian(buffer.WrittenSpan(at, Size), buffer.WrittenCount - at - Size);
 
