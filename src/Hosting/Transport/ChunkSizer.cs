@@ -23,7 +23,7 @@ public sealed class ChunkSizer
     /// <param name="window">The map's window; a chunk takes at most a quarter of it per process.</param>
     /// <param name="processes">The pool's processes.</param>
     internal ChunkSizer(bool enabled, int window, int processes)
-        : this(enabled, Math.Clamp(window / (4 * processes), 1, LargestChunk), GrowBelowMicroseconds, ShrinkAboveMicroseconds)
+        : this(enabled, ShareOf(window, processes), GrowBelowMicroseconds, ShrinkAboveMicroseconds)
     {
     }
 
@@ -51,7 +51,10 @@ public sealed class ChunkSizer
     public int Limit => Enabled ? Volatile.Read(ref _size) : 1;
 
     /// <summary>Lets chunks grow up to a quarter of a window that was widened, per process (never past the largest chunk).</summary>
-    internal void Widen(int window, int processes) => Volatile.Write(ref _max, Math.Max(_max, Math.Clamp(window / (4 * processes), 1, LargestChunk)));
+    internal void Widen(int window, int processes) => Volatile.Write(ref _max, Math.Max(_max, ShareOf(window, processes)));
+
+    /// <summary>A chunk's share of a window: a quarter of it per process, between 1 and the largest chunk.</summary>
+    private static int ShareOf(int window, int processes) => Math.Clamp(window / (4 * processes), 1, LargestChunk);
 
     /// <summary>Whether a map of this job with these settings may send its items in chunks: a chunk shares one timeout, one retry and one slot, and MaxTasksPerChild counts jobs.</summary>
     internal static bool Allows(ProcessPoolOptions options, JobTarget target, TimeSpan? timeout, int maxRetries) =>

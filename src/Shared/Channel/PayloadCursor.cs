@@ -91,13 +91,17 @@ internal ref struct PayloadCursor
             return false;
         }
 
-        blob = _array is not null ? new ReadOnlySequence<byte>(_array, _arrayStart + start, length) : new ReadOnlySequence<byte>(_memory.Slice(start, length));
+        blob = Sequence(start, length);
         return true;
     }
 
     /// <summary>The bytes not read yet, as a sequence over the same memory.</summary>
-    public readonly ReadOnlySequence<byte> RemainingSequence() =>
-        _array is not null ? new ReadOnlySequence<byte>(_array, _arrayStart + _position, Remaining) : new ReadOnlySequence<byte>(_memory[_position..]);
+    public readonly ReadOnlySequence<byte> RemainingSequence() => Sequence(_position, Remaining);
+
+    /// <summary>Bytes of the payload as a sequence over the same memory (over the array itself where there is one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly ReadOnlySequence<byte> Sequence(int start, int length) =>
+        _array is not null ? new ReadOnlySequence<byte>(_array, _arrayStart + start, length) : new ReadOnlySequence<byte>(_memory.Slice(start, length));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // per item of a map: Native AOT has no profile to find it hot
     private bool TryReadBlobRange(out int start, out int length)
