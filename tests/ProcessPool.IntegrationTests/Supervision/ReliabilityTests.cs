@@ -399,23 +399,8 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     {
         const int Window = 256;
         await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.MapWindow) = (2, Window));
-        var pulled = 0L;
-        IEnumerable<int> Source()
-        {
-            for (var i = 0; i < 1_000_000; i++)
-            {
-                Interlocked.Increment(ref pulled);
-                yield return i;
-            }
-        }
 
-        long consumed = 0, maxAhead = 0, outOfOrder = 0;
-        await foreach (var value in pool.Map(ReliabilityJobs.IncrementAsync, Source()))
-        {
-            outOfOrder += value == consumed + 1 ? 0 : 1;
-            consumed++; // this one is in our hands now
-            maxAhead = Math.Max(maxAhead, Interlocked.Read(ref pulled) - consumed);
-        }
+        var (consumed, pulled, outOfOrder, maxAhead) = await MapInOrderAsync(pool, 1_000_000);
 
         Assert.Equal(1_000_000, consumed);
         Assert.Equal(1_000_000, pulled);
@@ -431,23 +416,8 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     public async Task An_automatic_window_widens_for_small_items_up_to_its_limit()
     {
         await using var pool = await ProcessPool.StartAsync(o => o.Processes = 2);
-        var pulled = 0L;
-        IEnumerable<int> Source()
-        {
-            for (var i = 0; i < 300_000; i++)
-            {
-                Interlocked.Increment(ref pulled);
-                yield return i;
-            }
-        }
 
-        long consumed = 0, maxAhead = 0, outOfOrder = 0;
-        await foreach (var value in pool.Map(ReliabilityJobs.IncrementAsync, Source()))
-        {
-            outOfOrder += value == consumed + 1 ? 0 : 1;
-            consumed++;
-            maxAhead = Math.Max(maxAhead, Interlocked.Read(ref pulled) - consumed);
-        }
+        var (consumed, _, outOfOrder, maxAhead) = await MapInOrderAsync(pool, 300_000);
 
         Assert.Equal(300_000, consumed);
         Assert.Equal(0, outOfOrder);
@@ -479,6 +449,33 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
 
         Assert.Equal(200_000, consumed);
         Assert.InRange(maxAhead, 1, Window);
+    }
+
+    /// <summary>
+    /// Maps a lazy input of <paramref name="items"/> integers in input order, counting what the input gave up: how many
+    /// items were read, pulled and out of order, and how far the input ran ahead of what was read.
+    /// </summary>
+    private static async Task<(long Consumed, long Pulled, long OutOfOrder, long MaxAhead)> MapInOrderAsync(IProcessPool pool, int items)
+    {
+        var pulled = 0L;
+        IEnumerable<int> Source()
+        {
+            for (var i = 0; i < items; i++)
+            {
+                Interlocked.Increment(ref pulled);
+                yield return i;
+            }
+        }
+
+        long consumed = 0, maxAhead = 0, outOfOrder = 0;
+        await foreach (var value in pool.Map(ReliabilityJobs.IncrementAsync, Source()))
+        {
+            outOfOrder += value == consumed + 1 ? 0 : 1;
+            consumed++; // this one is in our hands now
+            maxAhead = Math.Max(maxAhead, Interlocked.Read(ref pulled) - consumed);
+        }
+
+        return (consumed, Interlocked.Read(ref pulled), outOfOrder, maxAhead);
     }
 
     private static byte[] Frame(byte type, long jobId, byte[] payload)

@@ -74,9 +74,7 @@ public sealed class PayloadCursorTests
             case "memory manager":
                 return new ReadOnlySequence<byte>(new NotAnArray(payload).Memory);
             default:
-                var first = new Piece(payload.AsMemory(0, 3));
-                var last = first.Append(payload.AsMemory(3, 5)).Append(payload.AsMemory(8));
-                return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+                return Pieces.Of(payload, 3, 8);
         }
     }
 
@@ -110,18 +108,6 @@ public sealed class PayloadCursorTests
 
         protected override void Dispose(bool disposing)
         {
-        }
-    }
-
-    private sealed class Piece : ReadOnlySequenceSegment<byte>
-    {
-        public Piece(ReadOnlyMemory<byte> memory) => Memory = memory;
-
-        public Piece Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Piece(memory) { RunningIndex = RunningIndex + Memory.Length };
-            Next = next;
-            return next;
         }
     }
 }

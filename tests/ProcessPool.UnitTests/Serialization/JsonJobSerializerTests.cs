@@ -41,10 +41,8 @@ public sealed class JsonJobSerializerTests
     {
         var serializer = new JsonJobSerializer();
         var bytes = BitConverter.GetBytes(123_456_789_012L);
-        var first = new Piece(bytes.AsMemory(0, 3));
-        var last = first.Append(bytes.AsMemory(3));
 
-        Assert.Equal(123_456_789_012L, serializer.Deserialize<long>(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)));
+        Assert.Equal(123_456_789_012L, serializer.Deserialize<long>(Pieces.Of(bytes, 3)));
         var tooShort = Assert.Throws<JsonException>(() => serializer.Deserialize<int>(new ReadOnlySequence<byte>([1, 2, 3])));
         Assert.Contains("An integer takes 4 bytes; the data holds 3", tooShort.Message, StringComparison.Ordinal);
         Assert.Throws<JsonException>(() => serializer.Deserialize(new ReadOnlySequence<byte>(bytes), typeof(int)));
@@ -88,16 +86,4 @@ public sealed class JsonJobSerializerTests
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.WriteAsString | System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
     });
-
-    private sealed class Piece : ReadOnlySequenceSegment<byte>
-    {
-        public Piece(ReadOnlyMemory<byte> memory) => Memory = memory;
-
-        public Piece Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Piece(memory) { RunningIndex = RunningIndex + Memory.Length };
-            Next = next;
-            return next;
-        }
-    }
 }
