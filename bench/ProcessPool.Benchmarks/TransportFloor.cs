@@ -73,13 +73,20 @@ internal static class TransportFloor
     private const byte BulkOut = 2;
 
     /// <summary>
+    /// What the pool grows a worker's pipes to for large frames on Linux (1 MiB, ProcessPool's PipeCapacity); 0 elsewhere,
+    /// where pipes keep the size they were made with.
+    /// </summary>
+    public static int GrownPipeCapacity => OperatingSystem.IsLinux() ? 1 << 20 : 0;
+
+    /// <summary>
     /// The pipe's own rate for <paramref name="size"/> bytes each way, in MiB/s (median of the timed transfers): the
     /// same anonymous pipes, a bare .NET child, the bytes read into a buffer reused for every message or a new one each
-    /// time (<paramref name="fresh"/>: what a message a program keeps costs, page faults included).
+    /// time (<paramref name="fresh"/>: what a message a program keeps costs, page faults included), the pipes at the
+    /// OS's default capacity or at <paramref name="capacity"/> bytes.
     /// </summary>
-    public static (double ToChild, double FromChild) MeasureBulk(int size, bool fresh, int count)
+    public static (double ToChild, double FromChild) MeasureBulk(int size, bool fresh, int count, int capacity = 0)
     {
-        using var child = EchoChild.Start();
+        using var child = EchoChild.Start(capacity: capacity);
         var toChild = new List<double>();
         var fromChild = new List<double>();
         for (var i = 0; i < count + 1; i++)
@@ -95,10 +102,6 @@ internal static class TransportFloor
         return (toChild.Order().ElementAt(toChild.Count / 2), fromChild.Order().ElementAt(fromChild.Count / 2));
     }
 
-    /// <summary>
-    /// Measures <paramref name="count"/> sequential round trips after a warm-up as long as ours (at least 1 000
-    /// round trips and <paramref name="warmUp"/>); returns each one's duration in microseconds.
-    /// </summary>
     /// <summary>Whether this OS has the spinning floor (<see cref="Measure"/> with spin): Linux, where the bench runs.</summary>
     public static bool CanSpin => OperatingSystem.IsLinux();
 
@@ -161,7 +164,7 @@ internal static class TransportFloor
 
         public int ProcessId => _process.Id;
 
-        public static EchoChild Start(bool withHost = false, bool spin = false)
+        public static EchoChild Start(bool withHost = false, bool spin = false, int capacity = 0)
         {
             // A JIT or ReadyToRun build runs its dll with the dotnet host, as the pool runs its workers; a Native AOT build
             // (no assembly file) starts its own executable.
@@ -192,8 +195,9 @@ internal static class TransportFloor
                 start.Environment[SpinVariable] = "1";
             }
 
-            var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
-            var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable);
+            // A capacity is set at creation (F_SETPIPE_SZ on Linux), as the pool grows a worker's pipes for large frames.
+            var toChild = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable, capacity);
+            var fromChild = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.Inheritable, capacity);
             start.Environment[InVariable] = toChild.GetClientHandleAsString();
             start.Environment[OutVariable] = fromChild.GetClientHandleAsString();
             var process = Process.Start(start)!;

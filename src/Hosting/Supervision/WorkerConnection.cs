@@ -146,7 +146,7 @@ internal sealed class WorkerConnection : IFrameHandler
             (_, _) => Die("exited"));
         ProcessId = _launched.Process.Id;
         _logs.ProcessId = ProcessId;
-        _writer = new FrameWriter(_launched.ToChild, _sharedMemory?.Own);
+        _writer = new FrameWriter(_launched.ToChild, _sharedMemory?.Own, _launched.ToChildCapacity);
 
         // The token goes through the channel, not the environment: only a reader of this pipe learns it.
         _writer.TryWrite(new OutgoingFrame(FrameType.Challenge, 0, System.Text.Encoding.ASCII.GetBytes(_token)));
@@ -288,7 +288,7 @@ internal sealed class WorkerConnection : IFrameHandler
         try
         {
             var handler = _sharedMemory?.HandlerFor(this, _writer!, _context.Options.MaxMessageSize) ?? this;
-            _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, handler, $"ProcessPool '{_context.PoolName}' worker {Id} reader");
+            _readLoop = FrameReader.Start(fromChild, _context.Options.MaxMessageSize, handler, $"ProcessPool '{_context.PoolName}' worker {Id} reader", _launched.FromChildCapacity);
             await _readLoop.ConfigureAwait(false);
             reason = "closed its channel";
         }
@@ -398,6 +398,8 @@ internal sealed class WorkerConnection : IFrameHandler
         if (_launched is not null)
         {
             await _launched.ToChild.DisposeAsync().ConfigureAwait(false);
+            _launched.ToChildCapacity?.Dispose();
+            _launched.FromChildCapacity?.Dispose();
 
             // The incoming pipe is disposed by the read loop when it ends: on Linux, disposing a pipe stream
             // under a blocked read waits for that read.

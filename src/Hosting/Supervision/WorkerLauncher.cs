@@ -14,7 +14,14 @@ namespace ProcessPools.Supervision;
 /// <param name="FromChild">The channel from the worker.</param>
 /// <param name="Containment">Keeps the worker's process tree together (<see cref="WorkerContainment"/>).</param>
 /// <param name="ContainmentFailure">Why the worker could not be contained, when it could not.</param>
-internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream FromChild, WorkerContainment Containment, string? ContainmentFailure);
+internal sealed record LaunchedWorker(Process Process, Stream ToChild, Stream FromChild, WorkerContainment Containment, string? ContainmentFailure)
+{
+    /// <summary>The capacity of the pipe to the worker, grown for its first large frame; null where the OS cannot grow it.</summary>
+    public PipeCapacity? ToChildCapacity { get; init; }
+
+    /// <summary>The capacity of the pipe from the worker, grown for its first large frame; null where the OS cannot grow it.</summary>
+    public PipeCapacity? FromChildCapacity { get; init; }
+}
 
 /// <summary>
 /// Starts worker processes: <c>dotnet exec</c> of ProcessPool.Worker.dll with the application's own
@@ -188,7 +195,11 @@ internal sealed record WorkerLauncher
             // A worker reads nothing from the console; an empty stdin keeps a stray Console.ReadLine from blocking.
             process.StandardInput.Close();
             var containment = WorkerContainment.For(process, HostPlatform.Current, out var failure);
-            return new LaunchedWorker(process, toChild, fromChild, containment, failure);
+            return new LaunchedWorker(process, toChild, fromChild, containment, failure)
+            {
+                ToChildCapacity = PipeCapacity.For(toChild.SafePipeHandle, HostPlatform.Current),
+                FromChildCapacity = PipeCapacity.For(fromChild.SafePipeHandle, HostPlatform.Current),
+            };
         }
     }
 

@@ -28,8 +28,11 @@ internal static class FrameReader
     /// <summary>Whether the current thread is a channel's reader, which must never block on a write.</summary>
     public static bool IsReaderThread => t_isReaderThread;
 
-    /// <summary>Starts reading on a new background thread; the task ends when the stream ends, or faults when it breaks or sends a bad frame.</summary>
-    public static Task Start(Stream stream, int maxMessageSize, IFrameHandler handler, string threadName)
+    /// <summary>
+    /// Starts reading on a new background thread; the task ends when the stream ends, or faults when it breaks or sends
+    /// a bad frame. A <paramref name="capacity"/> given is grown when the pipe's first large frame is announced.
+    /// </summary>
+    public static Task Start(Stream stream, int maxMessageSize, IFrameHandler handler, string threadName, PipeCapacity? capacity = null)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -37,7 +40,7 @@ internal static class FrameReader
             t_isReaderThread = true;
             try
             {
-                Read(stream, maxMessageSize, handler);
+                Read(stream, maxMessageSize, handler, capacity);
                 done.TrySetResult();
             }
             catch (Exception exception)
@@ -53,7 +56,7 @@ internal static class FrameReader
         return done.Task;
     }
 
-    private static void Read(Stream stream, int maxMessageSize, IFrameHandler handler)
+    private static void Read(Stream stream, int maxMessageSize, IFrameHandler handler, PipeCapacity? capacity)
     {
         var home = new byte[InitialBuffer]; // the loop's own buffer, kept for its life; larger ones are rented
         var buffer = home;
@@ -85,6 +88,7 @@ internal static class FrameReader
             var partial = end - start;
             if (needed > buffer.Length)
             {
+                capacity?.Ensure(needed); // the rest of this frame, and every later one, crosses in fewer pieces
                 var larger = ChannelBuffers.Rent(Math.Max(needed, buffer.Length * 2)); // over InitialBuffer: no buffer is smaller
                 Buffer.BlockCopy(buffer, start, larger, 0, partial);
                 Release(buffer, home);

@@ -16,6 +16,7 @@ internal sealed class FrameWriter
 
     private readonly Stream _stream;
     private readonly OutgoingSegments? _segments;
+    private readonly PipeCapacity? _capacity;
     private readonly ConcurrentQueue<OutgoingFrame> _frames = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly byte[] _buffer = new byte[BufferSize];
@@ -26,10 +27,12 @@ internal sealed class FrameWriter
 
     /// <param name="stream">The channel's pipe.</param>
     /// <param name="segments">Where frames of <see cref="OutgoingSegments.Threshold"/> bytes or more go instead of the pipe; null for none.</param>
-    public FrameWriter(Stream stream, OutgoingSegments? segments = null)
+    /// <param name="capacity">The pipe's capacity, grown before its first large frame; null to leave it as it is.</param>
+    public FrameWriter(Stream stream, OutgoingSegments? segments = null, PipeCapacity? capacity = null)
     {
         _stream = stream;
         _segments = segments;
+        _capacity = capacity;
     }
 
     /// <summary>Ends when the writer is completed and drained, or faults when the stream breaks.</summary>
@@ -167,6 +170,7 @@ internal sealed class FrameWriter
                 }
 
                 var size = FrameHeader.Size + frame.PayloadLength;
+                _capacity?.Ensure(size);
                 if (length > 0 && length + size > BufferSize)
                 {
                     _stream.Write(_buffer, 0, length);

@@ -60,6 +60,13 @@ public static class ReliabilityJobs
     public static Task<string[]> EnvironmentAsync() =>
         Task.FromResult(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToArray());
 
+    /// <summary>The capacity in bytes of this worker's channel pipes, input and output (Linux's <c>F_GETPIPE_SZ</c>).</summary>
+    public static Task<int[]> ChannelPipeSizesAsync() =>
+        Task.FromResult(new[] { "input", "output" }.Select(end => Fcntl(int.Parse(OwnChannel.Handle(end), CultureInfo.InvariantCulture), 1032, 0)).ToArray());
+
+    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int descriptor, int command, int argument);
+
     [DllImport("kernel32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
     private static extern bool GetHandleInformation(nint handle, out uint flags);

@@ -507,6 +507,35 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A pipe holds 64 KiB on Linux: the parent grows each of a worker's pipes to 1 MiB for its first larger frame (the
+    /// pipe to the worker when it writes one, the pipe back when one is announced, mid-frame), and a pool that only moves
+    /// small frames keeps the default. Messages stay intact across the change, one at a time and many at once.
+    /// </summary>
+    [Fact]
+    public async Task A_workers_pipe_grows_to_1_MiB_for_its_first_large_frame_each_way_and_messages_stay_intact()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "only Linux grows an open pipe (F_SETPIPE_SZ)");
+        var grown = (int)Math.Min(1 << 20, long.Parse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        const int Small = 64 * 1024;
+        await using var pool = await ProcessPool.StartAsync(o => o.Processes = 1);
+
+        var small = SharedMemoryJobs.Make(60 * 1024, 1);
+        Assert.Equal(small, await pool.ApplyAsync(SharedMemoryJobs.EchoAsync, small).WaitAsync(TestPools.HangGuard));
+        Assert.Equal(new[] { Small, Small }, await pool.ApplyAsync(ReliabilityJobs.ChannelPipeSizesAsync).WaitAsync(TestPools.HangGuard));
+
+        var argument = SharedMemoryJobs.Make((3 << 20) + 5, 2);
+        Assert.Equal(SharedMemoryJobs.Digest(argument), await pool.ApplyAsync(SharedMemoryJobs.DigestAsync, argument).WaitAsync(TestPools.HangGuard));
+        Assert.Equal(new[] { grown, Small }, await pool.ApplyAsync(ReliabilityJobs.ChannelPipeSizesAsync).WaitAsync(TestPools.HangGuard));
+
+        Assert.Equal(SharedMemoryJobs.Make(3 << 20, 3), await pool.ApplyAsync(SharedMemoryJobs.MakeAsync, 3 << 20, 3).WaitAsync(TestPools.HangGuard));
+        Assert.Equal(new[] { grown, grown }, await pool.ApplyAsync(ReliabilityJobs.ChannelPipeSizesAsync).WaitAsync(TestPools.HangGuard));
+
+        var payloads = Enumerable.Range(4, 12).Select(seed => SharedMemoryJobs.Make((seed % 3 == 0 ? 100 : 1500 * 1024) + seed, seed)).ToArray();
+        var echoed = await Task.WhenAll(payloads.Select(p => pool.ApplyAsync(SharedMemoryJobs.EchoAsync, p))).WaitAsync(TestPools.HangGuard);
+        Assert.Equal(payloads, echoed);
+    }
+
+    /// <summary>
     /// Regression: the worker's channel descriptors were inherited by the processes its jobs started, so one of them
     /// held both ends: the parent kept a reader on a pipe a stranger could write, and a crash was reported late. The
     /// check runs in a process the job starts (Unix) or on the handles themselves (Windows). No /proc.
