@@ -17,9 +17,11 @@ namespace ProcessPools.Options;
 public sealed class OptionsSectionBinder<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TOptions> : IConfigureNamedOptions<TOptions>
     where TOptions : class
 {
+    // A setting is a property with a public setter, or a collection the options create and the binder fills
+    // (ProcessPoolOptions.EnvironmentVariables: a get-only dictionary).
     private static readonly Dictionary<string, PropertyInfo> Settings = typeof(TOptions)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.SetMethod is { IsPublic: true })
+        .Where(p => p.SetMethod is { IsPublic: true } || (p.GetMethod is { IsPublic: true } && IsCollection(p.PropertyType)))
         .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
     private readonly IConfiguration _section;
@@ -120,6 +122,8 @@ public sealed class OptionsSectionBinder<[DynamicallyAccessedMembers(Dynamically
             }
         }
     }
+
+    private static bool IsCollection(Type type) => type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
 
     // Names only: the binder would also take a number, including one that names no value.
     private static bool IsName(Type type, string value) =>

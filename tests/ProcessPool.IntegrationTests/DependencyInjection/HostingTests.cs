@@ -62,6 +62,7 @@ public sealed class HostingTests
             ["ProcessPool:Scheduler"] = "LeastLoaded",
             ["ProcessPool:StartTimeout"] = "00:00:20",
             ["ProcessPool:SharedMemoryThreshold"] = "1048576",
+            ["ProcessPool:EnvironmentVariables:POOL_TEST_GREETING"] = "from configuration", // regression: refused as "not a setting"
         });
         builder.Services.AddProcessPool(builder.Configuration.GetSection("ProcessPool"));
         using var host = builder.Build();
@@ -71,7 +72,9 @@ public sealed class HostingTests
 
         Assert.Equal((1, 3, 5, SchedulerKind.LeastLoaded, TimeSpan.FromSeconds(20), (int?)1048576),
             (options.Processes, options.ChildConcurrency, options.MaxTasksPerChild, options.Scheduler, options.StartTimeout, options.SharedMemoryThreshold));
-        Assert.Single(TestPools.WorkerPids(host.Services.GetRequiredService<IProcessPool>()));
+        var pool = host.Services.GetRequiredService<IProcessPool>();
+        Assert.Single(TestPools.WorkerPids(pool));
+        Assert.Equal("from configuration", await pool.ApplyAsync(HostingJobs.ReadVariableAsync, "POOL_TEST_GREETING").WaitAsync(TestPools.HangGuard));
         await host.StopAsync();
     }
 
@@ -191,4 +194,11 @@ public sealed class WorksUntilStopped(IProcessPool pool, LastWork lastWork) : Ba
             lastWork.Error = exception;
         }
     }
+}
+
+/// <summary>Jobs that look at the worker's host.</summary>
+public static class HostingJobs
+{
+    /// <summary>An environment variable as the worker process sees it.</summary>
+    public static Task<string?> ReadVariableAsync(string name) => Task.FromResult(Environment.GetEnvironmentVariable(name));
 }
