@@ -25,6 +25,22 @@ public static class BenchJobs
         return Task.FromResult(s_payload);
     }
 
+    /// <summary>
+    /// The same payload as <see cref="PayloadAsync"/> as an <see cref="System.Buffers.IMemoryOwner{T}"/>: its caller gets it
+    /// in a reused buffer of its own to dispose, instead of a new array (the payload is the job's, kept: disposing it here
+    /// lets nothing go).
+    /// </summary>
+    public static async Task<System.Buffers.IMemoryOwner<byte>> OwnedPayloadAsync(int size) => new Kept(await PayloadAsync(size));
+
+    private sealed class Kept(byte[] payload) : System.Buffers.IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => payload;
+
+        public void Dispose()
+        {
+        }
+    }
+
     public static async Task<int> WaitAsync(int milliseconds)
     {
         await Task.Delay(milliseconds);

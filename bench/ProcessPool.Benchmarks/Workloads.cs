@@ -140,8 +140,12 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
                 log($"  {label}: memory copy into a new array {copyNew:N0} MiB/s, into a reused one {copyReused:N0} MiB/s");
                 Add($"payload {label}", "to the worker, shared memory (vs a copy into a new array)", "MiB/s", sharedToWorker, null, copyNew, null, higherIsBetter: true);
                 Add($"payload {label}", "to the parent, shared memory (vs a copy into a new array)", "MiB/s", sharedToParent, null, copyNew, null, higherIsBetter: true);
-                var lentToWorker = (await MeasureTransfersAsync(size, count, ("worker", () => shared.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data))))[0];
-                Add($"payload {label}", "to the worker, shared memory, ReadOnlyMemory<byte> argument", "MiB/s", lentToWorker, null, copyNew, null, higherIsBetter: true);
+                var lentToWorker = await MeasureTransfersAsync(size, count, ("worker", () => pool.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data)), ("worker", () => shared.ApplyAsync(BenchJobs.MemoryLengthAsync, (ReadOnlyMemory<byte>)data)));
+                Add($"payload {label}", "to the worker, ReadOnlyMemory<byte> argument", "MiB/s", lentToWorker[0], null, floor.ToChild, null, higherIsBetter: true);
+                Add($"payload {label}", "to the worker, shared memory, ReadOnlyMemory<byte> argument", "MiB/s", lentToWorker[1], null, copyNew, null, higherIsBetter: true);
+                var lentToParent = await MeasureTransfersAsync(size, count, ("parent", () => OwnedLengthAsync(pool, size)), ("parent", () => OwnedLengthAsync(shared, size)));
+                Add($"payload {label}", "to the parent, IMemoryOwner<byte> result", "MiB/s", lentToParent[0], null, floor.FromChild, null, higherIsBetter: true);
+                Add($"payload {label}", "to the parent, shared memory, IMemoryOwner<byte> result", "MiB/s", lentToParent[1], null, copyNew, null, higherIsBetter: true);
             }
         }
 
@@ -152,6 +156,13 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
             Add($"payload {label}", "to the worker, multiprocessing.Pool", "MiB/s", toWorker, null, floors[size].ToChild, null, higherIsBetter: true);
             Add($"payload {label}", "to the parent, multiprocessing.Pool", "MiB/s", toParent, null, floors[size].FromChild, null, higherIsBetter: true);
         }
+    }
+
+    /// <summary>A payload answered as an IMemoryOwner&lt;byte&gt;: its length, read before the buffer goes back.</summary>
+    private static async Task<int> OwnedLengthAsync(IProcessPool pool, int size)
+    {
+        using var owned = await pool.ApplyAsync(BenchJobs.OwnedPayloadAsync, size);
+        return owned.Memory.Length;
     }
 
     /// <summary>Medians of <paramref name="count"/> sends of <paramref name="data"/> to a job and as many answers of its size, in MiB/s, after one warm-up.</summary>

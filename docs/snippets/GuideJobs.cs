@@ -1,3 +1,4 @@
+using System.Buffers;
 using ProcessPools;
 
 await using var pool = await ProcessPool.StartAsync();
@@ -9,6 +10,14 @@ string page = await pool.ApplyAsync(Jobs.FetchAsync, "https://example.org", canc
 // snippet: guide-send
 ResizeResult result = await pool.SendAsync(new ResizeRequest("a.png", 640));  // no type arguments to write
 // end snippet
+
+static async Task WriteThumbnailAsync(IProcessPool pool, string path, HttpResponse response)
+{
+    // snippet: guide-memory-owner-result
+    using IMemoryOwner<byte> thumbnail = await pool.ApplyAsync(Images.ThumbnailAsync, path); // yours until disposed
+    await response.Body.WriteAsync(thumbnail.Memory);
+    // end snippet
+}
 
 static void Register(IServiceCollection services)
 {
@@ -26,6 +35,18 @@ public static class Jobs
         return await http.GetStringAsync(url, ct);                                      // ct: the caller's cancellation
     }
     // end snippet
+}
+
+public static class Images
+{
+    /// <summary>Answers a block rented from the shared memory pool, handed over: the worker disposes it once sent.</summary>
+    public static async Task<IMemoryOwner<byte>> ThumbnailAsync(string path)
+    {
+        var source = await File.ReadAllBytesAsync(path);
+        var owner = MemoryPool<byte>.Shared.Rent(source.Length);
+        source.CopyTo(owner.Memory);
+        return owner;
+    }
 }
 
 // snippet: guide-job-class

@@ -13,7 +13,8 @@ namespace ProcessPools;
 /// <see cref="JsonSerializerOptions"/> or a source-generated <c>JsonSerializerContext</c> to the base: a worker
 /// creates the same class. In a trimmed or Native AOT application, the context is required (reflection-based
 /// serialization is off there): list every argument and result type with <c>[JsonSerializable(typeof(T))]</c>.
-/// Binary data (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>) travels as its own bytes, and an <see cref="int"/> or a
+/// Binary data (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>, <c>Memory&lt;byte&gt;</c>, <c>IMemoryOwner&lt;byte&gt;</c>) travels as its own
+/// bytes, and an <see cref="int"/> or a
 /// <see cref="long"/> as its 4 or 8 bytes, unless the settings give numbers a handling or a converter of their own.
 /// Its members are not virtual: a derived class changes the settings, through its constructor, and nothing else (the
 /// pool calls them directly).
@@ -113,7 +114,7 @@ public class JsonJobSerializer : IJobSerializer
     /// both sides): a byte <c>1</c> then the bytes, or a byte <c>0</c> for a null array.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // folds to a constant in Serialize<T> and Deserialize<T>
-    private static bool IsBinary(Type type) => type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>) || type == typeof(Memory<byte>);
+    private static bool IsBinary(Type type) => type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>) || type == typeof(Memory<byte>) || type == typeof(IMemoryOwner<byte>);
 
     private static void WriteBinary(IBufferWriter<byte> destination, object? value)
     {
@@ -122,6 +123,7 @@ public class JsonJobSerializer : IJobSerializer
             byte[] array => array.AsSpan(),
             ReadOnlyMemory<byte> memory => memory.Span,
             Memory<byte> memory => memory.Span,
+            IMemoryOwner<byte> owner => owner.Memory.Span,
             _ => default,
         };
         var span = destination.GetSpan(1 + bytes.Length);
@@ -140,7 +142,7 @@ public class JsonJobSerializer : IJobSerializer
         var first = source.FirstSpan[0];
         if (first == 0)
         {
-            return type == typeof(byte[]) ? null : throw new JsonException($"A null cannot be read as {type}.");
+            return type == typeof(byte[]) || type == typeof(IMemoryOwner<byte>) ? null : throw new JsonException($"A null cannot be read as {type}.");
         }
 
         // Every byte is written by the copy: the array need not be zeroed first (a large one is, otherwise, twice over).
@@ -151,6 +153,11 @@ public class JsonJobSerializer : IJobSerializer
         if (type == typeof(byte[]))
         {
             return bytes;
+        }
+
+        if (type == typeof(IMemoryOwner<byte>))
+        {
+            return new ArrayMemoryOwner(bytes);
         }
 
         return type == typeof(Memory<byte>) ? (object)new Memory<byte>(bytes) : new ReadOnlyMemory<byte>(bytes);

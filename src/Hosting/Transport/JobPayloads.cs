@@ -79,8 +79,11 @@ public sealed class JobPayloads
     }
 
     /// <summary>A job's result from its bytes, for a local pool's jobs and a transport's: the default for a job without one.</summary>
+    /// <remarks>A large <see cref="IMemoryOwner{T}"/> of bytes is lent from a reused buffer (<see cref="LentResult"/>).</remarks>
     internal static TResult ResultOf<TResult>(JobTarget target, ReadOnlySequence<byte> result, IJobSerializer serializer) =>
-        target.ResultType == typeof(void) ? default! : (TResult)serializer.Deserialize(result, target.ResultType)!;
+        target.ResultType == typeof(void) ? default!
+        : LentResult.Applies(target.ResultType, serializer) ? (TResult)LentResult.Read(result, serializer)!
+        : (TResult)serializer.Deserialize(result, target.ResultType)!;
 
     /// <summary>Reads the answers of a chunk from the bytes its pool answered with.</summary>
     /// <typeparam name="TResult">The caller's result type.</typeparam>

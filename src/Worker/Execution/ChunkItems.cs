@@ -52,6 +52,10 @@ internal sealed class BoxedChunkItems(JobInvoker invoker, IJobSerializer seriali
             {
                 throw JobInvoker.Unserializable(invoker.Name, invoker.ResultType, exception);
             }
+            finally
+            {
+                JobInvoker.Release(result);
+            }
         }
     }
 

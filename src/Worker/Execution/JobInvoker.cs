@@ -254,6 +254,22 @@ internal sealed class JobInvoker
         {
             return Unserializable(Name, ResultType, exception);
         }
+        finally
+        {
+            Release(result);
+        }
+    }
+
+    /// <summary>
+    /// A job that answers an <see cref="IMemoryOwner{T}"/> of bytes hands it over: once its bytes are written (or could
+    /// not be), the worker disposes it, which gives a pooled buffer back to where the job rented it.
+    /// </summary>
+    internal static void Release<T>(T result)
+    {
+        if (result is IMemoryOwner<byte> owner)
+        {
+            owner.Dispose();
+        }
     }
 
     internal static InvalidOperationException Unserializable(string jobName, Type resultType, Exception exception) =>

@@ -124,6 +124,10 @@ internal sealed class TypedJob<TArg, TResult> : TypedJob
             {
                 throw JobInvoker.Unserializable(job._name, typeof(TResult), exception);
             }
+            finally
+            {
+                JobInvoker.Release(result);
+            }
         }
     }
 }

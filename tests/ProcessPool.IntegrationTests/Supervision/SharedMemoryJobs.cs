@@ -45,4 +45,34 @@ public static class SharedMemoryJobs
     }
 
     public static string Digest(byte[] data) => $"{data.Length}:{Convert.ToHexString(SHA256.HashData(data))}";
+
+    private static int s_disposedOwners;
+
+    /// <summary>
+    /// Answers <see cref="Make"/>'s bytes in a block rented from the shared memory pool, handed over to the worker, which
+    /// disposes it once written (counted by <see cref="DisposedOwnersAsync"/>).
+    /// </summary>
+    public static Task<System.Buffers.IMemoryOwner<byte>> MakeOwnedAsync(int length, int seed)
+    {
+        var owner = new CountedOwner(System.Buffers.MemoryPool<byte>.Shared.Rent(length), length);
+        new Random(seed).NextBytes(owner.Memory.Span);
+        return Task.FromResult<System.Buffers.IMemoryOwner<byte>>(owner);
+    }
+
+    /// <summary>As <see cref="MakeOwnedAsync"/> with the length as seed: one argument, for a map.</summary>
+    public static Task<System.Buffers.IMemoryOwner<byte>> MakeOwnedOfLengthAsync(int length) => MakeOwnedAsync(length, length);
+
+    /// <summary>How many blocks of <see cref="MakeOwnedAsync"/> this worker has disposed.</summary>
+    public static Task<int> DisposedOwnersAsync() => Task.FromResult(Volatile.Read(ref s_disposedOwners));
+
+    private sealed class CountedOwner(System.Buffers.IMemoryOwner<byte> rented, int length) : System.Buffers.IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => rented.Memory[..length];
+
+        public void Dispose()
+        {
+            rented.Dispose();
+            Interlocked.Increment(ref s_disposedOwners);
+        }
+    }
 }

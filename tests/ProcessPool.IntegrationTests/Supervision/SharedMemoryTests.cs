@@ -52,6 +52,41 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         Assert.Empty(Segments());
     }
 
+    /// <summary>
+    /// A job that answers an <see cref="System.Buffers.IMemoryOwner{T}"/> of bytes hands it over (its worker disposes it
+    /// once written), and its caller gets the bytes in a buffer of its own to dispose, through the pipe and through
+    /// shared memory, alone and from a map.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_memory_owner_result_reaches_its_caller_intact_and_the_jobs_own_is_disposed_in_the_worker(bool sharedMemory)
+    {
+        await using var pool = await ProcessPool.StartAsync(o => (o.Processes, o.SharedMemoryThreshold) = (1, sharedMemory ? Threshold : null));
+        var disposed = await pool.ApplyAsync(SharedMemoryJobs.DisposedOwnersAsync).WaitAsync(TestPools.HangGuard);
+
+        foreach (var (length, seed) in new[] { (100, 1), (3 << 20, 2), (200 * 1024, 3), (0, 4) })
+        {
+            using var owner = await pool.ApplyAsync(SharedMemoryJobs.MakeOwnedAsync, length, seed).WaitAsync(TestPools.HangGuard);
+            Assert.Equal(SharedMemoryJobs.Make(length, seed), owner.Memory.ToArray());
+            Assert.Equal(length >= Transport.LentResult.MinimumLength, owner is Transport.LentResult); // large ones in a reused buffer
+        }
+
+        var kept = await pool.ApplyAsync(SharedMemoryJobs.MakeOwnedAsync, 1 << 20, 5).WaitAsync(TestPools.HangGuard);
+        kept.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => kept.Memory); // its buffer went back: reading it now would read another's
+
+        int[] lengths = [10, 90 * 1024, 5, 1 << 20];
+        var mapped = await pool.Map(SharedMemoryJobs.MakeOwnedOfLengthAsync, lengths).ToListAsync().WaitAsync(TestPools.HangGuard);
+        Assert.Equal(lengths.Select(n => SharedMemoryJobs.Make(n, n)), mapped.Select(owner => owner.Memory.ToArray()));
+        foreach (var owner in mapped)
+        {
+            owner.Dispose();
+        }
+
+        Assert.Equal(disposed + 5 + lengths.Length, await pool.ApplyAsync(SharedMemoryJobs.DisposedOwnersAsync).WaitAsync(TestPools.HangGuard));
+    }
+
     [Fact]
     public async Task Segments_are_reused_from_message_to_message_not_made_for_each()
     {

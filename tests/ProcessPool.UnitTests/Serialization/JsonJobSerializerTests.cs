@@ -82,6 +82,42 @@ public sealed class JsonJobSerializerTests
         Assert.Null(serializer.Deserialize<byte[]?>(new ReadOnlySequence<byte>(none.WrittenMemory)));
     }
 
+    [Fact]
+    public void A_memory_owner_travels_as_its_bytes_and_is_read_as_an_owner_of_its_own()
+    {
+        var serializer = new JsonJobSerializer();
+        var data = new byte[] { 9, 8, 7, 0, 255 };
+        using var sent = MemoryPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(sent.Memory);
+        var boxed = new ArrayBufferWriter<byte>();
+        var typed = new ArrayBufferWriter<byte>();
+        var none = new ArrayBufferWriter<byte>();
+
+        serializer.Serialize(boxed, new SlicedOwner(sent, data.Length), typeof(IMemoryOwner<byte>));
+        serializer.Serialize<IMemoryOwner<byte>>(typed, new SlicedOwner(sent, data.Length));
+        serializer.Serialize<IMemoryOwner<byte>?>(none, null);
+
+        Assert.Equal([1, .. data], boxed.WrittenSpan.ToArray()); // the same bytes as a byte[]
+        Assert.Equal(boxed.WrittenSpan.ToArray(), typed.WrittenSpan.ToArray());
+        var read = (IMemoryOwner<byte>)serializer.Deserialize(new ReadOnlySequence<byte>(boxed.WrittenMemory), typeof(IMemoryOwner<byte>))!;
+        Assert.Equal(data, read.Memory.ToArray());
+        read.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => read.Memory);
+        using var typedRead = serializer.Deserialize<IMemoryOwner<byte>>(new ReadOnlySequence<byte>(typed.WrittenMemory));
+        Assert.Equal(data, typedRead.Memory.ToArray());
+        Assert.Null(serializer.Deserialize<IMemoryOwner<byte>?>(new ReadOnlySequence<byte>(none.WrittenMemory)));
+    }
+
+    /// <summary>A rented block's first bytes, as a job answering part of a buffer would give them.</summary>
+    private sealed class SlicedOwner(IMemoryOwner<byte> owner, int length) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => owner.Memory[..length];
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed class QuotedNumbers() : JsonJobSerializer(new JsonSerializerOptions
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.WriteAsString | System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
