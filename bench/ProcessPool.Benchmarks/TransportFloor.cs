@@ -148,7 +148,10 @@ internal static class TransportFloor
         return Workloads.ResidentMiB(child.ProcessId);
     }
 
-    private sealed class EchoChild : IDisposable
+    /// <summary>A bare child for the 13-byte ping-pong, timed by the caller (<see cref="EchoChild.RoundTrip"/>), blocking reads on both sides.</summary>
+    public static EchoChild StartPingPong() => EchoChild.Start();
+
+    internal sealed class EchoChild : IDisposable
     {
         private readonly Process _process;
         private readonly AnonymousPipeServerStream _toChild;

@@ -84,9 +84,16 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     private async Task RoundTripAsync()
     {
         await using var pool = await BenchPools.StartAsync(o => o.Processes = 1);
-        var ours = await SequentialAsync(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i));
-        var inProcess = await SequentialAsync(i => Task.Run(() => BenchJobs.TrivialAsync(i)));
-        var floor = TransportFloor.Measure(sizes.RoundTrips, sizes.WarmUp);
+        using var echo = TransportFloor.StartPingPong();
+        var timings = await InterleavedAsync(
+            i => pool.ApplyAsync(BenchJobs.TrivialAsync, i),
+            i => Task.Run(() => BenchJobs.TrivialAsync(i)),
+            _ =>
+            {
+                echo.RoundTrip();
+                return Task.CompletedTask;
+            });
+        var (ours, inProcess, floor) = (timings[0], timings[1], timings[2]);
         Add("round trip", "p50", "us", Percentile(ours, 50), Percentile(inProcess, 50), Percentile(floor, 50), 30, higherIsBetter: false);
         Add("round trip", "p99", "us", Percentile(ours, 99), Percentile(inProcess, 99), Percentile(floor, 99), null, higherIsBetter: false);
         Add("round trip", "p50 / transport floor p50", "x", Percentile(ours, 50) / Percentile(floor, 50), null, null, 2, higherIsBetter: false);
@@ -364,20 +371,37 @@ internal sealed partial class Workloads(Sizes sizes, Action<string> log)
     }
 
     /// <summary>The durations (us) of sequential calls once the code is warm: after at least 2 000 calls and the warm-up time.</summary>
-    private async Task<double[]> SequentialAsync(Func<int, Task> call)
+    /// <summary>
+    /// Sequential calls of each kind, timed in alternating blocks (each kind warmed up first, for at least 2,000 calls and
+    /// <see cref="Sizes.WarmUp"/>), so that every kind sees the same states of the machine: measured one after the
+    /// other, a change between them (this virtual machine's cores awake or halted, a neighbour's load) moved their
+    /// ratio from run to run. Returns each kind's timings in microseconds, <see cref="Sizes.RoundTrips"/> of each.
+    /// </summary>
+    private async Task<double[][]> InterleavedAsync(params Func<int, Task>[] calls)
     {
-        var warming = Stopwatch.StartNew();
-        for (var i = 0; i < Math.Min(2_000, sizes.RoundTrips) || warming.Elapsed < sizes.WarmUp; i++)
+        const int Blocks = 10;
+        foreach (var call in calls)
         {
-            await call(i);
+            var warming = Stopwatch.StartNew();
+            for (var i = 0; i < Math.Min(2_000, sizes.RoundTrips) || warming.Elapsed < sizes.WarmUp; i++)
+            {
+                await call(i);
+            }
         }
 
-        var timings = new double[sizes.RoundTrips];
-        for (var i = 0; i < timings.Length; i++)
+        var timings = calls.Select(_ => new double[sizes.RoundTrips]).ToArray();
+        var perBlock = (sizes.RoundTrips + Blocks - 1) / Blocks;
+        for (var start = 0; start < sizes.RoundTrips; start += perBlock)
         {
-            var started = Stopwatch.GetTimestamp();
-            await call(i);
-            timings[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            for (var kind = 0; kind < calls.Length; kind++)
+            {
+                for (var i = start; i < Math.Min(start + perBlock, sizes.RoundTrips); i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await calls[kind](i);
+                    timings[kind][i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+                }
+            }
         }
 
         return timings;

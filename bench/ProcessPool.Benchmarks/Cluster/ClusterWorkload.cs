@@ -23,18 +23,22 @@ internal sealed partial class Workloads
             var pool = cluster.Client.ServiceProvider.GetRequiredService<IProcessPool>();
             await WaitForSilosAsync(pool, 2);
 
-            // Round trip: a trivial job through the cluster, a bare grain call (client to a silo), the local pool.
+            // Round trip: a trivial job through the cluster, a bare grain call (client to a silo), the local pool, and a
+            // silo's own pool called from here (the part of the cluster round trip that is the local pool's), timed in
+            // alternating blocks so that all four see the machine in the same states.
             var echo = cluster.Client.GetGrain<IBenchEchoGrain>(0);
-            var clusterTrip = await SequentialAsync(i => pool.ApplyAsync(BenchJobs.TrivialAsync, i));
-            var grainTrip = await SequentialAsync(i => echo.EchoAsync(i));
-            // A silo's own pool, called from here: the part of the cluster round trip that is the local pool's.
             var siloPool = cluster.GetSiloServiceProvider(cluster.Primary!.SiloAddress).GetRequiredService<IProcessPool>();
-            var siloTrip = await SequentialAsync(i => siloPool.ApplyAsync(BenchJobs.TrivialAsync, i));
-            double[] localTrip;
+            double[][] trips;
             await using (var local = await BenchPools.StartAsync(o => o.Processes = 1))
             {
-                localTrip = await SequentialAsync(i => local.ApplyAsync(BenchJobs.TrivialAsync, i));
+                trips = await InterleavedAsync(
+                    i => pool.ApplyAsync(BenchJobs.TrivialAsync, i),
+                    i => echo.EchoAsync(i),
+                    i => local.ApplyAsync(BenchJobs.TrivialAsync, i),
+                    i => siloPool.ApplyAsync(BenchJobs.TrivialAsync, i));
             }
+
+            var (clusterTrip, grainTrip, localTrip, siloTrip) = (trips[0], trips[1], trips[2], trips[3]);
 
             // The baselines are rows of their own: the report's in-process and floor columns mean other things.
             var baseline = Percentile(grainTrip, 50) + Percentile(localTrip, 50);
