@@ -27,6 +27,11 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
             return Read(answers, count, target, new BoxedCodec(serializer, target.ResultType, hasResult));
         }
 
+        if (typeof(TResult) == typeof(IMemoryOwner<byte>) && LentResult.Applies(typeof(TResult), serializer))
+        {
+            return Read(answers, count, target, new LentCodec(serializer));
+        }
+
         return ValueCodec.Json(serializer) is { } json
             ? Read(answers, count, target, new JsonCodec<TResult>(json))
             : Read(answers, count, target, new DelegateReader<TResult>(serializer.Deserialize<TResult>));
@@ -59,6 +64,12 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
         }
 
         return new(values, errors, succeeded, failed, cancelled);
+    }
+
+    /// <summary>An <see cref="IMemoryOwner{T}"/> result of bytes, a large one lent from a reused buffer (<see cref="LentResult"/>).</summary>
+    private readonly struct LentCodec(IJobSerializer serializer) : IValueReader<TResult>
+    {
+        public TResult Read(ReadOnlySequence<byte> source) => (TResult)LentResult.Read(source, serializer)!;
     }
 
     /// <summary>A result read through the serializer's general member as the job's result type, or none for a job without one.</summary>

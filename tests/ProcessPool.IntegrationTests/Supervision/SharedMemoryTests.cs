@@ -76,9 +76,11 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         kept.Dispose();
         Assert.Throws<ObjectDisposedException>(() => kept.Memory); // its buffer went back: reading it now would read another's
 
-        int[] lengths = [10, 90 * 1024, 5, 1 << 20];
+        // More quick items than the map's first window: the later ones go in chunks, read by another path than single jobs.
+        int[] lengths = [.. Enumerable.Range(0, 3000).Select(i => i % 100 == 99 ? 70 * 1024 + i : 10 + (i % 50))];
         var mapped = await pool.Map(SharedMemoryJobs.MakeOwnedOfLengthAsync, lengths).ToListAsync().WaitAsync(TestPools.HangGuard);
         Assert.Equal(lengths.Select(n => SharedMemoryJobs.Make(n, n)), mapped.Select(owner => owner.Memory.ToArray()));
+        Assert.Equal(lengths.Select(n => n >= Transport.LentResult.MinimumLength), mapped.Select(owner => owner is Transport.LentResult));
         foreach (var owner in mapped)
         {
             owner.Dispose();
