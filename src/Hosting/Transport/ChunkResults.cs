@@ -27,7 +27,7 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
             return Read(answers, count, target, new BoxedCodec(serializer, target.ResultType, hasResult));
         }
 
-        if (typeof(TResult) == typeof(IMemoryOwner<byte>) && LentResult.Applies(typeof(TResult), serializer))
+        if (LentResult.Applies(typeof(TResult), serializer))
         {
             return Read(answers, count, target, new LentCodec(serializer));
         }
