@@ -128,7 +128,8 @@ internal sealed partial class PipeCapacity : IDisposable
         }
     }
 
-    // fcntl is variadic in C; its third argument is an int for these two commands, passed as a register on Linux's ABIs.
+    // fcntl is variadic in C; its third argument is an int for these two commands, passed in a register on Linux's ABIs.
+    // Linux only (CanGrow): on macOS arm64 a variadic argument goes on the stack, which a fixed signature does not do.
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int FcntlInt(int descriptor, int command, int argument);
