@@ -20,16 +20,10 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
     /// <summary>Reads <paramref name="count"/> answers; throws when they cannot be read as the job's results.</summary>
     internal static ChunkResults<TResult> Read(ReadOnlySequence<byte> answers, int count, JobTarget target, IJobSerializer serializer)
     {
-        if (target.ResultType != typeof(TResult))
+        if (target.ResultType != typeof(TResult) || LentResult.Applies(target.ResultType, serializer))
         {
-            // No result (void), or one read as another type: through the serializer's general member.
-            var hasResult = target.ResultType != typeof(void);
-            return Read(answers, count, target, new BoxedCodec(serializer, target.ResultType, hasResult));
-        }
-
-        if (LentResult.Applies(typeof(TResult), serializer))
-        {
-            return Read(answers, count, target, new LentCodec(serializer));
+            // No result (void), one read as another type, or one lent from a reused buffer: as a single job's result.
+            return Read(answers, count, target, new SingleResultCodec(target, serializer));
         }
 
         return ValueCodec.Json(serializer) is { } json
@@ -66,15 +60,9 @@ public readonly record struct ChunkResults<TResult>(TResult[] Values, Exception?
         return new(values, errors, succeeded, failed, cancelled);
     }
 
-    /// <summary>An <see cref="IMemoryOwner{T}"/> result of bytes, a large one lent from a reused buffer (<see cref="LentResult"/>).</summary>
-    private readonly struct LentCodec(IJobSerializer serializer) : IValueReader<TResult>
+    /// <summary>An item's result read as a single job's is (<see cref="JobPayloads.ResultOf{TResult}"/>).</summary>
+    private readonly struct SingleResultCodec(JobTarget target, IJobSerializer serializer) : IValueReader<TResult>
     {
-        public TResult Read(ReadOnlySequence<byte> source) => (TResult)LentResult.Read(source, serializer)!;
-    }
-
-    /// <summary>A result read through the serializer's general member as the job's result type, or none for a job without one.</summary>
-    private readonly struct BoxedCodec(IJobSerializer serializer, Type resultType, bool hasResult) : IValueReader<TResult>
-    {
-        public TResult Read(ReadOnlySequence<byte> source) => hasResult ? (TResult)serializer.Deserialize(source, resultType)! : default!;
+        public TResult Read(ReadOnlySequence<byte> source) => JobPayloads.ResultOf<TResult>(target, source, serializer);
     }
 }

@@ -4,16 +4,12 @@ using ProcessPools.Channels;
 namespace ProcessPools.Transport;
 
 /// <summary>
-/// A job's <see cref="IMemoryOwner{T}"/> result of bytes, lent to its caller: read into one of the process's reused
-/// channel buffers (its pages already there) instead of a new array whose pages the kernel must zero each time, and
-/// taken back when the caller disposes it. A caller that never disposes it only loses the reuse: the buffer is then
+/// A job's <see cref="IMemoryOwner{T}"/> result of bytes, lent to its caller (<see cref="LentBytes"/>: from 64 KiB, in
+/// one of the process's reused channel buffers, not a new array), and taken back when the caller disposes it. A caller that never disposes it only loses the reuse: the buffer is then
 /// collected like any array.
 /// </summary>
 internal sealed class LentResult : IMemoryOwner<byte>
 {
-    /// <summary>From this many bytes a result is lent (smaller arrays cost little to make).</summary>
-    public const int MinimumLength = 64 * 1024;
-
     private byte[]? _buffer;
     private readonly int _length;
 
@@ -37,14 +33,12 @@ internal sealed class LentResult : IMemoryOwner<byte>
     /// </summary>
     public static IMemoryOwner<byte>? Read(ReadOnlySequence<byte> result, IJobSerializer serializer)
     {
-        if (result.Length - 1 < MinimumLength || result.FirstSpan[0] != 1)
+        if (!LentBytes.IsLarge(result) || result.FirstSpan[0] != 1)
         {
             return serializer.Deserialize<IMemoryOwner<byte>?>(result);
         }
 
-        var length = checked((int)(result.Length - 1));
-        var buffer = ChannelBuffers.Rent(length);
-        result.Slice(1).CopyTo(buffer);
+        var (buffer, length) = LentBytes.Copy(result);
         return new LentResult(buffer, length);
     }
 

@@ -12,9 +12,6 @@ namespace ProcessPools.Worker.Execution;
 /// </summary>
 internal sealed class LentArguments
 {
-    /// <summary>From this many bytes a memory argument is lent (smaller arrays cost little to make).</summary>
-    public const int MinimumLength = 64 * 1024;
-
     private byte[]? _first;
     private List<byte[]>? _more;
 
@@ -28,7 +25,7 @@ internal sealed class LentArguments
     /// </summary>
     public static object Read(ReadOnlySequence<byte> blob, Type type, IJobSerializer serializer, ref LentArguments? lent)
     {
-        if (blob.Length - 1 < MinimumLength)
+        if (!LentBytes.IsLarge(blob))
         {
             return serializer.Deserialize(blob, type)!;
         }
@@ -38,9 +35,7 @@ internal sealed class LentArguments
             throw new JsonException($"A null cannot be read as {type}.");
         }
 
-        var length = checked((int)(blob.Length - 1));
-        var buffer = ChannelBuffers.Rent(length);
-        blob.Slice(1).CopyTo(buffer);
+        var (buffer, length) = LentBytes.Copy(blob);
         (lent ??= new LentArguments()).Add(buffer);
         return type == typeof(Memory<byte>) ? new Memory<byte>(buffer, 0, length) : new ReadOnlyMemory<byte>(buffer, 0, length);
     }

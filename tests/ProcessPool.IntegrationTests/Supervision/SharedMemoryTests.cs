@@ -69,7 +69,7 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         {
             using var owner = await pool.ApplyAsync(SharedMemoryJobs.MakeOwnedAsync, length, seed).WaitAsync(TestPools.HangGuard);
             Assert.Equal(SharedMemoryJobs.Make(length, seed), owner.Memory.ToArray());
-            Assert.Equal(length >= Transport.LentResult.MinimumLength, owner is Transport.LentResult); // large ones in a reused buffer
+            Assert.Equal(length >= Channels.LentBytes.MinimumLength, owner is Transport.LentResult); // large ones in a reused buffer
         }
 
         var kept = await pool.ApplyAsync(SharedMemoryJobs.MakeOwnedAsync, 1 << 20, 5).WaitAsync(TestPools.HangGuard);
@@ -80,7 +80,7 @@ public sealed class SharedMemoryTests(ITestOutputHelper output)
         int[] lengths = [.. Enumerable.Range(0, 3000).Select(i => i % 100 == 99 ? 70 * 1024 + i : 10 + (i % 50))];
         var mapped = await pool.Map(SharedMemoryJobs.MakeOwnedOfLengthAsync, lengths).ToListAsync().WaitAsync(TestPools.HangGuard);
         Assert.Equal(lengths.Select(n => SharedMemoryJobs.Make(n, n)), mapped.Select(owner => owner.Memory.ToArray()));
-        Assert.Equal(lengths.Select(n => n >= Transport.LentResult.MinimumLength), mapped.Select(owner => owner is Transport.LentResult));
+        Assert.Equal(lengths.Select(n => n >= Channels.LentBytes.MinimumLength), mapped.Select(owner => owner is Transport.LentResult));
         foreach (var owner in mapped)
         {
             owner.Dispose();

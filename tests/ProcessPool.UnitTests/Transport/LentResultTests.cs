@@ -21,7 +21,7 @@ public sealed class LentResultTests
     [Fact]
     public void A_large_result_is_lent_intact_and_its_memory_is_refused_after_dispose()
     {
-        var data = new byte[LentResult.MinimumLength + 3];
+        var data = new byte[Channels.LentBytes.MinimumLength + 3];
         Random.Shared.NextBytes(data);
 
         var result = LentResult.Read(Pieces.Of(Written(data).ToArray(), 1, 5000, 60_000), Serializer)!;
