@@ -29,6 +29,15 @@ public static class ClusterJobs
         }
     }
 
+    /// <summary>Writes <paramref name="why"/> to standard error, then ends its worker process with <paramref name="exitCode"/>.</summary>
+    public static async Task<int> ExitAsync(string why, int exitCode)
+    {
+        await Console.Error.WriteLineAsync(why);
+        await Console.Error.FlushAsync();
+        Environment.Exit(exitCode);
+        return 0;
+    }
+
     public static Task<int> ReportAsync(int x, IProgress<int>? progress)
     {
         progress?.Report(x);

@@ -70,6 +70,25 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
         Assert.Equal("System.InvalidOperationException", inMap.RemoteType);
     }
 
+    /// <summary>
+    /// A worker that dies on its silo fails the job with the exception a local pool throws, its facts kept: the pid, the
+    /// exit code (stated once in the message), the silo's reason and the worker's last standard error lines.
+    /// </summary>
+    [Fact]
+    public async Task A_lost_worker_keeps_its_exit_code_reason_and_standard_error_across_the_cluster()
+    {
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => fixture.NoRetry.ApplyAsync(ClusterJobs.ExitAsync, "out of patience", 3, Token));
+
+        Assert.Equal(3, lost.ExitCode);
+        Assert.NotEqual(0, lost.ProcessId);
+        Assert.NotEqual(Environment.ProcessId, lost.ProcessId);
+        Assert.Equal(typeof(ClusterJobs).FullName + "." + nameof(ClusterJobs.ExitAsync), lost.JobName);
+        Assert.Matches(@"^on silo \S+ closed its channel \(exit code 3\)$", lost.Reason);
+        Assert.Contains("out of patience", lost.StandardErrorTail);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(lost.Message, "exit code"));
+        Assert.Contains("out of patience", lost.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Cancellation_crosses_the_cluster_into_the_worker()
     {

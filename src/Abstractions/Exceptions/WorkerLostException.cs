@@ -10,7 +10,7 @@ public sealed class WorkerLostException : ProcessPoolException
     /// <param name="jobName">The job that was running, or <see langword="null"/> when the loss concerns no single job.</param>
     /// <param name="processId">The worker's process id.</param>
     /// <param name="exitCode">The worker's exit code, if it exited.</param>
-    /// <param name="reason">What was observed: an exit, a broken channel, a kill.</param>
+    /// <param name="reason">What was observed: an exit, a broken channel, a kill. The message adds the exit code unless the reason already names it ("exit code ...").</param>
     /// <param name="standardErrorTail">The last lines the worker wrote to its standard error.</param>
     public WorkerLostException(string? jobName, int processId, int? exitCode, string reason, IReadOnlyList<string> standardErrorTail)
         : base(Format(jobName, processId, exitCode, reason, standardErrorTail))
@@ -43,7 +43,9 @@ public sealed class WorkerLostException : ProcessPoolException
     private static string Format(string? jobName, int processId, int? exitCode, string reason, IReadOnlyList<string> tail)
     {
         var subject = jobName is null ? $"Worker process {processId}" : $"Job '{jobName}' was lost: worker process {processId}";
-        var exit = exitCode is { } code ? $" (exit code {code}{(code is > 128 and < 160 && !OperatingSystem.IsWindows() ? $", signal {code - 128}" : string.Empty)})" : string.Empty;
+        // The pool's own reasons give the code in words ("closed its channel (exit code 134: signal 6 (SIGABRT, ...))"):
+        // the message states it once, the reason's way where the reason has it.
+        var exit = exitCode is { } code && !reason.Contains("exit code", StringComparison.Ordinal) ? $" (exit code {code}{(code is > 128 and < 160 && !OperatingSystem.IsWindows() ? $", signal {code - 128}" : string.Empty)})" : string.Empty;
         var stderr = tail.Count > 0 ? $"{Environment.NewLine}Last lines of its standard error:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}" : string.Empty;
         return $"{subject} {reason}{exit}.{stderr}";
     }

@@ -106,6 +106,12 @@ internal sealed record RemoteFault
 
     /// <summary>Gets the lost worker's exit code.</summary>
     [Id(5)] public int? ExitCode { get; init; }
+
+    /// <summary>Gets what the silo's pool observed of a lost worker (<see cref="WorkerLostException.Reason"/>).</summary>
+    [Id(6)] public string? Reason { get; init; }
+
+    /// <summary>Gets the last lines a lost worker wrote to its standard error.</summary>
+    [Id(7)] public string[]? StandardErrorTail { get; init; }
 }
 
 /// <summary>A silo's pool as its execution grain reports it.</summary>

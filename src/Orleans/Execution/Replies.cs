@@ -10,7 +10,7 @@ internal static class Replies
         RemoteJobException remote => new() { Outcome = JobOutcome.Faulted, Error = FaultOf(remote) },
         TimeoutException timeout => new() { Outcome = JobOutcome.TimedOut, Error = Plain(timeout) },
         OperationCanceledException canceled => new() { Outcome = JobOutcome.Canceled, Error = Plain(canceled) },
-        WorkerLostException lost => new() { Outcome = JobOutcome.WorkerLost, Error = Plain(lost) with { ProcessId = lost.ProcessId, ExitCode = lost.ExitCode } },
+        WorkerLostException lost => new() { Outcome = JobOutcome.WorkerLost, Error = Plain(lost) with { ProcessId = lost.ProcessId, ExitCode = lost.ExitCode, Reason = lost.Reason, StandardErrorTail = [.. lost.StandardErrorTail] } },
         _ => new() { Outcome = JobOutcome.Refused, Error = Plain(exception) },
     };
 

@@ -54,7 +54,8 @@ internal static class CallFailures
                 ? new OperationCanceledException(message, null, cancellationToken)
                 : new OperationCanceledException($"Job '{jobName}' was cancelled on silo {silo}: {message}"),
             JobOutcome.TimedOut => new TimeoutException($"{message} (on silo {silo})"),
-            JobOutcome.WorkerLost => new WorkerLostException(jobName, error?.ProcessId ?? 0, error?.ExitCode, $"on silo {silo}: {message}", []),
+            JobOutcome.WorkerLost => new WorkerLostException(
+                jobName, error?.ProcessId ?? 0, error?.ExitCode, $"on silo {silo} {error?.Reason ?? message}", error?.StandardErrorTail ?? []),
             _ => new InvalidOperationException($"Silo {silo} could not run job '{jobName}': {message}"),
         };
     }

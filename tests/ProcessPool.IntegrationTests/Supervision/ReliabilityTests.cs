@@ -566,6 +566,7 @@ public sealed class ReliabilityTests(ITestOutputHelper output)
 
         Assert.Equal(42, lost.ExitCode);
         Assert.Contains("exit code 42", lost.Reason, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(lost.Message, "exit code")); // once: the reason's words, not also a suffix
         await TestPools.WaitUntilAsync(() => SampleProcess.HasExited(grandchild));
     }
 

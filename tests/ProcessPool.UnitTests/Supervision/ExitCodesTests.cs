@@ -34,4 +34,30 @@ public sealed class ExitCodesTests
     [InlineData("Linux", 1, null)]
     public void A_signal_is_read_only_from_a_Unix_exit_code(string os, int exitCode, int? signal) =>
         Assert.Equal(signal, ExitCodes.SignalOf(exitCode, Enum.Parse<HostOs>(os)));
+
+    /// <summary>
+    /// Regression: a job whose worker exited with code 3 failed with "... closed its channel (exit code 3) (exit code 3).",
+    /// the pool's reason (the code in words) and the exception's own suffix each stating it.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(134)]
+    public void A_lost_workers_message_states_its_exit_code_once(int exitCode)
+    {
+        var reason = $"closed its channel ({ExitCodes.Describe(exitCode, HostOs.Linux)})";
+
+        var lost = new WorkerLostException("Jobs.ExitAsync", 4242, exitCode, reason, ["Unhandled exception."]);
+
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(lost.Message, "exit code"));
+        Assert.StartsWith($"Job 'Jobs.ExitAsync' was lost: worker process 4242 {reason}.", lost.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Unhandled exception.", lost.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lost_workers_message_adds_the_exit_code_where_the_reason_does_not_name_it()
+    {
+        var lost = new WorkerLostException(null, 4242, 137, "was killed", []);
+
+        Assert.Equal(OperatingSystem.IsWindows() ? "Worker process 4242 was killed (exit code 137)." : "Worker process 4242 was killed (exit code 137, signal 9).", lost.Message);
+    }
 }
