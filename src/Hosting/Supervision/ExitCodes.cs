@@ -36,7 +36,7 @@ internal static class ExitCodes
         (2, _) => "SIGINT, interrupted (Ctrl+C)",
         (3, _) => "SIGQUIT",
         (4, _) => "SIGILL, an illegal instruction",
-        (6, _) => "SIGABRT, aborted: the .NET runtime aborts on an unhandled exception or Environment.FailFast",
+        (6, _) => "SIGABRT, aborted: the .NET runtime aborts on an unhandled exception, a stack overflow or Environment.FailFast",
         (8, _) => "SIGFPE, an arithmetic fault",
         (9, _) => "SIGKILL, killed: kill -9, or the out-of-memory killer",
         (11, _) => "SIGSEGV, an invalid memory access (native code, or a stack overflow)",

@@ -9,7 +9,7 @@ public sealed class ExitCodesTests
     [Theory]
     [InlineData("Linux", 137, "exit code 137: signal 9 (SIGKILL, killed: kill -9, or the out-of-memory killer)")]
     [InlineData("MacOS", 137, "exit code 137: signal 9 (SIGKILL, killed: kill -9, or the out-of-memory killer)")]
-    [InlineData("Linux", 134, "exit code 134: signal 6 (SIGABRT, aborted: the .NET runtime aborts on an unhandled exception or Environment.FailFast)")]
+    [InlineData("Linux", 134, "exit code 134: signal 6 (SIGABRT, aborted: the .NET runtime aborts on an unhandled exception, a stack overflow or Environment.FailFast)")]
     [InlineData("Linux", 139, "exit code 139: signal 11 (SIGSEGV, an invalid memory access (native code, or a stack overflow))")]
     [InlineData("Linux", 135, "exit code 135: signal 7 (SIGBUS, a bus error (a truncated memory-mapped file))")]
     [InlineData("MacOS", 138, "exit code 138: signal 10 (SIGBUS, a bus error (a truncated memory-mapped file))")]
