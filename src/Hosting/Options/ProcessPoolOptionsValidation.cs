@@ -57,7 +57,8 @@ internal sealed class ProcessPoolOptionsValidation(IEnumerable<IConfigureOptions
         TimeRange(nameof(options.ShutdownTimeout), options.ShutdownTimeout, "00:00:00", "1.00:00:00");
         TimeRange(nameof(options.WaitForDebugger), options.WaitForDebugger, "00:00:00.001", "01:00:00");
 
-        if (options.QueueCount > options.Processes)
+        // Only against a valid Processes: "Processes: 0" is one mistake, not also a QueueCount that exceeds it.
+        if (options.Processes >= 1 && options.QueueCount > options.Processes)
         {
             failures.Add($"{Key(nameof(options.QueueCount))} ({options.QueueCount}) must not exceed {Key(nameof(options.Processes))} ({options.Processes}): a queue without a worker would never run its jobs ({pool}).");
         }

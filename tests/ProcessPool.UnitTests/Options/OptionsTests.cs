@@ -103,6 +103,15 @@ public sealed class OptionsTests
         Assert.Contains("QueueCount (3) must not exceed Processes (2)", exception.Message);
     }
 
+    /// <summary>Regression: "Processes = 0" was reported twice, as itself and as a QueueCount of 1 that exceeds it.</summary>
+    [Fact]
+    public async Task Processes_out_of_range_is_reported_once_not_also_as_QueueCount_exceeding_it()
+    {
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => ProcessPool.StartAsync(o => o.Processes = 0));
+
+        Assert.Equal("Processes: The field Processes must be between 1 and 1024. (process pool 'default')", Assert.Single(exception.Failures));
+    }
+
     [Fact]
     public void Defaults_follow_aiomultiprocess()
     {
