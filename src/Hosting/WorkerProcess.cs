@@ -41,7 +41,7 @@ public partial class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Kills the process; a job still running fails with a <see cref="WorkerLostException"/>.</summary>
-    public Task KillAsync() => _engine.TerminateAsync();
+    public Task KillAsync() => _engine.TerminateAsync("was killed: its WorkerProcess was killed (KillAsync)");
 
     /// <summary>Waits for the job and the process to end (killing it after <see cref="ProcessPoolOptions.ShutdownTimeout"/>).</summary>
     public async ValueTask DisposeAsync()
@@ -85,7 +85,7 @@ public partial class WorkerProcess : IAsyncDisposable
         }
         catch
         {
-            await engine.TerminateAsync().ConfigureAwait(false);
+            await engine.TerminateAsync("was killed: its job could not be handed to it").ConfigureAwait(false);
             throw;
         }
 

@@ -45,6 +45,7 @@ public sealed class WorkerProcessTests
 
         var lost = await Assert.ThrowsAsync<WorkerLostException>(() => worker.Result);
         Assert.Equal(worker.ProcessId, lost.ProcessId);
+        Assert.Equal("was killed: its WorkerProcess was killed (KillAsync)", lost.Reason); // not "the pool was terminated": it has no pool in view
         Assert.Equal(137, await worker.WaitForExitAsync());
     }
 

@@ -123,7 +123,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         }
         catch
         {
-            await TerminateAsync().ConfigureAwait(false);
+            await TerminateAsync("was killed: the pool failed to start").ConfigureAwait(false);
             throw;
         }
 
@@ -336,6 +336,8 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         // queued again when it has retries left. A queue completes once nothing can come back to it.
         Admission.CompleteDrainedQueues();
         _slots.BeginClosing();
+        // What a job still running is told, when the graceful part ends with it (nothing is left to kill otherwise).
+        var why = "was killed: the pool was terminated";
         try
         {
             await _slots.AllExited.WaitAsync(_options.ShutdownTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -343,17 +345,23 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
             Log.ShutdownTimedOut(_logger, _display, _options.ShutdownTimeout);
+            why = exception is TimeoutException
+                ? $"was killed: the pool was closing and its jobs outlasted ShutdownTimeout ({_options.ShutdownTimeout})"
+                : "was killed: the pool was closing and its owner stopped waiting (the host's shutdown timeout, or the token given to CloseAsync)";
         }
 
-        await TerminateAsync().ConfigureAwait(false);
+        await TerminateAsync(why).ConfigureAwait(false);
     }
 
     /// <summary>Kills every worker at once; running jobs fail as lost, queued ones as cancelled.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => TerminateAsync("was killed: the pool was terminated (TerminateAsync)");
+
+    /// <summary>Kills every worker at once; running jobs fail as lost (<paramref name="why"/> is the reason they are told), queued ones as cancelled.</summary>
+    public async Task TerminateAsync(string why)
     {
         await _lifecycle.TerminateAsync().ConfigureAwait(false);
         Admission.CompleteAll(new OperationCanceledException($"The process pool '{_display}' was terminated before the job started."));
-        await _slots.KillAllAsync("was killed: the pool was terminated").ConfigureAwait(false);
+        await _slots.KillAllAsync(why).ConfigureAwait(false);
         _hotReload?.Dispose();
         _telemetry.Dispose();
     }

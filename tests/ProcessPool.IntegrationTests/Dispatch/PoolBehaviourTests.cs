@@ -192,6 +192,22 @@ public sealed class PoolBehaviourTests
         Assert.Equal((0, 0), (map.Progress.Pending, map.Progress.Cancelled));
     }
 
+    /// <summary>
+    /// A job still running when a closing pool's ShutdownTimeout ends is killed with its worker, and told why: the
+    /// timeout by name and value (it read "the pool was terminated", as if someone had called TerminateAsync).
+    /// </summary>
+    [Fact]
+    public async Task A_job_that_outlasts_ShutdownTimeout_is_lost_with_that_reason()
+    {
+        var pool = await ProcessPool.StartAsync(o => (o.Processes, o.ShutdownTimeout) = (1, TimeSpan.FromMilliseconds(300)));
+        var running = pool.ApplyAsync(Jobs.WaitForCancellationAsync, 1); // queued as the call returns; the close lets it run and waits for it
+
+        await pool.CloseAsync().WaitAsync(TestPools.HangGuard);
+
+        var lost = await Assert.ThrowsAsync<WorkerLostException>(() => running.WaitAsync(TestPools.HangGuard));
+        Assert.Equal("was killed: the pool was closing and its jobs outlasted ShutdownTimeout (00:00:00.3000000)", lost.Reason);
+    }
+
     private static IEnumerable<int> Endless()
     {
         for (var i = 0; ; i++)
