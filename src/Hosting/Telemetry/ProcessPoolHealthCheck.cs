@@ -19,7 +19,7 @@ internal sealed class ProcessPoolHealthCheck(IProcessPool pool) : IHealthCheck
             ["inFlight"] = status.InFlight,
             ["restarts"] = status.WorkerRestarts,
         };
-        var name = pool.Name.Length == 0 ? "the default process pool" : $"process pool '{pool.Name}'";
+        var name = $"Process pool '{Options.PoolNames.Display(pool.Name)}'"; // as the pool's logs and exceptions name it
         var result = status switch
         {
             { IsAcceptingJobs: false } => new HealthCheckResult(context.Registration.FailureStatus, $"{name} is not accepting jobs (not started, or closed).", data: data),
@@ -27,7 +27,7 @@ internal sealed class ProcessPoolHealthCheck(IProcessPool pool) : IHealthCheck
                 context.Registration.FailureStatus, $"{name} has no worker ready.{(status.StartFailure is { } failure ? $" {failure}" : string.Empty)}", data: data),
             { StartFailure: { } loop } => HealthCheckResult.Degraded($"{name}: {loop}", data: data),
             _ when status.ReadyWorkers < status.Processes => HealthCheckResult.Degraded($"{name} has {status.ReadyWorkers} of {status.Processes} workers ready.", data: data),
-            _ => HealthCheckResult.Healthy($"{name} has all {status.Processes} workers ready.", data),
+            _ => HealthCheckResult.Healthy(status.Processes == 1 ? $"{name} has its worker ready." : $"{name} has all {status.Processes} workers ready.", data),
         };
         return result;
     }

@@ -231,10 +231,14 @@ public sealed class TelemetryTests
             var pids = TestPools.ReadyWorkerPids(engine);
             await File.WriteAllTextAsync(marker, "from now on, starts fail");
 
-            Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+            var healthy = await health.CheckHealthAsync();
+            Assert.Equal(HealthStatus.Healthy, healthy.Status);
+            Assert.Equal("Process pool 'default' has all 2 workers ready.", healthy.Entries["processpool"].Description);
             Process.GetProcessById(pids[0]).Kill();
             await TestPools.WaitUntilAsync(() => engine.Snapshot().ReadyWorkers == 1); // its replacements fail to start while the marker exists
-            Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
+            var degraded = await health.CheckHealthAsync();
+            Assert.Equal(HealthStatus.Degraded, degraded.Status);
+            Assert.StartsWith("Process pool 'default'", degraded.Entries["processpool"].Description, StringComparison.Ordinal);
             Process.GetProcessById(pids[1]).Kill();
             await TestPools.WaitUntilAsync(() => engine.Snapshot().ReadyWorkers == 0);
             var down = await health.CheckHealthAsync();
