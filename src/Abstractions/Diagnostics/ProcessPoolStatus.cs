@@ -3,7 +3,7 @@ namespace ProcessPools;
 /// <summary>A snapshot of a pool, for dashboards and status endpoints (<see cref="IProcessPool.GetStatusAsync"/>).</summary>
 public sealed class ProcessPoolStatus
 {
-    /// <summary>Gets the pool's name.</summary>
+    /// <summary>Gets the pool's name: the empty string for the default pool, as <see cref="IProcessPool.Name"/> (Options.DefaultName).</summary>
     public required string Name { get; init; }
 
     /// <summary>Gets whether the pool takes new jobs (started and not closed).</summary>
