@@ -95,6 +95,7 @@ public sealed class FakeProcessPool : IProcessPool, IAsyncDisposable
         ObjectDisposedException.ThrowIf(_closed, this);
         target = _jobClasses.Resolve(target);
         JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
+        _payloads.ThrowIfUnreadable(target);
 
         var window = _options.Pool.MapWindow > 0 ? _options.Pool.MapWindow : Math.Max(1024, 2 * _options.Pool.ChildConcurrency);
         var answers = new MapAnswers<TResult>(window, cancellationToken: cancellationToken);

@@ -38,6 +38,9 @@ public static class ClusterJobs
         return 0;
     }
 
+    /// <summary>Answers a type its caller could not read back (abstract, its derived types not named for System.Text.Json).</summary>
+    public static Task<Shape> MakeShapeAsync(double side) => Task.FromResult<Shape>(new Square(side));
+
     public static Task<int> ReportAsync(int x, IProgress<int>? progress)
     {
         progress?.Report(x);
@@ -48,3 +51,7 @@ public static class ClusterJobs
 
     public static int PidOf(long tag) => (int)(tag & 0xFFFF_FFFF);
 }
+
+public abstract record Shape;
+
+public sealed record Square(double Side) : Shape;

@@ -90,6 +90,17 @@ public sealed class ClusterPoolTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_result_the_caller_could_not_read_back_is_refused_before_anything_is_sent()
+    {
+        var apply = Assert.Throws<ArgumentException>(() => { _ = fixture.Pool.ApplyAsync(ClusterJobs.MakeShapeAsync, 2.0, Token); });
+        var map = Assert.Throws<ArgumentException>(() => { _ = fixture.Pool.Map(ClusterJobs.MakeShapeAsync, [1.0, 2.0], Token); });
+
+        Assert.Contains($"({typeof(Shape)}) could not be read back from its worker", apply.Message, StringComparison.Ordinal);
+        Assert.Equal(apply.Message, map.Message);
+        Assert.Equal(9, await fixture.Pool.ApplyAsync(ClusterJobs.SquareAsync, 3, Token)); // the pool carries on
+    }
+
+    [Fact]
     public async Task Cancellation_crosses_the_cluster_into_the_worker()
     {
         var marker = Path.Combine(Path.GetTempPath(), $"processpool-cancel-{Guid.NewGuid():N}");

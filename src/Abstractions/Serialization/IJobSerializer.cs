@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 
 namespace ProcessPools;
 
@@ -24,4 +25,19 @@ public interface IJobSerializer
 
     /// <summary>Reads a value of <typeparamref name="T"/> from <paramref name="source"/>.</summary>
     T Deserialize<T>(ReadOnlySequence<byte> source) => (T)Deserialize(source, typeof(T))!;
+
+    /// <summary>
+    /// Tells whether values declared as <paramref name="type"/> that this serializer writes can be read back. The pool
+    /// asks once per job, for each sent parameter and the result, before the first call is sent: a job whose arguments
+    /// its worker could not read, or whose result its caller could not, is refused at the call site instead of failing
+    /// in the worker, or after it has run. The default answers yes.
+    /// </summary>
+    /// <param name="type">A job's parameter or result type.</param>
+    /// <param name="reason">Why not, in a sentence, when the answer is no.</param>
+    /// <returns>Whether values of <paramref name="type"/> can be read back.</returns>
+    bool CanDeserialize(Type type, [NotNullWhen(false)] out string? reason)
+    {
+        reason = null;
+        return true;
+    }
 }

@@ -60,6 +60,43 @@ public class JsonJobSerializer : IJobSerializer
     protected JsonSerializerOptions Options { get; }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// No for an abstract class or an interface whose JSON does not name the type to create: System.Text.Json writes
+    /// such a value as its declared type and cannot read it back. Yes where the settings name its derived types
+    /// (<c>[JsonPolymorphic]</c> and <c>[JsonDerivedType]</c>), a converter or a factory reads it, or it is a collection; for
+    /// every concrete type (whose other problems the first write reports); and where no metadata is at hand (the
+    /// write reports that too).
+    /// </remarks>
+    public bool CanDeserialize(Type type, [NotNullWhen(false)] out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        reason = null;
+        if (IsBinary(type) || !(type.IsAbstract || type.IsInterface))
+        {
+            return true;
+        }
+
+        JsonTypeInfo info;
+        try
+        {
+            info = Options.GetTypeInfo(type);
+        }
+        catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return true;
+        }
+
+        if (info.Kind != JsonTypeInfoKind.Object || info.PolymorphismOptions is not null || info.CreateObject is not null)
+        {
+            return true;
+        }
+
+        reason = $"{type} is {(type.IsInterface ? "an interface" : "an abstract class")}, and its JSON does not say which type to create. " +
+            "Declare a concrete type, or name the derived types with [JsonPolymorphic] and [JsonDerivedType] (System.Text.Json.Serialization).";
+        return false;
+    }
+
+    /// <inheritdoc />
     public void Serialize(IBufferWriter<byte> destination, object? value, Type type)
     {
         ArgumentNullException.ThrowIfNull(destination);

@@ -22,6 +22,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
     private readonly SupervisorContext _context;
     private readonly WorkerSlots _slots;
     private readonly JobRegistry _registry;
+    private readonly ReadBackCheck _readBack;
     private readonly PoolTelemetry _telemetry;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -60,6 +61,7 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         _slots = new WorkerSlots(_context, this);
         Admission = new JobAdmission(_display, options, _lifecycle, () => _slots.CrashLoop, _logger);
         Arguments = new ArgumentWriter(options.Serializer, options.MaxMessageSize);
+        _readBack = new ReadBackCheck(options.Serializer);
     }
 
     public string Name { get; }
@@ -249,12 +251,16 @@ internal sealed class PoolEngine : IProcessPoolOwner, ISerializedJobInvoker, IWo
         return MapOperation<TResult>.OverArgumentSets(this, target, ArgumentSets.Of(items), MapWindow, timeout, retries, cancellationToken);
     }
 
-    /// <summary>The job a call may run: the pool takes jobs, a request becomes its job class, the caller's result type fits.</summary>
+    /// <summary>
+    /// The job a call may run: the pool takes jobs, a request becomes its job class, the caller's result type fits, and
+    /// the serializer can read back what it will write for the job.
+    /// </summary>
     private JobTarget Admit<TResult>(JobTarget target)
     {
         ThrowIfNotAccepting();
         target = _registry.Resolve(target);
         JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
+        _readBack.ThrowIfUnreadable(target);
         return target;
     }
 

@@ -17,6 +17,7 @@ namespace ProcessPools.Transport;
 public sealed class JobPayloads
 {
     private readonly ArgumentSerializer _writer;
+    private readonly ReadBackCheck _readBack;
 
     /// <summary>Creates the codec of one serializer.</summary>
     /// <param name="serializer">The job serializer of the pool that runs the jobs.</param>
@@ -29,6 +30,7 @@ public sealed class JobPayloads
         Serializer = serializer;
         MaxMessageSize = maxMessageSize;
         _writer = new ArgumentSerializer(serializer, maxMessageSize);
+        _readBack = new ReadBackCheck(serializer);
     }
 
     /// <summary>Gets the serializer of arguments and results.</summary>
@@ -42,28 +44,45 @@ public sealed class JobPayloads
     /// <param name="arguments">The arguments its sent parameters take, in order (<see cref="JobTarget.ParameterTypes"/>).</param>
     /// <returns>The arguments in the pool's invoke layout.</returns>
     /// <exception cref="ArgumentException">
-    /// An argument does not fit its parameter or cannot be serialized, the arguments are too large, or the job reports
-    /// progress (<see cref="JobTarget.ProgressType"/>), which a job sent as bytes has no caller to report to.
+    /// An argument does not fit its parameter or cannot be serialized, the arguments are too large, the job reports
+    /// progress (<see cref="JobTarget.ProgressType"/>), which a job sent as bytes has no caller to report to, or the
+    /// serializer could not read back one of its parameters or its result (<see cref="IJobSerializer.CanDeserialize"/>).
     /// </exception>
     public byte[] WriteArguments(JobTarget target, object?[] arguments)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(arguments);
         ThrowIfReportsProgress(target);
+        _readBack.ThrowIfUnreadable(target);
         using var buffer = new PooledBufferWriter();
         _writer.WriteArguments(target, arguments, buffer);
         _writer.ThrowIfTooLarge(target, buffer.WrittenCount);
         return buffer.WrittenMemory.ToArray();
     }
 
+    /// <summary>
+    /// Refuses, before anything is sent, a job whose arguments its pool's workers could not read, or whose result its
+    /// caller could not (<see cref="IJobSerializer.CanDeserialize"/>): such a call would fail in the worker, or after
+    /// the job had run. <see cref="WriteArguments"/> and <see cref="CreateChunk"/> check it too; a map calls this at the
+    /// call, before it takes its first item. Judged once per job.
+    /// </summary>
+    /// <param name="target">The job.</param>
+    /// <exception cref="ArgumentException">A sent parameter or the result of the job could not be read back.</exception>
+    public void ThrowIfUnreadable(JobTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        _readBack.ThrowIfUnreadable(target);
+    }
+
     /// <summary>Starts a chunk: consecutive items of a map that one worker runs one after the other, answering each.</summary>
     /// <param name="target">The job each item runs.</param>
     /// <param name="initialCapacity">The bytes to rent at first.</param>
-    /// <exception cref="ArgumentException">The job reports progress.</exception>
+    /// <exception cref="ArgumentException">The job reports progress, or the serializer could not read back one of its parameters or its result.</exception>
     public JobChunkWriter CreateChunk(JobTarget target, int initialCapacity = 4096)
     {
         ArgumentNullException.ThrowIfNull(target);
         ThrowIfReportsProgress(target);
+        _readBack.ThrowIfUnreadable(target);
         return new JobChunkWriter(target, Serializer, _writer, initialCapacity);
     }
 

@@ -287,7 +287,7 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
 
     internal void OnMapEnded() => Interlocked.Decrement(ref _liveMaps);
 
-    private static void CheckTarget<TResult>(JobTarget target)
+    private void CheckTarget<TResult>(JobTarget target)
     {
         if (target.ProgressType is not null)
         {
@@ -301,6 +301,9 @@ internal sealed class ClusterProcessPool : IProcessPoolOwner
         {
             JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
         }
+
+        // What crosses (the request or the arguments, and the result) must read back on the other side.
+        Payloads.ThrowIfUnreadable(target);
     }
 
     private void ThrowIfNotAccepting()

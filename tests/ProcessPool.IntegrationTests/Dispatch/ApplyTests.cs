@@ -150,4 +150,23 @@ public sealed class ApplyTests(PoolFixture fixture) : IClassFixture<PoolFixture>
         Assert.Contains("returns System.Int32, which cannot be given as System.String", exception.Message);
         Assert.Equal(4, await Pool.InvokeAsync<object>(JobTarget.FromDelegate(Jobs.SquareAsync), [2])); // a base type fits
     }
+
+    /// <summary>
+    /// Regression: a job returning an abstract type ran, did its work, and then its caller could not read the result
+    /// ("Deserialization of interface or abstract types is not supported"). Now it is refused at the call, apply and map
+    /// alike, and the job never runs; a type whose JSON names its derived types crosses both ways as what it was.
+    /// </summary>
+    [Fact]
+    public async Task A_result_the_caller_could_not_read_back_is_refused_before_the_job_runs()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"processpool-readback-{Guid.NewGuid():N}");
+
+        var apply = Assert.Throws<ArgumentException>(() => { _ = Pool.ApplyAsync(ShapeJobs.MakeAsync, marker); });
+        var map = Assert.Throws<ArgumentException>(() => { _ = Pool.Map(ShapeJobs.MakeAsync, [marker]); });
+
+        Assert.StartsWith($"The result of job '{typeof(ShapeJobs).FullName}.MakeAsync' ({typeof(UnnamedShape)}) could not be read back from its worker: {typeof(UnnamedShape)} is an abstract class", apply.Message, StringComparison.Ordinal);
+        Assert.Equal(apply.Message, map.Message);
+        Assert.Equal(new Circle(6), await Pool.ApplyAsync(ShapeJobs.GrowAsync, (Shape)new Circle(3)));
+        Assert.False(File.Exists(marker)); // after a job of the same worker: the refused one never ran
+    }
 }

@@ -94,6 +94,31 @@ public static class Jobs
     }
 }
 
+/// <summary>A shape whose JSON names its type: read back as the derived type it was.</summary>
+[System.Text.Json.Serialization.JsonPolymorphic]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(Circle), "circle")]
+public abstract record Shape;
+
+public sealed record Circle(double Radius) : Shape;
+
+/// <summary>A shape whose JSON does not name its type: System.Text.Json writes it but cannot read it back.</summary>
+public abstract record UnnamedShape;
+
+public sealed record Triangle(double Side) : UnnamedShape;
+
+public static class ShapeJobs
+{
+    /// <summary>Leaves a file behind (its side effect), then answers a shape its caller could not read.</summary>
+    public static async Task<UnnamedShape> MakeAsync(string marker)
+    {
+        await File.WriteAllTextAsync(marker, "ran");
+        return new Triangle(1);
+    }
+
+    public static Task<Shape> GrowAsync(Shape shape) =>
+        Task.FromResult<Shape>(shape is Circle circle ? new Circle(circle.Radius * 2) : shape);
+}
+
 public sealed class Node
 {
     public Node? Next { get; set; }

@@ -122,4 +122,54 @@ public sealed class JsonJobSerializerTests
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.WriteAsString | System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
     });
+
+    [Theory]
+    [InlineData(typeof(ReadBackShape), "an abstract class")]
+    [InlineData(typeof(IComparable), "an interface")]
+    public void A_type_it_would_write_but_could_not_read_back_is_named_with_the_way_out(Type type, string kind)
+    {
+        Assert.False(new JsonJobSerializer().CanDeserialize(type, out var reason));
+
+        Assert.StartsWith($"{type} is {kind}, and its JSON does not say which type to create.", reason, StringComparison.Ordinal);
+        Assert.Contains("[JsonPolymorphic] and [JsonDerivedType]", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(typeof(ReadBackCircle))]                // concrete
+    [InlineData(typeof(ReadBackNamedShape))]            // abstract, its derived types named
+    [InlineData(typeof(IReadOnlyList<int>))]             // an interface System.Text.Json reads as a collection
+    [InlineData(typeof(IDictionary<string, int>))]
+    [InlineData(typeof(IMemoryOwner<byte>))]             // binary: the serializer's own
+    [InlineData(typeof(object))]                         // read as a JsonElement
+    public void Types_it_can_read_back_pass(Type type)
+    {
+        Assert.True(new JsonJobSerializer().CanDeserialize(type, out var reason));
+        Assert.Null(reason);
+    }
+
+    [Fact]
+    public void A_serializer_of_another_kind_is_trusted_by_default()
+    {
+        IJobSerializer other = new PlainSerializer();
+
+        Assert.True(other.CanDeserialize(typeof(ReadBackShape), out var reason));
+        Assert.Null(reason);
+    }
+
+    private sealed class PlainSerializer : IJobSerializer
+    {
+        public void Serialize(IBufferWriter<byte> destination, object? value, Type type) => throw new NotSupportedException();
+
+        public object? Deserialize(ReadOnlySequence<byte> source, Type type) => throw new NotSupportedException();
+    }
 }
+
+public abstract record ReadBackShape;
+
+public sealed record ReadBackCircle(double Radius) : ReadBackShape;
+
+[System.Text.Json.Serialization.JsonPolymorphic]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ReadBackSquare), "square")]
+public abstract record ReadBackNamedShape;
+
+public sealed record ReadBackSquare(double Side) : ReadBackNamedShape;

@@ -38,6 +38,19 @@ public sealed class FakeProcessPoolTests
     }
 
     [Fact]
+    public async Task A_result_it_could_not_read_back_is_refused_at_the_call_and_nothing_runs()
+    {
+        await using var pool = new FakeProcessPool();
+
+        var apply = Assert.Throws<ArgumentException>(() => { _ = pool.ApplyAsync(Transport.JobPayloadsTests.ReadBackJobs.MakeAsync, 1.0); });
+        var map = Assert.Throws<ArgumentException>(() => { _ = pool.Map(Transport.JobPayloadsTests.ReadBackJobs.MakeAsync, [1.0, 2.0]); });
+
+        Assert.Contains("could not be read back from its worker", apply.Message, StringComparison.Ordinal);
+        Assert.Equal(apply.Message, map.Message);
+        Assert.Empty(pool.Calls);
+    }
+
+    [Fact]
     public async Task A_job_that_throws_arrives_as_the_remote_exception_a_worker_sends_and_handlers_hear_of_it()
     {
         var handler = new RecordingHandler();

@@ -22,6 +22,37 @@ public sealed class JobPayloadsTests
         Assert.True(Payloads.WriteArguments(Square, [7]).Length > 0);
     }
 
+    /// <summary>
+    /// An abstract parameter or result is written as its declared type and cannot be read back: refused at the call, before
+    /// a worker fails to read the arguments, or, for a result, before the job runs and its result is lost.
+    /// </summary>
+    [Fact]
+    public void A_job_whose_argument_or_result_could_not_be_read_back_is_refused_before_anything_is_sent()
+    {
+        var takesShape = JobTarget.FromMethod(typeof(ReadBackJobs).GetMethod(nameof(ReadBackJobs.AreaAsync))!);
+        var returnsShape = JobTarget.FromMethod(typeof(ReadBackJobs).GetMethod(nameof(ReadBackJobs.MakeAsync))!);
+
+        var argument = Assert.Throws<ArgumentException>(() => Payloads.WriteArguments(takesShape, [new Serialization.ReadBackCircle(1)]));
+        Assert.StartsWith($"Argument 1 of job '{takesShape.Name}' (ProcessPools.UnitTests.Serialization.ReadBackShape) could be written but not read in its worker: ProcessPools.UnitTests.Serialization.ReadBackShape is an abstract class", argument.Message, StringComparison.Ordinal);
+        var result = Assert.Throws<ArgumentException>(() => Payloads.ThrowIfUnreadable(returnsShape));
+        Assert.Contains("the job would have run and its result been lost", result.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Payloads.CreateChunk(returnsShape));
+
+        // The derived types named: both ways fine.
+        var named = JobTarget.FromMethod(typeof(ReadBackJobs).GetMethod(nameof(ReadBackJobs.SideAsync))!);
+        Payloads.ThrowIfUnreadable(named);
+        Assert.True(Payloads.WriteArguments(named, [new Serialization.ReadBackSquare(2)]).Length > 0);
+    }
+
+    public static class ReadBackJobs
+    {
+        public static Task<double> AreaAsync(Serialization.ReadBackShape shape) => Task.FromResult(shape is Serialization.ReadBackCircle c ? c.Radius : 0);
+
+        public static Task<Serialization.ReadBackShape> MakeAsync(double radius) => Task.FromResult<Serialization.ReadBackShape>(new Serialization.ReadBackCircle(radius));
+
+        public static Task<Serialization.ReadBackNamedShape> SideAsync(Serialization.ReadBackNamedShape shape) => Task.FromResult(shape);
+    }
+
     [Fact]
     public void A_chunk_refuses_a_bad_item_and_stays_as_it_was()
     {
