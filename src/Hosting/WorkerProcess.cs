@@ -74,6 +74,15 @@ public partial class WorkerProcess : IAsyncDisposable
         options.QueueCount = 1;
         options.ChildConcurrency = 1;
         options.MaxTasksPerChild = 1;
+
+        // What the pool would refuse at the call (a request once it found the job class), refused before a process starts
+        // for it. A missing serializer is the options check's to report.
+        if (target.Kind != JobTargetKind.Request && options.Serializer is { } serializer)
+        {
+            Transport.JobPayloads.ThrowIfResultDoesNotFit<TResult>(target);
+            new Transport.ReadBackCheck(serializer).ThrowIfUnreadable(target);
+        }
+
         var engine = ProcessPool.Create("worker-process", options, configureWorker, NullLoggerFactory.Instance);
         engine.ReplacesWorkers = false;
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);

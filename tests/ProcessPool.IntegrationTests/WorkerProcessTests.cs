@@ -49,6 +49,20 @@ public sealed class WorkerProcessTests
         Assert.Equal(137, await worker.WaitForExitAsync());
     }
 
+    /// <summary>A job whose result could not be read back is refused as a pool refuses it, before a process starts for it.</summary>
+    [Fact]
+    public async Task A_result_that_could_not_be_read_back_is_refused_before_a_process_starts()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"processpool-readback-{Guid.NewGuid():N}");
+
+        var starting = WorkerProcess.StartAsync(ShapeJobs.MakeAsync, marker);
+
+        Assert.True(starting.IsFaulted); // at once: no process start was awaited
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => starting);
+        Assert.Contains("could not be read back from its worker", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
     [Fact]
     public async Task A_failing_job_in_a_worker_process_surfaces_the_remote_exception()
     {
