@@ -23,6 +23,15 @@ internal static class Diagnostics
         "A job or worker host configurator must be a static method",
         "The {0} '{1}' is an instance method; the instance cannot cross into a worker process, so every call fails at run time. Make the method static and pass what it needs as arguments.");
 
+    /// <summary>
+    /// PP0003: a method group whose methods return a plain value, passed as a job: the call does not bind, and the
+    /// compiler's own error (CS1503, "cannot convert from 'method group'") does not say why.
+    /// </summary>
+    public static readonly DiagnosticDescriptor NotAsync = Fails(
+        "PP0003",
+        "A job returns Task, Task<T>, ValueTask or ValueTask<T>",
+        "The job '{0}' returns {1}; a job returns Task, Task<T>, ValueTask or ValueTask<T>, so no overload of '{2}' takes it. Return Task.FromResult(...) from it, or make it async.");
+
     /// <summary>PP0010: the delegate is not written at the call.</summary>
     public static readonly DiagnosticDescriptor DelegateNotAtCall = ReflectionPath(
         "PP0010",

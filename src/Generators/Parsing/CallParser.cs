@@ -31,7 +31,7 @@ internal static class CallParser
         var invocation = (InvocationExpressionSyntax)context.Node;
         if (context.SemanticModel.GetOperation(invocation, token) is not IInvocationOperation operation)
         {
-            return null;
+            return ReadUnbound(context, invocation, token);
         }
 
         var method = operation.TargetMethod;
@@ -85,6 +85,42 @@ internal static class CallParser
         };
         var item = kind == CallKind.Map ? (method.Parameters[2].Type as INamedTypeSymbol)?.TypeArguments.FirstOrDefault() : null;
         return SiteModel.Intercepted(new CallSpec(kind, interception, signature, job, result is null ? null : Symbols.Render(result), item is null ? null : Symbols.Render(item)));
+    }
+
+    /// <summary>
+    /// A call of the pool's job methods that did not bind: when its job is a method group whose every method returns a
+    /// plain value, says so (PP0003) beside the compiler's error, which names only the conversion that failed.
+    /// </summary>
+    private static SiteModel? ReadUnbound(GeneratorSyntaxContext context, InvocationExpressionSyntax invocation, CancellationToken token)
+    {
+        var model = context.SemanticModel;
+        var call = model.GetSymbolInfo(invocation, token);
+        var known = new KnownTypes(model.Compilation);
+        if (call.Symbol is not null || call.CandidateSymbols.IsEmpty || !call.CandidateSymbols.All(c => IsJobMethod(c, known))
+            || invocation.ArgumentList.Arguments.FirstOrDefault()?.Expression is not { } job
+            || job is LambdaExpressionSyntax or AnonymousMethodExpressionSyntax)
+        {
+            return null;
+        }
+
+        var group = model.GetSymbolInfo(job, token);
+        var methods = (group.Symbol is IMethodSymbol one ? [one] : group.CandidateSymbols.OfType<IMethodSymbol>()).ToArray();
+        if (methods.Length == 0 || methods.Any(m => m.ReturnsVoid || IsAwaitable(m.ReturnType, known) || m.ReturnType.TypeKind == TypeKind.Error))
+        {
+            return null;
+        }
+
+        return SiteModel.Refused(DiagnosticInfo.Create(Diagnostics.NotAsync, job.GetLocation(), Symbols.Describe(methods[0]), Symbols.Describe(methods[0].ReturnType), call.CandidateSymbols[0].Name));
+
+        static bool IsJobMethod(ISymbol candidate, KnownTypes known) => candidate is IMethodSymbol method && method.Name switch
+        {
+            "ApplyAsync" or "Map" or "StarMap" => KnownTypes.Is(method.ContainingType, known.ProcessPoolExtensions),
+            "StartAsync" => KnownTypes.Is(method.ContainingType, known.WorkerProcess),
+            _ => false,
+        };
+
+        static bool IsAwaitable(ITypeSymbol type, KnownTypes known) =>
+            KnownTypes.Is(type, known.Task) || KnownTypes.Is(type, known.TaskOfT) || KnownTypes.Is(type, known.ValueTask) || KnownTypes.Is(type, known.ValueTaskOfT);
     }
 
     /// <summary>What a parameter of the intercepted method is for, by its position and type (never by its name).</summary>

@@ -80,6 +80,46 @@ public sealed class GeneratorDiagnosticsTests
         Assert.Contains("'Calls.Instance(int)' is an instance method", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A first mistake: a job that returns its value. No overload binds, and the compiler says only "cannot convert from
+    /// 'method group'" (CS1503); PP0003, on the method group, says what a job returns.
+    /// </summary>
+    [Fact]
+    public void PP0003_a_method_group_returning_a_plain_value_is_explained_beside_the_compilers_error()
+    {
+        var result = GeneratorHarness.Run(Jobs + """
+            public static class Calls
+            {
+                public static Task<int> Apply(IProcessPool pool) => pool.ApplyAsync(Plain.Triple, 5);
+
+                public static PoolResult<int> Map(IProcessPool pool) => pool.Map(Plain.Triple, [1, 2]);
+
+                public static Task<WorkerProcess<int>> Start() => WorkerProcess.StartAsync(Plain.Triple, 5);
+
+                public static Task<int> WrongArgument(IProcessPool pool) => pool.ApplyAsync(Jobs.Square, "five"); // unbound for another reason
+            }
+
+            public static class Plain
+            {
+                public static int Triple(int x) => x * 3;
+            }
+            """);
+
+        Assert.Contains(GeneratorHarness.Errors(result.Compilation), e => e.Id == "CS1503"); // the compiler's error stays
+        var explained = result.Diagnostics.Where(d => d.Id == "PP0003").ToArray();
+        Assert.Equal(3, explained.Length);
+        Assert.Equal(result.Diagnostics.Length, explained.Length); // nothing said of the call whose argument is wrong
+        Assert.All(explained, d =>
+        {
+            Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+            Assert.Equal("Plain.Triple", Text(d));
+        });
+        Assert.Equal(
+            "The job 'Plain.Triple(int)' returns int; a job returns Task, Task<T>, ValueTask or ValueTask<T>, so no overload of 'ApplyAsync' takes it. Return Task.FromResult(...) from it, or make it async.",
+            explained[0].GetMessage(CultureInfo.InvariantCulture));
+        Assert.Contains("no overload of 'StartAsync'", explained[2].GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PP0010_a_delegate_held_in_a_variable_is_information_in_a_JIT_build_and_a_warning_where_it_trims()
     {
